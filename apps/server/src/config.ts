@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/**
+ * Configuration comes from the environment and is parsed once, at start-up; command-line flags of
+ * the same name (`--port`, `--data-dir`) override it. Bad configuration stops the process with a
+ * message naming the variable, never a surprise at request time.
+ */
+const booleanFlag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .optional()
+  .transform((v) => v === '1' || v === 'true');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  TANDEM_DATA_DIR: z.string().default('.tandem'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  TANDEM_PUBLIC_URL: z.url().optional().or(z.literal('').transform(() => undefined)),
+  TANDEM_SECRET: z.string().min(32, 'must be at least 32 characters').optional().or(z.literal('').transform(() => undefined)),
+  TANDEM_TRUST_PROXY: booleanFlag,
+  TANDEM_COUNTRY_HEADER: z.string().optional(),
+  TANDEM_WEBHOOKS_ALLOW_PRIVATE: booleanFlag,
+  TANDEM_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
+  TANDEM_WORKERS: booleanFlag.describe('run background jobs in this node (default on)'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: string | undefined;
+  secret: string | undefined;
+  trustProxy: boolean;
+  countryHeader: string | undefined;
+  webhooksAllowPrivate: boolean;
+  demo: '0' | '1' | 'auto';
+  poolSize: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export interface Flags {
+  port?: string;
+  'data-dir'?: string;
+  host?: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = {}): Config {
+  const merged = {
+    ...env,
+    ...(flags.port !== undefined ? { PORT: flags.port } : {}),
+    ...(flags['data-dir'] !== undefined ? { TANDEM_DATA_DIR: flags['data-dir'] } : {}),
+    ...(flags.host !== undefined ? { HOST: flags.host } : {}),
+  };
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.TANDEM_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    publicUrl: e.TANDEM_PUBLIC_URL?.replace(/\/+$/, ''),
+    secret: e.TANDEM_SECRET,
+    trustProxy: e.TANDEM_TRUST_PROXY,
+    countryHeader: e.TANDEM_COUNTRY_HEADER?.toLowerCase(),
+    webhooksAllowPrivate: e.TANDEM_WEBHOOKS_ALLOW_PRIVATE,
+    demo: e.TANDEM_DEMO,
+    poolSize: e.DATABASE_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+  };
+}

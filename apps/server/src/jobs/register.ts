@@ -1,0 +1,11 @@
+import type { Services } from '../http/context.js';
+
+/** Recurring housekeeping and every module's queues. Modules add their workers here. */
+export function registerJobs(services: Services): void {
+  const { queue, pool } = services;
+  queue.register('jobs.cleanup', async () => {
+    await pool.query(`delete from jobs where status in ('done','failed') and finished_at < now() - interval '7 days'`);
+    await pool.query(`delete from sessions where expires_at < now()`);
+  });
+  void queue.schedule('jobs.cleanup', 'jobs.cleanup', 3600).catch((error: unknown) => services.log.error({ err: error }, 'schedule failed'));
+}

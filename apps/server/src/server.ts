@@ -1,0 +1,80 @@
+import pino from 'pino';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { loadConfig, type Config, type Flags } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { loadOrCreateSecret } from './security/secret.js';
+import { makeServices } from './services.js';
+import { buildApp } from './app.js';
+import type { Services } from './http/context.js';
+import { registerJobs } from './jobs/register.js';
+
+export interface Runtime {
+  config: Config;
+  database: Database;
+  services: Services;
+  log: FastifyBaseLogger;
+}
+
+export function makeLogger(config: Config): FastifyBaseLogger {
+  return pino({ level: config.logLevel, base: { service: 'tandem' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }) as unknown as FastifyBaseLogger;
+}
+
+/** Configuration, secret, database (embedded or external, migrated) and services. */
+export async function startRuntime(flags: Flags = {}, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const config = loadConfig(env, flags);
+  const log = makeLogger(config);
+  const secret = await loadOrCreateSecret(config.secret, config.dataDir);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.poolSize,
+    log: (level, message) => log[level](message),
+  });
+  const services = makeServices({ config, database, secret, log });
+  return { config, database, services, log };
+}
+
+/** `tandem serve`: the HTTP server and the background workers, stopped gracefully on SIGTERM/SIGINT. */
+export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; stop: () => Promise<void> }> {
+  const started = Date.now();
+  const runtime = await startRuntime(flags);
+  const { config, services, database, log } = runtime;
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(services, { loggerInstance: log, serveWeb: true });
+    registerJobs(services);
+    services.queue.start();
+    if (config.demo === '1' || config.demo === 'auto') {
+      const { seedDemoIfEmpty } = await import('./demo/demo.js');
+      await seedDemoIfEmpty(services, config.demo === '1').catch((error: unknown) => log.error({ err: error }, 'demo seeding failed'));
+    }
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Never leave the embedded PostgreSQL running behind a failed start.
+    await services.queue.stop(1000);
+    await database.close();
+    throw error;
+  }
+  log.info(`Tandem is up on http://localhost:${config.port} (database: ${database.kind}) in ${Date.now() - started} ms`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('Shutting down: draining requests, flushing buffers, stopping workers');
+      await app.close(); // stops accepting, waits for in-flight requests, runs onClose hooks (click flush)
+      await services.queue.stop();
+      await database.close();
+      log.info('Stopped');
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stop()
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        });
+    });
+  }
+  return { app, stop };
+}

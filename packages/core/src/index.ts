@@ -1,0 +1,3 @@
+export * from './ids.js';
+export * from './rate-limit.js';
+export * from './slug.js';

@@ -1,0 +1,2 @@
+export { createClient, type ClientOptions } from './client.js';
+export { ApiError } from '@tandem/contracts';

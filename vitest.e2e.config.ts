@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+/** Browser tests: a real server and Debian's Chromium driven by playwright-core. Run after the web build. */
+export default defineConfig({
+  test: {
+    include: ['apps/web/e2e/**/*.e2e.ts'],
+    pool: 'forks',
+    maxWorkers: 1,
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});

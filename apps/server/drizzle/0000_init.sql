@@ -82,6 +82,101 @@ CREATE TABLE "jobs" (
 	"finished_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "program_rules_versions" (
+	"workspace_id" text NOT NULL,
+	"program_id" text NOT NULL,
+	"version" integer NOT NULL,
+	"rules" jsonb NOT NULL,
+	"created_by" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "program_rules_versions_workspace_id_program_id_version_pk" PRIMARY KEY("workspace_id","program_id","version")
+);
+--> statement-breakpoint
+CREATE TABLE "program_terms_versions" (
+	"workspace_id" text NOT NULL,
+	"program_id" text NOT NULL,
+	"version" integer NOT NULL,
+	"text" text NOT NULL,
+	"created_by" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "program_terms_versions_workspace_id_program_id_version_pk" PRIMARY KEY("workspace_id","program_id","version")
+);
+--> statement-breakpoint
+CREATE TABLE "programs" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"name" text NOT NULL,
+	"slug" text NOT NULL,
+	"currency" text NOT NULL,
+	"destination_url" text NOT NULL,
+	"allowed_domains" text[] DEFAULT '{}' NOT NULL,
+	"attribution_window_days" integer DEFAULT 30 NOT NULL,
+	"attribution_model" text DEFAULT 'last_touch' NOT NULL,
+	"approval" jsonb DEFAULT '{"mode":"manual"}'::jsonb NOT NULL,
+	"status" text DEFAULT 'draft' NOT NULL,
+	"rules_version" integer DEFAULT 1 NOT NULL,
+	"terms_version" integer DEFAULT 1 NOT NULL,
+	"terms_grace_days" integer DEFAULT 14 NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "programs_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "enrollment_events" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"enrollment_id" text NOT NULL,
+	"from_status" text,
+	"to_status" text NOT NULL,
+	"reason" text,
+	"actor" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "enrollment_events_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "enrollments" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"program_id" text NOT NULL,
+	"partner_id" text NOT NULL,
+	"status" text NOT NULL,
+	"tags" text[] DEFAULT '{}' NOT NULL,
+	"coupon_code" text,
+	"accepted_terms_version" integer,
+	"accepted_terms_at" timestamp with time zone,
+	"application" jsonb,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "enrollments_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "partners" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"email" text NOT NULL,
+	"name" text NOT NULL,
+	"user_id" text,
+	"partner_workspace_id" text,
+	"website" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "partners_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "links" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"program_id" text NOT NULL,
+	"partner_id" text NOT NULL,
+	"key" text NOT NULL,
+	"destination_url" text NOT NULL,
+	"utm" jsonb,
+	"is_default" boolean DEFAULT false NOT NULL,
+	"archived_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "links_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "memberships" ADD CONSTRAINT "memberships_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -96,4 +191,13 @@ CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("user_id");--> state
 CREATE UNIQUE INDEX "users_email_key" ON "users" USING btree ("email");--> statement-breakpoint
 CREATE UNIQUE INDEX "workspaces_slug_key" ON "workspaces" USING btree ("slug");--> statement-breakpoint
 CREATE INDEX "jobs_ready_idx" ON "jobs" USING btree ("queue","run_at") WHERE status in ('queued','running');--> statement-breakpoint
-CREATE UNIQUE INDEX "jobs_unique_key" ON "jobs" USING btree ("unique_key") WHERE unique_key is not null and status in ('queued','running');
+CREATE UNIQUE INDEX "jobs_unique_key" ON "jobs" USING btree ("unique_key") WHERE unique_key is not null and status in ('queued','running');--> statement-breakpoint
+CREATE UNIQUE INDEX "programs_slug_key" ON "programs" USING btree ("slug");--> statement-breakpoint
+CREATE INDEX "enrollment_events_enrollment_idx" ON "enrollment_events" USING btree ("workspace_id","enrollment_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "enrollments_program_partner_key" ON "enrollments" USING btree ("workspace_id","program_id","partner_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "enrollments_coupon_key" ON "enrollments" USING btree ("workspace_id","coupon_code");--> statement-breakpoint
+CREATE INDEX "enrollments_partner_idx" ON "enrollments" USING btree ("workspace_id","partner_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "partners_email_key" ON "partners" USING btree ("workspace_id","email");--> statement-breakpoint
+CREATE INDEX "partners_user_idx" ON "partners" USING btree ("user_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "links_key_key" ON "links" USING btree ("key");--> statement-breakpoint
+CREATE INDEX "links_partner_idx" ON "links" USING btree ("workspace_id","program_id","partner_id");

@@ -4,3 +4,4 @@ export * from './endpoint.js';
 export * from './meta.js';
 export * from './accounts.js';
 export { endpoints, type Endpoints } from './registry.js';
+export * from './rules.js';

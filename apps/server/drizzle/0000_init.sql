@@ -177,6 +177,29 @@ CREATE TABLE "links" (
 	CONSTRAINT "links_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "outbox_events" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"type" text NOT NULL,
+	"data" jsonb NOT NULL,
+	"occurred_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "outbox_events_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "audit_log" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"actor_kind" text NOT NULL,
+	"actor_id" text,
+	"action" text NOT NULL,
+	"target_type" text,
+	"target_id" text,
+	"before" jsonb,
+	"after" jsonb,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "audit_log_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "memberships" ADD CONSTRAINT "memberships_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -200,4 +223,6 @@ CREATE INDEX "enrollments_partner_idx" ON "enrollments" USING btree ("workspace_
 CREATE UNIQUE INDEX "partners_email_key" ON "partners" USING btree ("workspace_id","email");--> statement-breakpoint
 CREATE INDEX "partners_user_idx" ON "partners" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "links_key_key" ON "links" USING btree ("key");--> statement-breakpoint
-CREATE INDEX "links_partner_idx" ON "links" USING btree ("workspace_id","program_id","partner_id");
+CREATE INDEX "links_partner_idx" ON "links" USING btree ("workspace_id","program_id","partner_id");--> statement-breakpoint
+CREATE INDEX "outbox_events_type_idx" ON "outbox_events" USING btree ("workspace_id","type","id");--> statement-breakpoint
+CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("workspace_id","target_type","target_id");

@@ -4,3 +4,5 @@ export * from '../jobs/schema.js';
 export * from '../modules/programs/schema.js';
 export * from '../modules/partners/schema.js';
 export * from '../modules/links/schema.js';
+export * from '../modules/events/schema.js';
+export * from '../modules/audit/schema.js';

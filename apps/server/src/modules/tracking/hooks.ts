@@ -1,0 +1,80 @@
+import type pg from 'pg';
+import type { Services } from '../../http/context.js';
+
+/*
+ * Tracking records conversions; other modules (rewards) react to them inside the same
+ * transaction through these hooks, so tracking never imports rewards and a conversion and its
+ * commission commit together. Hooks are registered once at start-up (see app.ts).
+ */
+
+export interface AttributedTo {
+  programId: string;
+  partnerId: string;
+  enrollmentId: string;
+  /** How the attribution was made. */
+  via: 'click' | 'coupon';
+  clickId: string | null;
+}
+
+export interface LeadRecorded {
+  workspaceId: string;
+  leadId: string;
+  customerId: string;
+  eventName: string;
+  occurredAt: Date;
+  attribution: AttributedTo | null;
+  customerCountry: string | null;
+}
+
+export interface SaleRecorded {
+  workspaceId: string;
+  saleId: string;
+  customerId: string;
+  invoiceId: string;
+  amount: number;
+  currency: string;
+  productId: string | null;
+  occurredAt: Date;
+  attribution: AttributedTo | null;
+  customerCountry: string | null;
+}
+
+export interface RefundRecorded {
+  workspaceId: string;
+  refundId: string;
+  saleId: string;
+  /** Refunded now (minor units); `saleAmount` and `refundedBefore` give the context. */
+  amount: number;
+  saleAmount: number;
+  refundedBefore: number;
+  occurredAt: Date;
+}
+
+export interface CommissionSummary {
+  id: string;
+  amount: number;
+  status: 'pending' | 'held' | 'payable' | 'paid' | 'reversed';
+}
+
+export interface CustomerRewardSummary {
+  type: 'flat' | 'percentage';
+  amount: number;
+  durationMonths?: number;
+  code: string | null;
+}
+
+export interface ConversionHooks {
+  onLead?(client: pg.PoolClient, services: Services, event: LeadRecorded): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary }>;
+  onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary }>;
+  onRefund?(client: pg.PoolClient, services: Services, event: RefundRecorded): Promise<{ adjustments: { commissionId: string; amount: number }[] }>;
+}
+
+const hooks: ConversionHooks[] = [];
+
+export function addConversionHooks(h: ConversionHooks): void {
+  if (!hooks.includes(h)) hooks.push(h);
+}
+
+export function conversionHooks(): readonly ConversionHooks[] {
+  return hooks;
+}

@@ -200,6 +200,34 @@ CREATE TABLE "audit_log" (
 	CONSTRAINT "audit_log_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "click_rollups" (
+	"workspace_id" text NOT NULL,
+	"link_id" text NOT NULL,
+	"hour" timestamp with time zone NOT NULL,
+	"program_id" text NOT NULL,
+	"partner_id" text NOT NULL,
+	"clicks" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "click_rollups_workspace_id_link_id_hour_pk" PRIMARY KEY("workspace_id","link_id","hour")
+);
+--> statement-breakpoint
+CREATE TABLE "clicks" (
+	"workspace_id" text NOT NULL,
+	"id" uuid NOT NULL,
+	"link_id" text NOT NULL,
+	"program_id" text NOT NULL,
+	"partner_id" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"visitor_hash" text,
+	"ip_hash" text,
+	"country" text,
+	"device" text,
+	"browser" text,
+	"os" text,
+	"referrer_host" text,
+	"paid_click_param" text,
+	CONSTRAINT "clicks_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "memberships" ADD CONSTRAINT "memberships_workspace_id_workspaces_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("workspace_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -225,4 +253,7 @@ CREATE INDEX "partners_user_idx" ON "partners" USING btree ("user_id");--> state
 CREATE UNIQUE INDEX "links_key_key" ON "links" USING btree ("key");--> statement-breakpoint
 CREATE INDEX "links_partner_idx" ON "links" USING btree ("workspace_id","program_id","partner_id");--> statement-breakpoint
 CREATE INDEX "outbox_events_type_idx" ON "outbox_events" USING btree ("workspace_id","type","id");--> statement-breakpoint
-CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("workspace_id","target_type","target_id");
+CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("workspace_id","target_type","target_id");--> statement-breakpoint
+CREATE INDEX "click_rollups_partner_idx" ON "click_rollups" USING btree ("workspace_id","partner_id","hour");--> statement-breakpoint
+CREATE INDEX "clicks_created_idx" ON "clicks" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX "clicks_partner_idx" ON "clicks" USING btree ("workspace_id","partner_id","created_at");

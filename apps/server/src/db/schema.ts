@@ -6,3 +6,4 @@ export * from '../modules/partners/schema.js';
 export * from '../modules/links/schema.js';
 export * from '../modules/events/schema.js';
 export * from '../modules/audit/schema.js';
+export * from '../modules/clicks/schema.js';

@@ -10,6 +10,30 @@ import type { Services } from './http/context.js';
 import { Router } from './http/router.js';
 import { buildOpenApi } from './http/openapi.js';
 import { accountRoutes } from './modules/accounts/routes.js';
+import { disputeRoutes } from './modules/disputes/routes.js';
+import { fraudRoutes } from './modules/fraud/index.js';
+import { linkRoutes } from './modules/links/routes.js';
+import { registerRedirect } from './modules/links/redirect.js';
+import { registerSnippet } from './modules/links/snippet.js';
+import { trackingRoutes } from './modules/tracking/routes.js';
+import { registerStripeRawBody } from './modules/stripe/webhook.js';
+import { stripeRoutes } from './modules/stripe/routes.js';
+import { analyticsRoutes } from './modules/analytics/routes.js';
+import { customerRoutes } from './modules/customers/routes.js';
+import { webhookRoutes } from './modules/webhooks/routes.js';
+import { auditRoutes } from './modules/audit/routes.js';
+import { privacyRoutes } from './modules/privacy/routes.js';
+import { exportRoutes } from './modules/exports/routes.js';
+import { importRoutes } from './modules/imports/routes.js';
+import { endOpenStreams, streamRoutes } from './modules/stream/routes.js';
+import { programRoutes } from './modules/programs/routes.js';
+import { partnerRoutes } from './modules/partners/routes.js';
+import { portalRoutes } from './modules/portal/routes.js';
+import './modules/rewards/index.js';
+import { rewardRoutes } from './modules/rewards/routes.js';
+import { ledgerRoutes } from './modules/ledger/routes.js';
+import { payoutRoutes } from './modules/payouts/routes.js';
+import { partnershipRoutes } from './modules/partnerships/routes.js';
 
 export const VERSION = '0.1.0';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +52,26 @@ export interface AppOptions {
 export function buildRouter(): Router {
   const router = new Router();
   accountRoutes(router);
+  disputeRoutes(router);
+  fraudRoutes(router);
+  linkRoutes(router);
+  trackingRoutes(router);
+  stripeRoutes(router);
+  analyticsRoutes(router);
+  customerRoutes(router);
+  webhookRoutes(router);
+  auditRoutes(router);
+  privacyRoutes(router);
+  exportRoutes(router);
+  importRoutes(router);
+  streamRoutes(router);
+  programRoutes(router);
+  partnerRoutes(router);
+  portalRoutes(router);
+  rewardRoutes(router);
+  ledgerRoutes(router);
+  payoutRoutes(router);
+  partnershipRoutes(router);
   return router;
 }
 
@@ -43,6 +87,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   await app.register(fastifyCookie);
+  // CSV imports read the request body as a stream (the handler gets it as `req.body`), so a large
+  // file is never buffered whole; JSON bodies keep the 1 MiB limit.
+  app.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
+  // Open event streams never end by themselves; closing the app ends them.
+  app.addHook('preClose', async () => endOpenStreams(app));
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -65,6 +114,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return reply.code(500).send(new ApiError('internal', 'Internal error; the request id is in x-request-id').toBody());
   });
 
+  await registerRedirect(app, services);
+  registerSnippet(app);
+  registerStripeRawBody(app);
   const router = buildRouter();
   router.register(app, services, { validateResponses: options.validateResponses ?? false });
 

@@ -13,6 +13,8 @@ Commands:
                --data-dir <dir>  embedded PostgreSQL data directory (env TANDEM_DATA_DIR, default ./.tandem)
   migrate    Apply database migrations and exit
   demo       Create the demo workspace if missing; print its login and a fresh API key
+  rewards replay --program <id>
+             Recompute a program's commissions from its reward events; report any difference
   help       Show this help
 
 The database is the embedded PostgreSQL under the data directory unless DATABASE_URL is set.
@@ -28,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      program: { type: 'string' },
     },
   });
   const command = positionals[0] ?? 'serve';
@@ -62,6 +65,23 @@ async function main(argv: string[]): Promise<number> {
         await runtime.database.close();
       }
       return 0;
+    }
+    case 'rewards': {
+      if (positionals[1] !== 'replay' || !values.program) {
+        console.error(`Usage: tandem rewards replay --program <id>`);
+        return 2;
+      }
+      const { startRuntime } = await import('./server.js');
+      const { replayStoredProgram } = await import('./modules/rewards/replay.js');
+      const runtime = await startRuntime(flags);
+      try {
+        const report = await replayStoredProgram(runtime.services.pool, values.program);
+        console.log(`Replayed ${report.events} events into ${report.commissions} commissions of ${report.programId}: ${report.differences.length} differences`);
+        for (const d of report.differences) console.log(`  ${d}`);
+        return report.differences.length === 0 ? 0 : 1;
+      } finally {
+        await runtime.database.close();
+      }
     }
     default:
       console.error(`Unknown command '${command}'.\n\n${HELP}`);

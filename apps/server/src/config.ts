@@ -25,6 +25,7 @@ const envSchema = z.object({
   TANDEM_TRUST_PROXY: booleanFlag,
   TANDEM_COUNTRY_HEADER: z.string().optional(),
   TANDEM_WEBHOOKS_ALLOW_PRIVATE: booleanFlag,
+  TANDEM_CLICK_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(396).describe('raw clicks older than this are purged (default ~13 months); rollups stay'),
   TANDEM_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   TANDEM_WORKERS: booleanFlag.describe('run background jobs in this node (default on)'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -41,6 +42,7 @@ export interface Config {
   trustProxy: boolean;
   countryHeader: string | undefined;
   webhooksAllowPrivate: boolean;
+  clickRetentionDays: number;
   demo: '0' | '1' | 'auto';
   poolSize: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     trustProxy: e.TANDEM_TRUST_PROXY,
     countryHeader: e.TANDEM_COUNTRY_HEADER?.toLowerCase(),
     webhooksAllowPrivate: e.TANDEM_WEBHOOKS_ALLOW_PRIVATE,
+    clickRetentionDays: e.TANDEM_CLICK_RETENTION_DAYS,
     demo: e.TANDEM_DEMO,
     poolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,

@@ -7,6 +7,7 @@ import { makeServices } from './services.js';
 import { buildApp } from './app.js';
 import type { Services } from './http/context.js';
 import { registerJobs } from './jobs/register.js';
+import { startWebhookWakeups } from './modules/webhooks/jobs.js';
 
 export interface Runtime {
   config: Config;
@@ -40,10 +41,12 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
   const runtime = await startRuntime(flags);
   const { config, services, database, log } = runtime;
   let app: FastifyInstance;
+  let stopWebhookWakeups = async (): Promise<void> => undefined;
   try {
     app = await buildApp(services, { loggerInstance: log, serveWeb: true });
     registerJobs(services);
     services.queue.start();
+    stopWebhookWakeups = await startWebhookWakeups(services);
     if (config.demo === '1' || config.demo === 'auto') {
       const { seedDemoIfEmpty } = await import('./demo/demo.js');
       await seedDemoIfEmpty(services, config.demo === '1').catch((error: unknown) => log.error({ err: error }, 'demo seeding failed'));
@@ -51,6 +54,7 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     // Never leave the embedded PostgreSQL running behind a failed start.
+    await stopWebhookWakeups();
     await services.queue.stop(1000);
     await database.close();
     throw error;
@@ -62,6 +66,7 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
     (stopping ??= (async () => {
       log.info('Shutting down: draining requests, flushing buffers, stopping workers');
       await app.close(); // stops accepting, waits for in-flight requests, runs onClose hooks (click flush)
+      await stopWebhookWakeups();
       await services.queue.stop();
       await database.close();
       log.info('Stopped');

@@ -49,6 +49,15 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** Saves a full-page screenshot of a main screen to docs/screenshots/<name>.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await fs.mkdir(screenshotsDir, { recursive: true });
+  // Let skeletons resolve and transitions settle so the picture shows the real screen.
+  await page.waitForLoadState('networkidle').catch(() => undefined);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(screenshotsDir, `${name}.png`), fullPage: false });
+}
+
 /** Fails the test on any console error or uncaught page error. */
 export function collectConsoleErrors(page: Page): string[] {
   const errors: string[] = [];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorBody, errorStatus, type Endpoint } from '@tandem/contracts';
+import { errorBody, errorStatus, webhookPayloads, type Endpoint } from '@tandem/contracts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -69,5 +69,12 @@ export function buildOpenApi(endpoints: Endpoint[], version: string): JsonSchema
     },
     security: [{ apiKey: [] }, { session: [] }],
     paths,
+    // Outbound webhook bodies, signed per Standard Webhooks (see createWebhook).
+    webhooks: Object.fromEntries(
+      Object.entries(webhookPayloads).map(([type, schema]) => [
+        type,
+        { post: { summary: type, requestBody: { content: { 'application/json': { schema: toSchema(schema, 'output') } } }, responses: { '200': { description: 'Any 2xx acknowledges the delivery' } } } },
+      ]),
+    ),
   };
 }

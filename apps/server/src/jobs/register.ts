@@ -1,4 +1,9 @@
 import type { Services } from '../http/context.js';
+import { registerTermsGraceJob } from '../modules/partners/terms-grace.js';
+import { registerWebhookJobs } from '../modules/webhooks/jobs.js';
+import { registerRetentionJobs } from '../modules/privacy/retention.js';
+import { registerDisputeJobs } from '../modules/disputes/jobs.js';
+import { registerRewardJobs } from '../modules/rewards/jobs.js';
 
 /** Recurring housekeeping and every module's queues. Modules add their workers here. */
 export function registerJobs(services: Services): void {
@@ -8,4 +13,9 @@ export function registerJobs(services: Services): void {
     await pool.query(`delete from sessions where expires_at < now()`);
   });
   void queue.schedule('jobs.cleanup', 'jobs.cleanup', 3600).catch((error: unknown) => services.log.error({ err: error }, 'schedule failed'));
+  registerWebhookJobs(services);
+  registerTermsGraceJob(services);
+  registerRetentionJobs(services);
+  registerDisputeJobs(services);
+  registerRewardJobs(services);
 }

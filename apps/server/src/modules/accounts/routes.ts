@@ -7,6 +7,7 @@ import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
 import { hashPassword, hashToken, randomToken } from '../../security/crypto.js';
 import { isUniqueViolation, withTransaction } from '../../db/tx.js';
+import { actorOf, recordAudit } from '../audit/record.js';
 import { createApiKeyRow, createSession, createWorkspace, login, SESSION_TTL_SECONDS, signup, workspacesOf } from './accounts.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -29,6 +30,7 @@ export function accountRoutes(r: Router): void {
     const result = await signup(services, body);
     setSessionCookies(reply, req, services, result.session.token, result.session.csrfToken, SESSION_TTL_SECONDS);
     req.log.info({ userId: result.user.id, workspaceId: result.workspace.id }, 'signup');
+    await recordAudit(services.pool, { workspaceId: result.workspace.id, actor: { kind: 'user', id: result.user.id }, action: 'workspace.created', target: { type: 'workspace', id: result.workspace.id }, after: { name: result.workspace.name, slug: result.workspace.slug, owner: result.user.id } });
     return {
       user: result.user,
       workspace: { id: result.workspace.id, name: result.workspace.name, slug: result.workspace.slug },
@@ -40,6 +42,9 @@ export function accountRoutes(r: Router): void {
   r.handle(endpoints.login, async ({ body, req, reply, services }) => {
     limitAuth(services, req, body.email);
     const result = await login(services, body.email, body.password);
+    for (const workspace of result.workspaces) {
+      await recordAudit(services.pool, { workspaceId: workspace.id, actor: { kind: 'user', id: result.user.id }, action: 'auth.login', target: { type: 'user', id: result.user.id } });
+    }
     setSessionCookies(reply, req, services, result.session.token, result.session.csrfToken, SESSION_TTL_SECONDS);
     return { user: result.user, workspaces: result.workspaces, csrfToken: result.session.csrfToken };
   });
@@ -72,6 +77,7 @@ export function accountRoutes(r: Router): void {
   r.handle(endpoints.createWorkspace, async ({ body, auth, services }) => {
     const ws = await withTransaction(services.pool, async (client) => {
       const created = await createWorkspace(client, body.name, auth.userId);
+      await recordAudit(client, { workspaceId: created.id, actor: actorOf(auth), action: 'workspace.created', target: { type: 'workspace', id: created.id }, after: { name: created.name, slug: created.slug, owner: auth.userId } });
       await client.query('update sessions set workspace_id = $1 where id = $2', [created.id, auth.sessionId]);
       return created;
     });
@@ -88,6 +94,7 @@ export function accountRoutes(r: Router): void {
   r.handle(endpoints.createApiKey, async ({ body, auth, services, req }) => {
     const created = await createApiKeyRow(services.pool, auth.workspaceId, body.name, [...new Set(body.scopes)], auth.userId);
     req.log.info({ workspaceId: auth.workspaceId, keyId: created.id }, 'api key created');
+    await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'api_key.created', target: { type: 'api_key', id: created.id }, after: { name: created.name, scopes: created.scopes } });
     return created;
   });
 
@@ -114,6 +121,7 @@ export function accountRoutes(r: Router): void {
     );
     if (!rowCount) throw new ApiError('not_found', 'API key not found');
     req.log.info({ workspaceId: auth.workspaceId, keyId: params.id }, 'api key revoked');
+    await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'api_key.revoked', target: { type: 'api_key', id: params.id }, before: { revoked: false }, after: { revoked: true } });
   });
 
   r.handle(endpoints.listMembers, async ({ query, auth, services }) => {
@@ -143,6 +151,7 @@ export function accountRoutes(r: Router): void {
       }
       if (target.role === 'owner' && auth.kind === 'session' && auth.role !== 'owner') throw new ApiError('forbidden', 'Only an owner can remove an owner');
       await client.query('delete from memberships where workspace_id = $1 and user_id = $2', [auth.workspaceId, params.id]);
+      await recordAudit(client, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.removed', target: { type: 'user', id: params.id }, before: { role: target.role } });
       await client.query('update sessions set workspace_id = null where user_id = $1 and workspace_id = $2', [params.id, auth.workspaceId]);
     });
   });
@@ -165,6 +174,7 @@ export function accountRoutes(r: Router): void {
       if (isUniqueViolation(error, 'invitations_pending_email_key')) throw new ApiError('conflict', 'This email already has a pending invitation', [{ path: 'email', message: 'already invited' }]);
       throw error;
     }
+    await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.created', target: { type: 'invitation', id }, after: { email: body.email, role: body.role } });
     const base = services.config.publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
     const acceptUrl = `${base}/invite?token=${token}`;
     // Until email delivery exists the link goes to the log, where an operator can pass it on.
@@ -200,6 +210,7 @@ export function accountRoutes(r: Router): void {
       [auth.workspaceId, params.id],
     );
     if (!rowCount) throw new ApiError('not_found', 'Pending invitation not found');
+    await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.revoked', target: { type: 'invitation', id: params.id } });
   });
 
   r.handle(endpoints.acceptInvitation, async ({ body, auth, req, reply, services }) => {
@@ -232,6 +243,7 @@ export function accountRoutes(r: Router): void {
         [inv.workspace_id, user.id, inv.role],
       );
       await client.query('update invitations set accepted_at = now() where workspace_id = $1 and id = $2', [inv.workspace_id, inv.id]);
+      await recordAudit(client, { workspaceId: inv.workspace_id, actor: { kind: 'user', id: user.id }, action: 'invitation.accepted', target: { type: 'invitation', id: inv.id }, after: { userId: user.id, role: inv.role } });
       const session = await createSession(client, user.id, inv.workspace_id, services.now());
       return { user, session, workspaces: await workspacesOf(client, user.id) };
     });

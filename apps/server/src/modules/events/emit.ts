@@ -1,23 +1,9 @@
 import type pg from 'pg';
+import type { EventType } from '@tandem/contracts';
 import { newId } from '@tandem/core';
 
-/** Event types Tandem emits (webhooks subscribe to these or to `*`). */
-export const EVENT_TYPES = [
-  'partner.enrolled',
-  'lead.created',
-  'sale.created',
-  'refund.created',
-  'commission.created',
-  'commission.payable',
-  'commission.reversed',
-  'payout.created',
-  'payout.paid',
-  'payout.failed',
-  'dispute.created',
-  'dispute.updated',
-  'dispute.decided',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** Event types Tandem emits (webhooks subscribe to these or to `*`); payloads in contracts/events.ts. */
+export { EVENT_TYPES, type EventType } from '@tandem/contracts';
 
 export interface DomainEvent {
   workspaceId: string;

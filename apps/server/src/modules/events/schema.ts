@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
@@ -13,6 +14,13 @@ export const outboxEvents = pgTable(
     type: text('type').notNull(),
     data: jsonb('data').notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Set once the webhook dispatcher has turned the event into deliveries. */
+    webhooksDispatchedAt: timestamp('webhooks_dispatched_at', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.id] }), index('outbox_events_type_idx').on(t.workspaceId, t.type, t.id)],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    index('outbox_events_type_idx').on(t.workspaceId, t.type, t.id),
+    // The dispatcher's work list stays small however long the outbox grows.
+    index('outbox_events_undispatched_idx').on(t.id).where(sql`webhooks_dispatched_at is null`),
+  ],
 );

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { ApiError } from '@tandem/contracts';
 import { CUSTOM_LINK_KEY, isDestinationAllowed, newId, randomLinkKey, withQuery } from '@tandem/core';
 import { isUniqueViolation } from '../../db/tx.js';
+import { notifyLinkChanged } from './notify.js';
 
 export interface LinkProgram {
   id: string;
@@ -52,6 +53,8 @@ export async function createLink(client: pg.PoolClient, input: CreateLinkInput):
         [input.workspaceId, id, input.program.id, input.partnerId, key, finalDestination, input.utm ?? null, input.isDefault ?? false],
       );
       await client.query('release savepoint create_link');
+      // A node may hold this key as "unknown" (someone tried it before it existed).
+      await notifyLinkChanged(client, key);
       return { id, key, destinationUrl: finalDestination };
     } catch (error) {
       await client.query('rollback to savepoint create_link');

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -22,6 +23,8 @@ export const partners = pgTable(
     primaryKey({ columns: [t.workspaceId, t.id] }),
     uniqueIndex('partners_email_key').on(t.workspaceId, t.email),
     index('partners_user_idx').on(t.userId),
+    // The portal links a signed-in user to every brand's partner rows under its email.
+    index('partners_global_email_idx').on(t.email),
   ],
 );
 
@@ -39,6 +42,11 @@ export const enrollments = pgTable(
     couponCode: text('coupon_code'),
     acceptedTermsVersion: integer('accepted_terms_version'),
     acceptedTermsAt: timestamp('accepted_terms_at', { withTimezone: true }),
+    /** Keyed hash of the IP the terms were accepted from (never the raw IP). */
+    acceptedTermsIpHash: text('accepted_terms_ip_hash'),
+    /** Why the enrollment is in its status (e.g. `terms_not_accepted`, which acceptance undoes). */
+    statusReason: text('status_reason'),
+    approvedAt: timestamp('approved_at', { withTimezone: true }),
     application: jsonb('application'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -66,4 +74,49 @@ export const enrollmentEvents = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.id] }), index('enrollment_events_enrollment_idx').on(t.workspaceId, t.enrollmentId)],
+);
+
+/**
+ * One application to a program (a partner may apply again after a rejection and its cool-down,
+ * so an enrollment can have several). Decided by criteria, by an admin, or by council votes.
+ */
+export const applications = pgTable(
+  'applications',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    id: text('id').notNull(),
+    programId: text('program_id').notNull(),
+    partnerId: text('partner_id').notNull(),
+    enrollmentId: text('enrollment_id').notNull(),
+    status: text('status', { enum: ['applied', 'approved', 'rejected'] }).notNull(),
+    website: text('website'),
+    message: text('message'),
+    audienceSize: integer('audience_size'),
+    category: text('category'),
+    decisionReason: text('decision_reason'),
+    /** `usr_…`, `key_…` or `system` (auto criteria, council quorum). */
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    index('applications_program_idx').on(t.workspaceId, t.programId, t.status),
+    // At most one undecided application per enrollment.
+    uniqueIndex('applications_pending_key').on(t.workspaceId, t.enrollmentId).where(sql`status = 'applied'`),
+  ],
+);
+
+/** A council reviewer's vote; one per reviewer per application (a second vote is a 409). */
+export const applicationVotes = pgTable(
+  'application_votes',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    applicationId: text('application_id').notNull(),
+    reviewerId: text('reviewer_id').notNull(),
+    decision: text('decision', { enum: ['approve', 'reject'] }).notNull(),
+    comment: text('comment'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: 'application_votes_pkey', columns: [t.workspaceId, t.applicationId, t.reviewerId] })],
 );

@@ -21,6 +21,8 @@ export const programs = pgTable(
     rulesVersion: integer('rules_version').notNull().default(1),
     termsVersion: integer('terms_version').notNull().default(1),
     termsGraceDays: integer('terms_grace_days').notNull().default(14),
+    /** Minor units a partner's balance must reach before a payout (onboarding milestone). */
+    payoutThreshold: integer('payout_threshold').notNull().default(5000),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -14,6 +14,12 @@ export interface AttributedTo {
   /** How the attribution was made. */
   via: 'click' | 'coupon';
   clickId: string | null;
+  /**
+   * The enrollment's status when the conversion arrived. Tracking attributes conversions to
+   * partners whatever their status (analytics); only `approved` enrollments may earn, which the
+   * reward hooks check.
+   */
+  enrollmentStatus?: string;
 }
 
 export interface LeadRecorded {
@@ -24,6 +30,8 @@ export interface LeadRecorded {
   occurredAt: Date;
   attribution: AttributedTo | null;
   customerCountry: string | null;
+  /** The email the conversion carried, if any (fraud checks read its domain; never stored plain). */
+  customerEmail?: string | null;
 }
 
 export interface SaleRecorded {
@@ -37,6 +45,8 @@ export interface SaleRecorded {
   occurredAt: Date;
   attribution: AttributedTo | null;
   customerCountry: string | null;
+  /** The email the conversion carried, if any (fraud checks read its domain; never stored plain). */
+  customerEmail?: string | null;
 }
 
 export interface RefundRecorded {
@@ -64,9 +74,17 @@ export interface CustomerRewardSummary {
 }
 
 export interface ConversionHooks {
-  onLead?(client: pg.PoolClient, services: Services, event: LeadRecorded): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary }>;
+  onLead?(
+    client: pg.PoolClient,
+    services: Services,
+    event: LeadRecorded,
+  ): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary }>;
   onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary }>;
-  onRefund?(client: pg.PoolClient, services: Services, event: RefundRecorded): Promise<{ adjustments: { commissionId: string; amount: number }[] }>;
+  onRefund?(
+    client: pg.PoolClient,
+    services: Services,
+    event: RefundRecorded,
+  ): Promise<{ adjustments: { commissionId: string; amount: number }[] }>;
 }
 
 const hooks: ConversionHooks[] = [];

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { uuidv7 } from '@tandem/core';
+import { ClickBuffer, type ClickRow } from './click-buffer.js';
+
+/** A stand-in pool that records each batch and fails or stalls on demand. */
+function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) {
+  const batches: number[] = [];
+  let failures = behaviour.failTimes ?? 0;
+  const settings: string[] = [];
+  const client = {
+    async query(q: string | { values: unknown[][] }) {
+      if (typeof q === 'string') {
+        settings.push(q);
+        return { rows: [] };
+      }
+      if (behaviour.gate) await behaviour.gate;
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('connection refused');
+      }
+      batches.push(q.values[0]!.length);
+      return { rows: [], rowCount: q.values[0]!.length };
+    },
+    release() {},
+  };
+  const pool = { connect: async () => client };
+  return { pool: pool as unknown as pg.Pool, batches, settings };
+}
+
+const click = (i: number): ClickRow => ({
+  workspaceId: 'ws_1', uuid: uuidv7(1_700_000_000_000 + i), linkId: 'lnk_1', programId: 'prg_1', partnerId: 'ptn_1', atMs: 1_700_000_000_000 + i,
+  visitorHash: `v${i}`, ipHash: `i${i}`, country: null, device: 'desktop', browser: 'Chrome', os: 'Linux', referrerHost: null, paidClickParam: null,
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ClickBuffer', () => {
+  it('writes in batches of at most maxBatch rows', async () => {
+    const { pool, batches, settings } = fakePool();
+    const buffer = new ClickBuffer(pool, { maxBatch: 3, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 7; i++) buffer.push(click(i));
+    await buffer.flush();
+    expect(batches).toEqual([3, 3, 1]);
+    expect(settings).toEqual(['set synchronous_commit = off']);
+    expect(buffer.stats()).toMatchObject({ accepted: 7, written: 7, buffered: 0 });
+  });
+
+  it('writes a partial batch once flushIntervalMs has passed', async () => {
+    const { pool, batches } = fakePool();
+    const buffer = new ClickBuffer(pool, { maxBatch: 1000, flushIntervalMs: 20 });
+    buffer.push(click(1));
+    buffer.push(click(2));
+    expect(batches).toEqual([]);
+    await sleep(80);
+    expect(batches).toEqual([2]);
+    await buffer.close();
+  });
+
+  it('writes a full batch without waiting for the timer', async () => {
+    const { pool, batches } = fakePool();
+    const buffer = new ClickBuffer(pool, { maxBatch: 2, flushIntervalMs: 60_000 });
+    buffer.push(click(1));
+    buffer.push(click(2));
+    await sleep(20);
+    expect(batches).toEqual([2]);
+    await buffer.close();
+  });
+
+  it('applies back-pressure when full instead of dropping', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { pool, batches } = fakePool({ gate });
+    const buffer = new ClickBuffer(pool, { maxBatch: 2, flushIntervalMs: 60_000, capacity: 2 });
+    buffer.push(click(1));
+    buffer.push(click(2));
+    expect(buffer.hasRoom()).toBe(false);
+    let roomMade = false;
+    const waiting = buffer.waitForRoom().then(() => (roomMade = true));
+    await sleep(20);
+    expect(roomMade).toBe(false); // the database is still writing the first batch
+    open();
+    await waiting;
+    expect(roomMade).toBe(true);
+    expect(batches).toEqual([2]);
+    expect(buffer.stats().waits).toBe(1);
+    await buffer.close();
+  });
+
+  it('keeps a failed batch and retries it until it is written', async () => {
+    const { pool, batches } = fakePool({ failTimes: 2 });
+    const buffer = new ClickBuffer(pool, { maxBatch: 10, flushIntervalMs: 5, retryDelayMs: 5 });
+    for (let i = 0; i < 4; i++) buffer.push(click(i));
+    await sleep(150);
+    expect(batches).toEqual([4]);
+    expect(buffer.stats()).toMatchObject({ written: 4, failedBatches: 2, buffered: 0 });
+    await buffer.close();
+  });
+
+  it('on close with the database down, retries until its deadline and keeps counting the rows as unwritten', async () => {
+    const { pool } = fakePool({ failTimes: 1_000 });
+    const buffer = new ClickBuffer(pool, { maxBatch: 10, flushIntervalMs: 60_000, retryDelayMs: 5 });
+    buffer.push(click(1));
+    await buffer.close(50);
+    expect(buffer.stats()).toMatchObject({ written: 0, buffered: 1 });
+    expect(buffer.stats().failedBatches).toBeGreaterThan(1);
+  });
+});

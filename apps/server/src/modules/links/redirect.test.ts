@@ -1,0 +1,282 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import { clickTime, uuidFromClickId } from '@tandem/core';
+import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
+import { buildApp } from '../../app.js';
+import { openPool } from '../../db/database.js';
+import * as schema from '../../db/schema.js';
+import { makeServices } from '../../services.js';
+import { redirectRuntimeOf, registerRedirect } from './redirect.js';
+import { seedProgramWithPartner, type SeededProgram } from './test-fixtures.js';
+
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+let ctx: TestContext;
+let brand: Actor;
+let seeded: SeededProgram;
+let call: ReturnType<typeof asKey>;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ now: new Date('2026-03-10T12:00:00.000Z'), env: { TANDEM_COUNTRY_HEADER: 'CF-IPCountry' } });
+  brand = await signupActor(ctx.app);
+  seeded = await seedProgramWithPartner(ctx.pool, brand.workspaceId, { destinationUrl: 'https://shop.example.com/welcome', windowDays: 45 });
+  call = asKey(ctx.app, brand.apiKey);
+});
+afterAll(async () => ctx?.close());
+
+/** Creates a link and waits until this node has heard of it, so later cache assertions are deterministic. */
+async function newLink(extra: Record<string, unknown> = {}): Promise<{ id: string; key: string; destinationUrl: string }> {
+  const cache = redirectRuntimeOf(ctx.app).cache;
+  const heard = cache.notifications;
+  const res = await call('POST', '/api/v1/links', { programId: seeded.programId, partnerId: seeded.partnerId, ...extra });
+  expect(res.statusCode).toBe(201);
+  await vi.waitFor(() => expect(cache.notifications).toBeGreaterThan(heard), { timeout: 3000, interval: 5 });
+  return res.json();
+}
+
+function visit(app: FastifyInstance, url: string, headers: Record<string, string> = {}, remoteAddress = '203.0.113.7') {
+  return app.inject({ method: 'GET', url, headers: { 'user-agent': CHROME, ...headers }, remoteAddress });
+}
+
+const clickIdOf = (location: string | undefined) => new URL(location!).searchParams.get('tdm_click');
+const flush = (app: FastifyInstance = ctx.app) => redirectRuntimeOf(app).buffer.flush();
+
+async function clickRows(linkId: string) {
+  const { rows } = await ctx.pool.query('select * from clicks where workspace_id = $1 and link_id = $2 order by id', [brand.workspaceId, linkId]);
+  return rows;
+}
+
+describe('GET /r/:key', () => {
+  it('redirects with a time-sortable click id in the query and a cookie for the attribution window', async () => {
+    const link = await newLink({ utm: { source: 'newsletter' } });
+    const res = await visit(ctx.app, `/r/${link.key}`, { referer: 'https://Blog.Partner.io/post/1?secret=x', 'cf-ipcountry': 'de' });
+    expect(res.statusCode).toBe(302);
+    const location = new URL(res.headers.location as string);
+    expect(`${location.origin}${location.pathname}`).toBe('https://shop.example.com/welcome');
+    expect(location.searchParams.get('utm_source')).toBe('newsletter');
+    const clickId = location.searchParams.get('tdm_click')!;
+    expect(clickId).toMatch(/^clk_[0-9a-f]{32}$/);
+    expect(clickTime(clickId)).toBe(ctx.clock.now.getTime());
+    expect(res.headers['set-cookie']).toBe(`tdm_click=${clickId}; Max-Age=${45 * 86400}; Path=/; SameSite=Lax; HttpOnly`);
+    expect(res.headers['cache-control']).toBe('private, no-store');
+
+    await flush();
+    const rows = await clickRows(link.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      id: uuidFromClickId(clickId),
+      program_id: seeded.programId,
+      partner_id: seeded.partnerId,
+      created_at: ctx.clock.now,
+      country: 'DE',
+      device: 'desktop',
+      browser: 'Chrome',
+      os: 'Windows',
+      referrer_host: 'blog.partner.io',
+      paid_click_param: null,
+    });
+    // The IP is never stored, only keyed hashes of it.
+    expect(JSON.stringify(rows[0])).not.toContain('203.0.113.7');
+    expect(rows[0].ip_hash).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const rollup = await ctx.pool.query('select hour, clicks from click_rollups where workspace_id = $1 and link_id = $2', [brand.workspaceId, link.id]);
+    expect(rollup.rows).toEqual([{ hour: new Date('2026-03-10T12:00:00.000Z'), clicks: 1 }]);
+  });
+
+  it('reuses the click id for the same visitor on the same link within the hour, then makes a new one', async () => {
+    const link = await newLink();
+    const first = clickIdOf((await visit(ctx.app, `/r/${link.key}`)).headers.location as string);
+    ctx.clock.advance(59 * 60_000 + 59_000);
+    const again = clickIdOf((await visit(ctx.app, `/r/${link.key}`)).headers.location as string);
+    expect(again).toBe(first);
+    const otherVisitor = clickIdOf((await visit(ctx.app, `/r/${link.key}`, { 'user-agent': IPHONE })).headers.location as string);
+    expect(otherVisitor).not.toBe(first);
+    ctx.clock.advance(1000); // exactly one hour after the first click
+    const later = clickIdOf((await visit(ctx.app, `/r/${link.key}`)).headers.location as string);
+    expect(later).not.toBe(first);
+    await flush();
+    expect((await clickRows(link.id)).map((r) => r.id).sort()).toEqual([first, otherVisitor, later].map((c) => uuidFromClickId(c!)).sort());
+    const rollups = await ctx.pool.query('select sum(clicks)::int as n from click_rollups where workspace_id = $1 and link_id = $2', [brand.workspaceId, link.id]);
+    expect(rollups.rows[0].n).toBe(3);
+  });
+
+  it("honours the visitor's click cookie on the same link only", async () => {
+    const link = await newLink();
+    const otherLink = await newLink();
+    const first = clickIdOf((await visit(ctx.app, `/r/${link.key}`, {}, '198.51.100.1')).headers.location as string)!;
+    // A new network (so a new visitor hash), but the browser still holds the cookie.
+    const moved = await visit(ctx.app, `/r/${link.key}`, { cookie: `tdm_click=${first}` }, '198.51.100.99');
+    expect(clickIdOf(moved.headers.location as string)).toBe(first);
+    const elsewhere = await visit(ctx.app, `/r/${otherLink.key}`, { cookie: `tdm_click=${first}` }, '198.51.100.99');
+    expect(clickIdOf(elsewhere.headers.location as string)).not.toBe(first);
+    const forged = await visit(ctx.app, `/r/${link.key}`, { cookie: 'tdm_click=clk_00000000000070008000000000000000' }, '198.51.100.50');
+    expect(clickIdOf(forged.headers.location as string)).not.toBe('clk_00000000000070008000000000000000');
+  });
+
+  it('sends bots and HEAD probes on without counting them', async () => {
+    const link = await newLink();
+    const bot = await visit(ctx.app, `/r/${link.key}`, { 'user-agent': GOOGLEBOT });
+    expect(bot.statusCode).toBe(302);
+    expect(bot.headers.location).toBe('https://shop.example.com/welcome');
+    expect(bot.headers['set-cookie']).toBeUndefined();
+    const noAgent = await ctx.app.inject({ method: 'GET', url: `/r/${link.key}` });
+    expect(noAgent.statusCode).toBe(302);
+    expect(clickIdOf(noAgent.headers.location as string)).toBeNull();
+    const head = await ctx.app.inject({ method: 'HEAD', url: `/r/${link.key}`, headers: { 'user-agent': CHROME } });
+    expect(head.statusCode).toBe(302);
+    expect(head.headers['set-cookie']).toBeUndefined();
+    await flush();
+    expect(await clickRows(link.id)).toHaveLength(0);
+  });
+
+  it('passes ad click ids on to the destination and records which one came', async () => {
+    const link = await newLink();
+    const res = await visit(ctx.app, `/r/${link.key}?gclid=Cj0K%26x%3D1&other=ignored`, {}, '192.0.2.44');
+    const location = new URL(res.headers.location as string);
+    expect(location.host).toBe('shop.example.com');
+    expect(location.searchParams.get('gclid')).toBe('Cj0K&x=1');
+    expect(location.searchParams.get('other')).toBeNull();
+    await flush();
+    expect((await clickRows(link.id))[0].paid_click_param).toBe('gclid');
+  });
+
+  it('answers an unknown key with an HTML 404 page', async () => {
+    for (const url of ['/r/no-such-key', '/r/', '/r/a/b']) {
+      const res = await visit(ctx.app, url);
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.headers.location).toBeUndefined();
+      expect(res.body).toContain('This link does not exist');
+    }
+  });
+
+  it('never lets the request change where the visitor goes', async () => {
+    const link = await newLink({ destinationUrl: 'https://shop.example.com/p?tdm_click=forged#details' });
+    const attempts = [
+      `/r/${link.key}?url=https://evil.example.net/&redirect=//evil.example.net&tdm_click=clk_x`,
+      `/r/${link.key}/..%2F..%2Fevil.example.net`,
+      `/r/${link.key}%2F%2Fevil.example.net`,
+      `/r/${link.key}/https://evil.example.net`,
+    ];
+    for (const url of attempts) {
+      const res = await visit(ctx.app, url);
+      if (res.statusCode === 302) {
+        const location = new URL(res.headers.location as string);
+        expect(location.host).toBe('shop.example.com');
+        expect(location.pathname).toBe('/p');
+        expect(location.hash).toBe('#details');
+        expect(location.searchParams.getAll('tdm_click')).toEqual([expect.stringMatching(/^clk_[0-9a-f]{32}$/)]);
+      } else {
+        expect(res.statusCode).toBe(404);
+        expect(res.headers.location).toBeUndefined();
+      }
+    }
+  });
+
+  it('stops redirecting an archived link at once and resumes when restored', async () => {
+    const link = await newLink();
+    expect((await visit(ctx.app, `/r/${link.key}`)).statusCode).toBe(302);
+    await call('PATCH', `/api/v1/links/${link.id}`, { archived: true });
+    await vi.waitFor(async () => expect((await visit(ctx.app, `/r/${link.key}`)).statusCode).toBe(404), { timeout: 3000, interval: 20 });
+    await call('PATCH', `/api/v1/links/${link.id}`, { archived: false });
+    await vi.waitFor(async () => expect((await visit(ctx.app, `/r/${link.key}`)).statusCode).toBe(302), { timeout: 3000, interval: 20 });
+  });
+
+  it('answers a cached key without touching the database', async () => {
+    const link = await newLink();
+    const runtime = redirectRuntimeOf(ctx.app);
+    await visit(ctx.app, `/r/${link.key}`);
+    const loads = runtime.cache.loads;
+    for (let i = 0; i < 20; i++) expect((await visit(ctx.app, `/r/${link.key}`, {}, `10.0.0.${i}`)).statusCode).toBe(302);
+    for (let i = 0; i < 5; i++) await visit(ctx.app, '/r/still-unknown-key');
+    expect(runtime.cache.loads - loads).toBe(1); // the unknown key, once
+  });
+
+  it('picks up a change the notification missed at the next poll', async () => {
+    const link = await newLink();
+    await visit(ctx.app, `/r/${link.key}`);
+    // A change written without the notification (as if the LISTEN connection had dropped).
+    await ctx.pool.query(`update links set destination_url = 'https://shop.example.com/moved', updated_at = now() where workspace_id = $1 and id = $2`, [brand.workspaceId, link.id]);
+    expect(new URL((await visit(ctx.app, `/r/${link.key}`)).headers.location as string).pathname).toBe('/welcome');
+    await redirectRuntimeOf(ctx.app).cache.poll();
+    expect(new URL((await visit(ctx.app, `/r/${link.key}`)).headers.location as string).pathname).toBe('/moved');
+  });
+});
+
+describe('two server processes sharing one database', () => {
+  let node2: FastifyInstance;
+  let pool2: pg.Pool;
+
+  beforeAll(async () => {
+    pool2 = openPool(ctx.databaseUrl, 4);
+    const services2 = makeServices({
+      config: ctx.services.config,
+      database: { kind: ctx.services.dbKind, url: ctx.databaseUrl, pool: pool2, db: drizzle(pool2, { schema }), close: async () => undefined },
+      secret: ctx.services.secret,
+      log: ctx.services.log,
+      now: ctx.services.now,
+    });
+    node2 = await buildApp(services2, { serveWeb: false });
+    await node2.ready();
+  });
+  afterAll(async () => {
+    await node2?.close();
+    await pool2?.end();
+  });
+
+  it("drops a changed link from the other node's cache", async () => {
+    const link = await newLink();
+    expect(new URL((await visit(node2, `/r/${link.key}`)).headers.location as string).pathname).toBe('/welcome');
+    await call('PATCH', `/api/v1/links/${link.id}`, { destinationUrl: 'https://shop.example.com/spring' });
+    await vi.waitFor(async () => expect(new URL((await visit(node2, `/r/${link.key}`)).headers.location as string).pathname).toBe('/spring'), { timeout: 3000, interval: 20 });
+    await call('PATCH', `/api/v1/links/${link.id}`, { archived: true });
+    await vi.waitFor(async () => expect((await visit(node2, `/r/${link.key}`)).statusCode).toBe(404), { timeout: 3000, interval: 20 });
+  });
+
+  it('serves a key created after the other node remembered it as unknown', async () => {
+    expect((await visit(node2, '/r/arrives-later')).statusCode).toBe(404);
+    await newLink({ key: 'arrives-later' });
+    await vi.waitFor(async () => expect((await visit(node2, '/r/arrives-later')).statusCode).toBe(302), { timeout: 3000, interval: 20 });
+  });
+
+  it("writes the other node's clicks on its own graceful close", async () => {
+    const link = await newLink();
+    const res = await visit(node2, `/r/${link.key}`, {}, '100.64.0.9');
+    const buffer = redirectRuntimeOf(node2).buffer;
+    expect(buffer.stats().buffered).toBeGreaterThan(0); // not yet written: the batch timer has not fired
+    await node2.close();
+    expect(buffer.stats()).toMatchObject({ buffered: 0, written: buffer.stats().accepted });
+    expect((await clickRows(link.id)).map((r) => r.id)).toEqual([uuidFromClickId(clickIdOf(res.headers.location as string)!)]);
+  });
+});
+
+describe('a full click buffer', () => {
+  it('holds the redirect until the buffer has room, and loses nothing', async () => {
+    const link = await newLink();
+    const app = Fastify();
+    await app.register(fastifyCookie);
+    const runtime = await registerRedirect(app, ctx.services, { buffer: { capacity: 1, flushIntervalMs: 60_000 } });
+    await app.ready();
+    try {
+      expect((await visit(app, `/r/${link.key}`, {}, '172.16.0.1')).statusCode).toBe(302);
+      let answered = false;
+      const second = visit(app, `/r/${link.key}`, {}, '172.16.0.2').then((res) => {
+        answered = true;
+        return res;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answered).toBe(false);
+      expect(runtime.buffer.stats()).toMatchObject({ buffered: 1, waits: 1 });
+      await runtime.buffer.flush();
+      expect((await second).statusCode).toBe(302);
+    } finally {
+      await app.close();
+    }
+    expect(runtime.buffer.stats()).toMatchObject({ accepted: 2, written: 2, buffered: 0 });
+    expect(await clickRows(link.id)).toHaveLength(2);
+  });
+});

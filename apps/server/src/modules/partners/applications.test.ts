@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import { asKey, cookieHeader, createTestContext, signupActor, uniqueEmail, type Actor, type TestContext } from '../../test/harness.js';
+
+const start = new Date('2026-05-01T10:00:00Z');
+const DAY = 86_400_000;
+
+let ctx: TestContext;
+let owner: Actor;
+let api: ReturnType<typeof asKey>;
+beforeAll(async () => {
+  ctx = await createTestContext({ now: start });
+  owner = await signupActor(ctx.app, { workspaceName: 'Council Co' });
+  api = asKey(ctx.app, owner.apiKey);
+});
+afterAll(async () => ctx?.close());
+
+interface Reviewer {
+  userId: string;
+  headers: { cookie: string; 'x-csrf-token': string };
+  vote(applicationId: string, decision: 'approve' | 'reject', comment?: string): Promise<LightMyRequestResponse>;
+}
+
+function reviewerFromSession(userId: string, cookie: string, csrf: string): Reviewer {
+  return {
+    userId,
+    headers: { cookie, 'x-csrf-token': csrf },
+    vote: (applicationId, decision, comment) =>
+      ctx.app.inject({ method: 'POST', url: `/api/v1/applications/${applicationId}/votes`, headers: { cookie, 'x-csrf-token': csrf }, payload: { decision, ...(comment ? { comment } : {}) } }),
+  };
+}
+
+/** A teammate of the owner's workspace, signed in with a session. */
+async function addTeammate(): Promise<Reviewer> {
+  const invite = await api('POST', '/api/v1/invitations', { email: uniqueEmail('reviewer'), role: 'member' });
+  const token = new URL(invite.json().acceptUrl).searchParams.get('token');
+  const accepted = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload: { token, name: 'Reviewer', password: 'long enough pw' } });
+  return reviewerFromSession(accepted.json().user.id, cookieHeader(accepted), accepted.json().csrfToken);
+}
+
+const program = async (slug: string, approval: Record<string, unknown>) => {
+  const res = await api('POST', '/api/v1/programs', { name: slug, slug, currency: 'USD', destinationUrl: 'https://council.example.com/', approval, status: 'active', terms: { text: 'Terms' } });
+  expect(res.statusCode).toBe(201);
+  return res.json();
+};
+const apply = (slug: string, body: Record<string, unknown>) => ctx.app.inject({ method: 'POST', url: `/api/v1/public/programs/${slug}/applications`, payload: body, remoteAddress: '203.0.113.9' });
+
+describe('auto approval', () => {
+  it('approves at once when every criterion is met, with link, coupon and terms accepted from a hashed IP', async () => {
+    const p = await program('auto-prog', { mode: 'auto', criteria: { requireWebsite: true, minAudienceSize: 1000, categories: ['cycling'] } });
+    const res = await apply('auto-prog', { name: 'Rider', email: uniqueEmail(), website: 'https://rider.example', audienceSize: 5000, category: 'Cycling' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ id: expect.stringMatching(/^app_/), status: 'approved' });
+    const app = (await api('GET', `/api/v1/applications/${res.json().id}`)).json();
+    expect(app).toMatchObject({ status: 'approved', decidedBy: 'system', decisionReason: 'auto: every criterion met', programId: p.id });
+    const enrollment = (await api('GET', `/api/v1/enrollments/${app.enrollmentId}`)).json();
+    expect(enrollment).toMatchObject({ status: 'approved', acceptedTermsVersion: 1, couponCode: expect.stringMatching(/^RIDER/), link: { key: expect.any(String) } });
+    const stored = await ctx.pool.query('select accepted_terms_ip_hash from enrollments where id = $1', [app.enrollmentId]);
+    expect(stored.rows[0].accepted_terms_ip_hash).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(stored.rows[0].accepted_terms_ip_hash).not.toContain('203.0.113.9');
+  });
+
+  it('rejects at once naming the unmet criteria', async () => {
+    await program('auto-strict', { mode: 'auto', criteria: { requireWebsite: true, minAudienceSize: 1000 } });
+    const res = await apply('auto-strict', { name: 'Tiny', email: uniqueEmail(), audienceSize: 10 });
+    expect(res.json().status).toBe('rejected');
+    const app = (await api('GET', `/api/v1/applications/${res.json().id}`)).json();
+    expect(app.decisionReason).toContain('website');
+    expect(app.decisionReason).toContain('audienceSize');
+  });
+});
+
+describe('manual approval', () => {
+  it('stays applied until an admin decides through the enrollment status', async () => {
+    await program('manual-prog', { mode: 'manual' });
+    const res = await apply('manual-prog', { name: 'Writer', email: uniqueEmail(), message: 'I write about bikes' });
+    expect(res.json().status).toBe('applied');
+    const app = (await api('GET', `/api/v1/applications/${res.json().id}`)).json();
+    expect((await api('GET', `/api/v1/enrollments/${app.enrollmentId}`)).json()).toMatchObject({ status: 'applied', link: null, couponCode: null });
+    const decided = await api('POST', `/api/v1/enrollments/${app.enrollmentId}/status`, { status: 'approved', reason: 'good fit' });
+    expect(decided.json()).toMatchObject({ status: 'approved', link: { key: expect.any(String) } });
+    expect((await api('GET', `/api/v1/applications/${app.id}`)).json()).toMatchObject({ status: 'approved', decisionReason: 'good fit' });
+  });
+
+  it('turns an invitation into an application when the invitee applies, accepting the terms shown', async () => {
+    const programs = (await api('GET', '/api/v1/programs?limit=100')).json().data;
+    const manual = programs.find((p: { slug: string }) => p.slug === 'manual-prog');
+    const email = uniqueEmail('invitee');
+    const invited = (await api('POST', `/api/v1/programs/${manual.id}/partners`, { email, name: 'Invitee', status: 'invited' })).json();
+    const res = await apply('manual-prog', { name: 'Invitee', email, website: 'https://invitee.example' });
+    expect(res.statusCode).toBe(201);
+    const enrollment = (await api('GET', `/api/v1/enrollments/${invited.enrollment.id}`)).json();
+    expect(enrollment).toMatchObject({ status: 'applied', acceptedTermsVersion: 1, statusReason: 'accepted the invitation by applying' });
+  });
+
+  it('lets only admins decide (a member gets 403)', async () => {
+    const res = (await apply('manual-prog', { name: 'Needs Admin', email: uniqueEmail() })).json();
+    const app = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    const member = await addTeammate();
+    const byMember = await ctx.app.inject({ method: 'POST', url: `/api/v1/enrollments/${app.enrollmentId}/status`, headers: member.headers, payload: { status: 'approved' } });
+    expect(byMember.statusCode).toBe(403);
+  });
+
+  it('refuses a pending duplicate with 409 and an inactive program with 422', async () => {
+    const email = uniqueEmail();
+    await apply('manual-prog', { name: 'Twice', email });
+    expect((await apply('manual-prog', { name: 'Twice', email })).statusCode).toBe(409);
+    const draft = await api('POST', '/api/v1/programs', { name: 'Draft', slug: 'draft-prog', currency: 'USD', destinationUrl: 'https://council.example.com/' });
+    expect(draft.json().status).toBe('draft');
+    expect((await apply('draft-prog', { name: 'Early', email: uniqueEmail() })).statusCode).toBe(422);
+    expect((await apply('no-such-program', { name: 'Lost', email: uniqueEmail() })).statusCode).toBe(404);
+  });
+
+  it('refuses re-application within the cool-down after a rejection (422), and allows it after', async () => {
+    await program('cooldown-prog', { mode: 'manual', cooldownDays: 10 });
+    const email = uniqueEmail();
+    const first = (await apply('cooldown-prog', { name: 'Again', email })).json();
+    const app = (await api('GET', `/api/v1/applications/${first.id}`)).json();
+    await api('POST', `/api/v1/enrollments/${app.enrollmentId}/status`, { status: 'rejected', reason: 'not now' });
+    ctx.clock.advance(9 * DAY);
+    const early = await apply('cooldown-prog', { name: 'Again', email });
+    expect(early.statusCode).toBe(422);
+    expect(early.json().error.details[0]).toMatchObject({ path: 'email', message: expect.stringContaining('may apply again from') });
+    ctx.clock.advance(1 * DAY + 1000);
+    const later = await apply('cooldown-prog', { name: 'Again', email });
+    expect(later.statusCode).toBe(201);
+    expect(later.json().status).toBe('applied');
+    const events = (await api('GET', `/api/v1/enrollments/${app.enrollmentId}/events`)).json().data;
+    expect(events.map((e: { toStatus: string }) => e.toStatus)).toEqual(['applied', 'rejected', 'applied']);
+    expect(events[0].actor).toMatch(/^partner:ptn_/);
+  });
+
+  it('rate-limits applications per IP', async () => {
+    const limited = await createTestContext({ limits: { authPerIpPerMinute: 2 } });
+    try {
+      const o = await signupActor(limited.app);
+      await asKey(limited.app, o.apiKey)('POST', '/api/v1/programs', { name: 'Limited', slug: 'limited-prog', currency: 'USD', destinationUrl: 'https://x.example.com/', status: 'active' });
+      const send = () => limited.app.inject({ method: 'POST', url: '/api/v1/public/programs/limited-prog/applications', payload: { name: 'Spam', email: uniqueEmail() }, remoteAddress: '198.51.100.7' });
+      const statuses = [(await send()).statusCode, (await send()).statusCode, (await send()).statusCode];
+      expect(statuses).toContain(429);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('council approval', () => {
+  let alice: Reviewer;
+  let bob: Reviewer;
+  let carol: Reviewer;
+  beforeAll(async () => {
+    alice = await addTeammate();
+    bob = await addTeammate();
+    carol = await addTeammate();
+    await program('council-prog', { mode: 'council', quorum: 2, reviewers: [alice.userId, bob.userId, carol.userId] });
+  });
+
+  it('approves when quorum approvals are reached, recording every vote', async () => {
+    const res = (await apply('council-prog', { name: 'Voted In', email: uniqueEmail() })).json();
+    const first = await alice.vote(res.id, 'approve', 'great audience');
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ status: 'applied', votes: [{ reviewerId: alice.userId, decision: 'approve', comment: 'great audience' }] });
+    const second = await bob.vote(res.id, 'approve');
+    expect(second.json()).toMatchObject({ status: 'approved', decidedBy: 'system', decisionReason: expect.stringContaining('quorum reached') });
+    expect(second.json().votes).toHaveLength(2);
+    expect((await api('GET', `/api/v1/enrollments/${second.json().enrollmentId}`)).json()).toMatchObject({ status: 'approved', link: { key: expect.any(String) } });
+    const late = await carol.vote(res.id, 'reject');
+    expect(late.statusCode).toBe(409);
+    const audit = await ctx.pool.query(`select count(*)::int as n from audit_log where workspace_id = $1 and action = 'application.voted' and target_id = $2`, [owner.workspaceId, res.id]);
+    expect(audit.rows[0].n).toBe(2);
+  });
+
+  it('rejects as soon as quorum has become impossible', async () => {
+    const res = (await apply('council-prog', { name: 'Voted Out', email: uniqueEmail() })).json();
+    expect((await alice.vote(res.id, 'reject')).json().status).toBe('applied');
+    const second = await bob.vote(res.id, 'reject', 'off-brand');
+    expect(second.json()).toMatchObject({ status: 'rejected', decisionReason: expect.stringContaining('quorum impossible') });
+    expect((await api('GET', `/api/v1/enrollments/${second.json().enrollmentId}`)).json().status).toBe('rejected');
+  });
+
+  it('refuses a vote by someone outside the council with 403 and a double vote with 409', async () => {
+    const res = (await apply('council-prog', { name: 'Contested', email: uniqueEmail() })).json();
+    const ownerVote = reviewerFromSession(owner.userId, owner.cookie, owner.csrf);
+    expect((await ownerVote.vote(res.id, 'approve')).statusCode).toBe(403);
+    expect((await alice.vote(res.id, 'approve')).statusCode).toBe(201);
+    const again = await alice.vote(res.id, 'reject');
+    expect(again.statusCode).toBe(409);
+    const byKey = await api('POST', `/api/v1/applications/${res.id}/votes`, { decision: 'approve' });
+    expect(byKey.statusCode).toBe(403);
+    const app = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    expect(app.votes).toHaveLength(1);
+  });
+
+  it('does not let an admin bypass the council through the status endpoint', async () => {
+    const res = (await apply('council-prog', { name: 'Bypass', email: uniqueEmail() })).json();
+    const app = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    const bypass = await api('POST', `/api/v1/enrollments/${app.enrollmentId}/status`, { status: 'approved' });
+    expect(bypass.statusCode).toBe(422);
+  });
+
+  it('lists applications with their votes, filtered by program and status', async () => {
+    const programs = (await api('GET', '/api/v1/programs?limit=100')).json().data;
+    const council = programs.find((p: { slug: string }) => p.slug === 'council-prog');
+    const approved = (await api('GET', `/api/v1/applications?programId=${council.id}&status=approved`)).json();
+    expect(approved.data.length).toBeGreaterThan(0);
+    expect(approved.data.every((a: { status: string; votes: unknown[] }) => a.status === 'approved' && a.votes.length >= 2)).toBe(true);
+  });
+
+  it('answers another workspace’s application with 404, also for a vote', async () => {
+    const res = (await apply('council-prog', { name: 'Hidden', email: uniqueEmail() })).json();
+    const stranger = await signupActor(ctx.app);
+    expect((await asKey(ctx.app, stranger.apiKey)('GET', `/api/v1/applications/${res.id}`)).statusCode).toBe(404);
+    const vote = await reviewerFromSession(stranger.userId, stranger.cookie, stranger.csrf).vote(res.id, 'approve');
+    expect(vote.statusCode).toBe(404);
+  });
+});

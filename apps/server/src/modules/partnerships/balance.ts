@@ -1,0 +1,78 @@
+import type pg from 'pg';
+import { netBalances, reciprocityChecks, type Direction } from '@tandem/core';
+import { loadPartnership, membersOf } from './partnerships.js';
+
+type Db = pg.PoolClient | pg.Pool;
+
+export interface ConversionFigures {
+  referrals: number;
+  /** Minor units, net of refunds. */
+  revenue: number;
+  /** Minor units, net of reversals. */
+  commissions: number;
+}
+
+const tableExists = async (db: Db, table: string) => (await db.query<{ found: string | null }>('select to_regclass($1) as found', [`public.${table}`])).rows[0]?.found !== null;
+
+/**
+ * Referrals, revenue and commissions a partner brought a program. The tables are owned by the
+ * tracking and rewards modules; each figure is read only when its table exists, so the balance is
+ * zero before those modules are installed and real as soon as they are.
+ */
+export async function loadConversionFigures(db: Db, workspaceId: string, programId: string, partnerId: string): Promise<ConversionFigures> {
+  const figures: ConversionFigures = { referrals: 0, revenue: 0, commissions: 0 };
+  const args = [workspaceId, programId, partnerId];
+  if (await tableExists(db, 'customers')) {
+    const { rows } = await db.query<{ n: number }>('select count(*)::int as n from customers where workspace_id = $1 and program_id = $2 and partner_id = $3', args);
+    figures.referrals = rows[0]?.n ?? 0;
+  }
+  if (await tableExists(db, 'sales')) {
+    const { rows } = await db.query<{ total: string }>('select coalesce(sum(amount - refunded_amount), 0)::text as total from sales where workspace_id = $1 and program_id = $2 and partner_id = $3', args);
+    figures.revenue = Number(rows[0]?.total ?? 0);
+  }
+  if (await tableExists(db, 'commissions')) {
+    const { rows } = await db.query<{ total: string }>(
+      `select coalesce(sum(amount - reversed_amount), 0)::text as total from commissions where workspace_id = $1 and program_id = $2 and partner_id = $3 and status <> 'reversed'`,
+      args,
+    );
+    figures.commissions = Number(rows[0]?.total ?? 0);
+  }
+  return figures;
+}
+
+/**
+ * Every direction between active members (A promoting B's program, and B promoting A's), with its
+ * clicks and conversion figures, then the netted amounts per pair and currency.
+ */
+export async function partnershipBalance(db: Db, workspaceId: string, partnershipId: string) {
+  const partnership = await loadPartnership(db, workspaceId, partnershipId);
+  const members = (await membersOf(db, partnership.createdByWorkspaceId, partnershipId)).filter((m) => m.status === 'active' && m.program_id && m.program_currency);
+  const directions: Direction[] = [];
+  for (const host of members) {
+    for (const guest of members) {
+      if (guest.workspace_id === host.workspace_id) continue;
+      const { rows } = await db.query<{ id: string }>('select id from partners where workspace_id = $1 and partner_workspace_id = $2', [host.workspace_id, guest.workspace_id]);
+      const partnerIds = rows.map((r) => r.id);
+      let clicks = 0;
+      const totals: ConversionFigures = { referrals: 0, revenue: 0, commissions: 0 };
+      for (const partnerId of partnerIds) {
+        const c = await db.query<{ n: number }>('select count(*)::int as n from clicks where workspace_id = $1 and program_id = $2 and partner_id = $3', [host.workspace_id, host.program_id, partnerId]);
+        clicks += c.rows[0]?.n ?? 0;
+        const f = await loadConversionFigures(db, host.workspace_id, host.program_id!, partnerId);
+        totals.referrals += f.referrals;
+        totals.revenue += f.revenue;
+        totals.commissions += f.commissions;
+      }
+      directions.push({ fromWorkspaceId: guest.workspace_id, toWorkspaceId: host.workspace_id, clicks, ...totals, currency: host.program_currency! });
+    }
+  }
+  const nets = netBalances(directions);
+  const fallbackCurrency = members[0]?.program_currency ?? 'USD';
+  return {
+    partnershipId,
+    directions,
+    net: nets[0] ?? { owedByWorkspaceId: null, owedToWorkspaceId: null, amount: 0, currency: fallbackCurrency },
+    nets,
+    reciprocity: reciprocityChecks(directions, partnership.agreement.reciprocityTargetPct ?? null),
+  };
+}

@@ -1,0 +1,38 @@
+import { index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * A reciprocal partnership between brands (two, or a coalition of N). Led by the workspace that
+ * started it; every member reads it through its own `partnership_members` row.
+ */
+export const partnerships = pgTable(
+  'partnerships',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    id: text('id').notNull(),
+    message: text('message'),
+    /** `{targeting?, messagingGuidelines?, metrics?, reciprocityTargetPct?}` shared by every member. */
+    agreement: jsonb('agreement').notNull().default({}),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.id] })],
+);
+
+/** One row per member brand, led by the member's workspace so each member finds its partnerships. */
+export const partnershipMembers = pgTable(
+  'partnership_members',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    partnershipId: text('partnership_id').notNull(),
+    /** The workspace leading the partnership row. */
+    ownerWorkspaceId: text('owner_workspace_id').notNull(),
+    status: text('status', { enum: ['invited', 'active', 'declined'] }).notNull(),
+    /** The member's own program, in which the other members become partners. */
+    programId: text('program_id'),
+    invitedBy: text('invited_by'),
+    invitedAt: timestamp('invited_at', { withTimezone: true }).notNull().defaultNow(),
+    joinedAt: timestamp('joined_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.partnershipId] }), index('partnership_members_partnership_idx').on(t.ownerWorkspaceId, t.partnershipId)],
+);

@@ -1,0 +1,216 @@
+import type pg from 'pg';
+import { accrue, bucketOf, capWindow, commissionKeys, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
+import type { Services } from '../../http/context.js';
+import type { CommissionSummary, CustomerRewardSummary, LeadRecorded, RefundRecorded, SaleRecorded } from '../tracking/hooks.js';
+import { emitEvent } from '../events/emit.js';
+import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
+import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
+import { chainOf, postEntry } from '../ledger/post.js';
+
+/*
+ * The imperative shell around the rule engine: each conversion hook loads the partner's state as
+ * of the event, calls the pure step function from @tandem/core, and writes the commission, its
+ * journal entry, the reward event (for replay) and the outbox event in the tracking transaction.
+ */
+
+/** P's state for the engine: qualified referrals in the tier period and earnings in the cap period. */
+export async function partnerContext(client: pg.PoolClient | pg.Pool, workspaceId: string, program: ProgramContext, partnerId: string, t: Date, earns: boolean, tags: string[]): Promise<PartnerContext> {
+  const { rules } = program;
+  let qualifiedAts: Date[] = [];
+  if (rules.tiers) {
+    const { rows } = await client.query<{ qualified_at: Date }>(
+      `select qualified_at from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and qualified and qualified_at >= $4 and qualified_at <= $5`,
+      [workspaceId, program.programId, partnerId, periodStart(rules.tiers.period, t), t],
+    );
+    qualifiedAts = rows.map((r) => r.qualified_at);
+  }
+  let capPeriodEarnings = 0;
+  const window = capWindow(rules, t);
+  if (window) {
+    const { rows } = await client.query<{ earned: string }>(
+      `select coalesce(sum(amount - reversed_amount), 0) as earned from commissions
+        where workspace_id = $1 and program_id = $2 and partner_id = $3 and occurred_at >= $4 and occurred_at < $5`,
+      [workspaceId, program.programId, partnerId, window.from, window.to],
+    );
+    capPeriodEarnings = Number(rows[0]!.earned);
+  }
+  return { enrollmentApproved: earns, partnerTags: tags, qualifiedAts, capPeriodEarnings };
+}
+
+const summary = (id: string, amount: number, status: CommissionSummary['status']): CommissionSummary => ({ id, amount, status });
+
+export async function onLead(client: pg.PoolClient, services: Services, event: LeadRecorded): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary }> {
+  const attribution = event.attribution;
+  if (!attribution) return {};
+  const program = await loadProgramContext(client, event.workspaceId, attribution.programId);
+  if (!program) return {};
+  const { workspaceId } = event;
+  const enrollment = await loadEnrollment(client, workspaceId, program, attribution.enrollmentId, services.now());
+  if (!enrollment) return {};
+  const result: { commission?: CommissionSummary; customerReward?: CustomerRewardSummary } = {};
+  const reward = program.rules.customerReward;
+  if (reward) result.customerReward = { type: reward.type, amount: reward.amount, ...(reward.durationMonths ? { durationMonths: reward.durationMonths } : {}), code: enrollment.couponCode };
+  if (!program.rules.lead) return result;
+
+  await lockPartner(client, workspaceId, program.programId, attribution.partnerId);
+  const key = commissionKeys.lead(attribution.partnerId, event.customerId);
+  const existing = await client.query<{ id: string; amount: number; status: CommissionSummary['status'] }>('select id, amount, status from commissions where workspace_id = $1 and program_id = $2 and key = $3', [workspaceId, program.programId, key]);
+  if (existing.rows[0]) {
+    const c = existing.rows[0];
+    return { ...result, commission: summary(c.id, Number(c.amount), c.status) };
+  }
+  const context = await partnerContext(client, workspaceId, program, attribution.partnerId, event.occurredAt, enrollment.earns, enrollment.tags);
+  await logRewardEvent(client, workspaceId, program.programId, 'lead', event.leadId, {
+    leadId: event.leadId, partnerId: attribution.partnerId, customerId: event.customerId, occurredAt: event.occurredAt.toISOString(), customerCountry: event.customerCountry,
+    rulesVersion: program.rulesVersion, approved: enrollment.earns, partnerTags: enrollment.tags,
+  });
+  const evaluation = evaluateLead(program.rules, context, { occurredAt: event.occurredAt, customerCountry: event.customerCountry });
+  if (!evaluation.earns) return result;
+  const created = await insertCommission(client, workspaceId, program, {
+    key, kind: 'lead', partnerId: attribution.partnerId, customerId: event.customerId, saleId: null, leadId: event.leadId, amount: evaluation.amount, status: 'pending',
+    rulesVersion: program.rulesVersion, termsVersion: enrollment.termsVersion, occurredAt: event.occurredAt, payableAt: evaluation.payableAt, reason: evaluation.reason, explanation: evaluation.explanation,
+  }, services.now());
+  if (created) result.commission = summary(created.id, evaluation.amount, 'pending');
+  return result;
+}
+
+export async function onSale(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary }> {
+  const attribution = event.attribution;
+  if (!attribution) return {};
+  const { workspaceId } = event;
+  const loaded = await loadProgramAndEnrollment(client, workspaceId, attribution.programId, attribution.enrollmentId, services.now());
+  if (!loaded) return {};
+  const { program, enrollment } = loaded;
+  const { rules, programId } = program;
+  const partnerId = attribution.partnerId;
+  await lockPartner(client, workspaceId, programId, partnerId);
+
+  // Everything the engine needs about P, read in one round trip under P's lock.
+  const key = commissionKeys.sale(event.saleId);
+  const tierFrom = rules.tiers ? periodStart(rules.tiers.period, event.occurredAt) : null;
+  const cap = capWindow(rules, event.occurredAt);
+  const { rows } = await client.query<{ existing: { id: string; amount: number; status: CommissionSummary['status'] } | null; first_sale_at: Date | null; qualified_ats: Date[] | null; cap_earned: number | null; head: { seq: number; hash: string } | null }>(
+    `select
+       (select json_build_object('id', id, 'amount', amount, 'status', status) from commissions where workspace_id = $1 and program_id = $2 and key = $4) as existing,
+       (select first_sale_at from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $5) as first_sale_at,
+       case when $6::timestamptz is null then null else
+         (select array_agg(qualified_at) from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and qualified and qualified_at >= $6 and qualified_at <= $7) end as qualified_ats,
+       case when $8::timestamptz is null then null else
+         (select coalesce(sum(amount - reversed_amount), 0) from commissions where workspace_id = $1 and program_id = $2 and partner_id = $3 and occurred_at >= $8 and occurred_at < $9) end as cap_earned,
+       (select json_build_object('seq', seq, 'hash', hash) from ledger_heads where workspace_id = $1 and chain = $10) as head`,
+    [workspaceId, programId, partnerId, key, event.customerId, tierFrom, event.occurredAt, cap?.from ?? null, cap?.to ?? null, chainOf(programId, partnerId)],
+  );
+  const state = rows[0]!;
+  if (state.existing) return { commission: summary(state.existing.id, Number(state.existing.amount), state.existing.status) };
+
+  const firstSaleAt = state.first_sale_at;
+  const evaluation = evaluateSale(
+    rules,
+    { enrollmentApproved: enrollment.earns, partnerTags: enrollment.tags, qualifiedAts: state.qualified_ats ?? [], capPeriodEarnings: Number(state.cap_earned ?? 0) },
+    { amount: event.amount, currency: event.currency, productId: event.productId, occurredAt: event.occurredAt, customerCountry: event.customerCountry, firstSaleAt },
+  );
+  // The referral starts with the customer's first attributed sale with P.
+  const referral = firstSaleAt ? null : newReferral(rules, { partnerId, customerId: event.customerId, saleId: event.saleId, occurredAt: event.occurredAt, amount: event.amount });
+  const logged = {
+    saleId: event.saleId, partnerId, customerId: event.customerId, amount: event.amount, currency: event.currency, productId: event.productId, occurredAt: event.occurredAt.toISOString(),
+    customerCountry: event.customerCountry, rulesVersion: program.rulesVersion, approved: enrollment.earns, partnerTags: enrollment.tags,
+  };
+  const commissionId = newId('com');
+  // One statement: the reward event (for replay), the referral when new, and the commission when earned.
+  await client.query(
+    `with logged as (
+       insert into reward_events (workspace_id, program_id, type, subject, payload) values ($1, $2, 'sale', $4, $5)
+     ), referral as (
+       insert into referrals (workspace_id, program_id, partner_id, customer_id, first_sale_id, first_sale_at, first_sale_amount, qualified_at)
+       select $1, $2, $3, $6, $4, $7, $8, $9 where $10::boolean
+     )
+     insert into commissions (workspace_id, id, program_id, partner_id, key, kind, customer_id, sale_id, amount, currency, status, rules_version, terms_version, occurred_at, payable_at, reason, explanation)
+     select $1, $11, $2, $3, $12, 'sale', $6, $4, $13, $14, 'pending', $15, $16, $7, $17, $18, $19 where $20::boolean`,
+    [
+      workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
+      commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,
+    ],
+  );
+  if (!evaluation.earns) return {};
+  await postEntry(client, { workspaceId, programId, partnerId, currency: program.currency, kind: 'commission.sale', ref: key, at: services.now(), postings: accrue(programId, partnerId, 'pending', evaluation.amount) }, state.head);
+  await emitEvent(client, {
+    workspaceId,
+    type: 'commission.created',
+    data: commissionEventData({ id: commissionId, program_id: programId, partner_id: partnerId, customer_id: event.customerId, sale_id: event.saleId, kind: 'sale', amount: evaluation.amount, currency: program.currency, status: 'pending' }),
+  });
+  return { commission: summary(commissionId, evaluation.amount, 'pending') };
+}
+
+/**
+ * Reduces a commission by `reduction`: a reversal while unpaid, a negative `clawback` commission
+ * once paid (or in a payout). Mirrors `applyReduction` of the pure replay.
+ */
+export async function reduceCommission(
+  client: pg.PoolClient,
+  workspaceId: string,
+  c: CommissionRow,
+  reduction: number,
+  mode: 'reversal' | 'clawback',
+  ref: string,
+  at: Date,
+  why: string,
+  now: Date,
+): Promise<{ commissionId: string; amount: number } | null> {
+  if (reduction <= 0) return null;
+  if (mode === 'reversal') {
+    const { rows } = await client.query<CommissionRow>(
+      `update commissions set reversed_amount = reversed_amount + $3, status = case when reversed_amount + $3 >= amount then 'reversed' else status end, updated_at = now()
+        where workspace_id = $1 and id = $2 returning ${COMMISSION_COLUMNS}`,
+      [workspaceId, c.id, reduction],
+    );
+    await postForCommission(client, workspaceId, c, 'commission.reversed', reverse(c.program_id, c.partner_id, bucketOf(c.status as 'pending'), reduction), now);
+    const after = rows[0]!;
+    await emitEvent(client, { workspaceId, type: 'commission.reversed', data: { ...commissionEventData({ ...after, amount: Number(after.amount) }), reversedAmount: Number(after.reversed_amount) } });
+    return { commissionId: c.id, amount: -reduction };
+  }
+  await client.query('update commissions set clawed_back = clawed_back + $3, updated_at = now() where workspace_id = $1 and id = $2', [workspaceId, c.id, reduction]);
+  const created = await insertCommission(client, workspaceId, { programId: c.program_id, currency: c.currency }, {
+    key: commissionKeys.clawback(ref, c.key), kind: 'clawback', partnerId: c.partner_id, customerId: c.customer_id, saleId: c.sale_id, leadId: null, amount: -reduction, status: 'payable',
+    rulesVersion: c.rules_version, termsVersion: c.terms_version, occurredAt: at, payableAt: at, reason: why,
+    explanation: [{ step: 'amount', text: `clawback of ${reduction} from ${c.key} (${why})`, amount: -reduction }],
+  }, now);
+  return created ? { commissionId: created.id, amount: -reduction } : null;
+}
+
+export async function onRefund(client: pg.PoolClient, services: Services, event: RefundRecorded): Promise<{ adjustments: { commissionId: string; amount: number }[] }> {
+  const { workspaceId } = event;
+  // The sale's attribution snapshot says whose referral it was.
+  const { rows: saleRows } = await client.query<{ program_id: string | null; partner_id: string | null; customer_id: string }>('select program_id, partner_id, customer_id from sales where workspace_id = $1 and id = $2', [workspaceId, event.saleId]);
+  const sale = saleRows[0];
+  if (!sale?.program_id || !sale.partner_id) return { adjustments: [] };
+  const programId = sale.program_id;
+  const partnerId = sale.partner_id;
+  await lockPartner(client, workspaceId, programId, partnerId);
+  // Only sales the engine saw have a place in the replayed stream.
+  const { rows: seen } = await client.query('select 1 from reward_events where workspace_id = $1 and program_id = $2 and subject = $3 and type = $4 limit 1', [workspaceId, programId, event.saleId, 'sale']);
+  if (seen.length === 0) return { adjustments: [] };
+  await logRewardEvent(client, workspaceId, programId, 'refund', event.saleId, { refundId: event.refundId, saleId: event.saleId, amount: event.amount, occurredAt: event.occurredAt.toISOString() });
+
+  const refundedTotal = event.refundedBefore + event.amount;
+  const { rows: referralRows } = await client.query<{ first_sale_id: string; first_sale_at: Date; first_sale_amount: number; qualified_at: Date | null; qualified: boolean; disqualified: boolean }>(
+    'select first_sale_id, first_sale_at, first_sale_amount, qualified_at, qualified, disqualified from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4',
+    [workspaceId, programId, partnerId, sale.customer_id],
+  );
+  const referral = referralRows[0];
+  if (referral && referral.first_sale_id === event.saleId) {
+    const r = { partnerId, customerId: sale.customer_id, firstSaleId: referral.first_sale_id, firstSaleAt: referral.first_sale_at, firstSaleAmount: Number(referral.first_sale_amount), qualifiedAt: referral.qualified_at, qualified: referral.qualified, disqualified: referral.disqualified };
+    if (disqualifiesReferral(r, refundedTotal, event.occurredAt)) {
+      await client.query('update referrals set disqualified = true where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4', [workspaceId, programId, partnerId, sale.customer_id]);
+    }
+  }
+  const { rows } = await client.query<CommissionRow>(`select ${COMMISSION_COLUMNS} from commissions where workspace_id = $1 and program_id = $2 and key = $3 for update`, [workspaceId, programId, commissionKeys.sale(event.saleId)]);
+  const c = rows[0];
+  if (!c || c.status === 'reversed' || event.amount <= 0) return { adjustments: [] };
+  const decision = refundReduction(
+    { amount: Number(c.amount), alreadyReduced: Number(c.reversed_amount) + Number(c.clawed_back), status: c.status, inPayout: c.payout_id !== null },
+    event.saleAmount,
+    event.amount,
+  );
+  const adjustment = await reduceCommission(client, workspaceId, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${event.saleAmount}`, services.now());
+  return { adjustments: adjustment ? [adjustment] : [] };
+}

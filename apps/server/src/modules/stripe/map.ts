@@ -1,0 +1,133 @@
+/*
+ * What a Stripe event means for Tandem — pure, so every mapping rule is tested without HTTP.
+ *
+ * - `checkout.session.completed` (paid): a sale. Invoice id = the session's invoice (subscription
+ *   checkouts, so the matching `invoice.paid` is the same sale), else its payment intent, else
+ *   the session id. Click id from `client_reference_id` or `metadata.tdm_click`; coupon from
+ *   `metadata.couponCode` / `metadata.tdm_coupon` or an expanded promotion code's `code`.
+ * - `invoice.paid` with an amount: a sale (metadata on the invoice or its subscription details).
+ * - `charge.refunded`: a refund of the sale found by the charge's invoice or payment intent, for
+ *   the part of `amount_refunded` (cumulative at Stripe) not refunded yet.
+ * Customer external id: `metadata.tdm_customer`, else Stripe's customer id (`cus_…`), else
+ * `stripe:<object id>` so guest checkouts are still stored.
+ */
+
+type Obj = Record<string, unknown>;
+
+export interface StripeEvent {
+  id: string;
+  type: string;
+  created?: number;
+  data: { object: Obj };
+}
+
+export type StripeIntent =
+  | {
+      kind: 'sale';
+      invoiceId: string;
+      paymentRef: string | null;
+      amount: number;
+      currency: string;
+      occurredAt: string;
+      clickId: string | undefined;
+      couponCode: string | undefined;
+      customer: { externalId: string; email: string | undefined; name: string | undefined; country: string | undefined };
+    }
+  | { kind: 'refund'; refs: string[]; amountRefunded: number; occurredAt: string; chargeId: string }
+  | { kind: 'ignored'; why: string };
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const CLICK = /^clk_[0-9a-f]{32}$/;
+
+function metadataOf(...objects: unknown[]): Obj {
+  return Object.assign({}, ...objects.map((o) => obj(obj(o).metadata)).reverse());
+}
+
+function idOf(v: unknown): string | undefined {
+  return str(v) ?? str(obj(v).id);
+}
+
+function couponFrom(metadata: Obj, discounts: unknown): string | undefined {
+  const fromMeta = str(metadata.couponCode) ?? str(metadata.tdm_coupon);
+  if (fromMeta) return fromMeta;
+  // A promotion code's text is only in the event when it was expanded.
+  for (const d of Array.isArray(discounts) ? discounts : []) {
+    const code = str(obj(obj(d).promotion_code).code);
+    if (code) return code;
+  }
+  return undefined;
+}
+
+const iso = (unixSeconds: unknown, fallback: number | undefined): string =>
+  new Date(((typeof unixSeconds === 'number' ? unixSeconds : undefined) ?? fallback ?? Date.now() / 1000) * 1000).toISOString();
+
+export function mapStripeEvent(event: StripeEvent): StripeIntent {
+  const o = obj(event.data?.object);
+  switch (event.type) {
+    case 'checkout.session.completed': {
+      if (o.payment_status !== 'paid' && o.payment_status !== 'no_payment_required') return { kind: 'ignored', why: 'unpaid' };
+      const amount = typeof o.amount_total === 'number' ? o.amount_total : 0;
+      const sessionId = str(o.id);
+      const invoiceId = idOf(o.invoice) ?? idOf(o.payment_intent) ?? sessionId;
+      if (!invoiceId || !str(o.currency)) return { kind: 'ignored', why: 'incomplete' };
+      const metadata = metadataOf(o);
+      const details = obj(o.customer_details);
+      const ref = str(o.client_reference_id);
+      return {
+        kind: 'sale',
+        invoiceId,
+        paymentRef: idOf(o.payment_intent) ?? null,
+        amount,
+        currency: String(o.currency).toUpperCase(),
+        occurredAt: iso(o.created, event.created),
+        clickId: [ref, str(metadata.tdm_click)].find((v) => v && CLICK.test(v)),
+        couponCode: couponFrom(metadata, o.discounts),
+        customer: {
+          externalId: str(metadata.tdm_customer) ?? idOf(o.customer) ?? `stripe:${sessionId}`,
+          email: str(details.email),
+          name: str(details.name),
+          country: str(obj(details.address).country),
+        },
+      };
+    }
+    case 'invoice.paid': {
+      const amount = typeof o.amount_paid === 'number' ? o.amount_paid : 0;
+      if (amount <= 0) return { kind: 'ignored', why: 'zero_amount' };
+      const invoiceId = str(o.id);
+      if (!invoiceId || !str(o.currency)) return { kind: 'ignored', why: 'incomplete' };
+      const metadata = metadataOf(o, o.subscription_details, obj(o.parent).subscription_details);
+      const paidAt = obj(o.status_transitions).paid_at;
+      return {
+        kind: 'sale',
+        invoiceId,
+        paymentRef: idOf(o.payment_intent) ?? null,
+        amount,
+        currency: String(o.currency).toUpperCase(),
+        occurredAt: iso(paidAt ?? o.created, event.created),
+        clickId: [str(metadata.tdm_click)].find((v) => v && CLICK.test(v)),
+        couponCode: couponFrom(metadata, o.discounts),
+        customer: {
+          externalId: str(metadata.tdm_customer) ?? idOf(o.customer) ?? `stripe:${invoiceId}`,
+          email: str(o.customer_email),
+          name: str(o.customer_name),
+          country: str(obj(o.customer_address).country),
+        },
+      };
+    }
+    case 'charge.refunded': {
+      const chargeId = str(o.id);
+      const refs = [idOf(o.invoice), idOf(o.payment_intent), str(obj(o.metadata).invoiceId)].filter((r): r is string => Boolean(r));
+      if (!chargeId || refs.length === 0) return { kind: 'ignored', why: 'no_reference' };
+      return {
+        kind: 'refund',
+        refs,
+        amountRefunded: typeof o.amount_refunded === 'number' ? o.amount_refunded : 0,
+        occurredAt: iso(event.created, undefined),
+        chargeId,
+      };
+    }
+    default:
+      return { kind: 'ignored', why: 'event_type' };
+  }
+}

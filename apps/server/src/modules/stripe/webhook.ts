@@ -1,0 +1,182 @@
+import type pg from 'pg';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '@tandem/contracts';
+import type { Services } from '../../http/context.js';
+import { recordIdempotently, ReplayedConversion, refundSale, trackSale } from '../tracking/record.js';
+import { mapStripeEvent, type StripeEvent } from './map.js';
+import { verifyStripeSignature } from './signature.js';
+
+export const STRIPE_WEBHOOK_PATH = '/api/v1/integrations/stripe/webhook';
+const MAX_BODY = 1024 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact bytes of a Stripe webhook body: its signature covers them, not the parsed JSON. */
+    stripeRawBody?: Buffer;
+  }
+}
+
+/**
+ * Keeps the raw body of Stripe webhook requests (and only those) before Fastify parses the JSON:
+ * re-serialising the parsed object would not reproduce the signed bytes.
+ */
+export function registerStripeRawBody(app: FastifyInstance): void {
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.method !== 'POST' || !req.url.startsWith(STRIPE_WEBHOOK_PATH)) return payload;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of payload) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      size += buf.length;
+      if (size > MAX_BODY) throw new ApiError('bad_request', 'Request body is larger than 1 MiB', undefined, 413);
+      chunks.push(buf);
+    }
+    req.stripeRawBody = Buffer.concat(chunks);
+    const replay = Readable.from([req.stripeRawBody]) as Readable & { receivedEncodedLength?: number };
+    replay.receivedEncodedLength = req.stripeRawBody.length;
+    return replay;
+  });
+}
+
+export interface WebhookOutcome {
+  received: true;
+  outcome: string;
+  targetId: string | null;
+}
+
+class ReplayedEvent extends Error {}
+
+async function recordEvent(
+  db: pg.PoolClient | pg.Pool,
+  workspaceId: string,
+  event: StripeEvent,
+  outcome: string,
+  targetId: string | null,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `insert into stripe_events (workspace_id, event_id, type, outcome, target_id) values ($1, $2, $3, $4, $5) on conflict do nothing`,
+    [workspaceId, event.id, event.type, outcome, targetId],
+  );
+  return rowCount === 1;
+}
+
+/** Verifies and applies one Stripe delivery for a workspace. */
+export async function handleStripeWebhook(
+  services: Services,
+  workspaceId: string,
+  signature: string | undefined,
+  rawBody: Buffer | undefined,
+): Promise<WebhookOutcome> {
+  const { rows } = await services.pool.query<{ endpoint_secret: string }>(
+    'select endpoint_secret from stripe_settings where workspace_id = $1',
+    [workspaceId],
+  );
+  const secret = rows[0]?.endpoint_secret;
+  if (!secret) throw new ApiError('not_found', 'Stripe is not configured for this workspace');
+  if (!rawBody) throw new ApiError('bad_request', 'Empty webhook body');
+  const check = verifyStripeSignature(signature, rawBody, secret, services.now().getTime());
+  if (!check.ok) {
+    const why = {
+      missing: 'Missing Stripe-Signature header',
+      malformed: 'Malformed Stripe-Signature header',
+      mismatch: 'Stripe-Signature does not match',
+      stale: 'Stripe-Signature timestamp is outside the 5-minute tolerance',
+    }[check.reason];
+    throw new ApiError('bad_request', why, [{ path: 'Stripe-Signature', message: check.reason }]);
+  }
+  let event: StripeEvent;
+  try {
+    event = JSON.parse(rawBody.toString('utf8')) as StripeEvent;
+  } catch {
+    throw new ApiError('bad_request', 'Webhook body is not JSON');
+  }
+  if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.data !== 'object')
+    throw new ApiError('bad_request', 'Not a Stripe event');
+
+  const seen = await services.pool.query('select outcome, target_id from stripe_events where workspace_id = $1 and event_id = $2', [
+    workspaceId,
+    event.id,
+  ]);
+  if (seen.rowCount) return { received: true, outcome: 'duplicate', targetId: seen.rows[0].target_id };
+
+  const intent = mapStripeEvent(event);
+  if (intent.kind === 'ignored') {
+    const fresh = await recordEvent(services.pool, workspaceId, event, `ignored:${intent.why}`, null);
+    return { received: true, outcome: fresh ? `ignored:${intent.why}` : 'duplicate', targetId: null };
+  }
+
+  if (intent.kind === 'sale') {
+    try {
+      const { body, replayed } = await trackSale(
+        services,
+        workspaceId,
+        {
+          customer: intent.customer,
+          amount: intent.amount,
+          currency: intent.currency,
+          invoiceId: intent.invoiceId,
+          occurredAt: intent.occurredAt,
+          clickId: intent.clickId,
+          couponCode: intent.couponCode,
+          paymentRef: intent.paymentRef,
+          source: 'stripe',
+        },
+        async (client, sale) => {
+          // The event id is claimed in the sale's own transaction: a racing redelivery rolls back.
+          if (!(await recordEvent(client, workspaceId, event, 'sale', sale.sale.id))) throw new ReplayedEvent();
+        },
+      );
+      if (replayed) {
+        // Another event (checkout + invoice of one payment) or delivery already recorded this invoice.
+        await recordEvent(services.pool, workspaceId, event, 'duplicate_sale', body.sale.id);
+        return { received: true, outcome: 'duplicate_sale', targetId: body.sale.id };
+      }
+      return { received: true, outcome: 'sale', targetId: body.sale.id };
+    } catch (error) {
+      if (error instanceof ReplayedEvent) return { received: true, outcome: 'duplicate', targetId: null };
+      throw error;
+    }
+  }
+
+  // Refund: Stripe reports the cumulative refunded amount; apply what is new.
+  const result = await recordIdempotently(services.pool, async (client) => {
+    if (!(await recordEvent(client, workspaceId, event, 'refund', null)))
+      throw new ReplayedConversion({ received: true as const, outcome: 'duplicate', targetId: null });
+    const { rows: found } = await client.query<{ id: string; amount: number; refunded_amount: number }>(
+      `select id, amount, refunded_amount from sales where workspace_id = $1 and (invoice_id = any($2) or payment_ref = any($2)) order by occurred_at limit 1 for update`,
+      [workspaceId, intent.refs],
+    );
+    const sale = found[0];
+    if (!sale) {
+      // Not a sale Tandem knows (made before tracking began): acknowledge so Stripe stops retrying.
+      await client.query(`update stripe_events set outcome = 'ignored:unknown_sale' where workspace_id = $1 and event_id = $2`, [
+        workspaceId,
+        event.id,
+      ]);
+      return { received: true as const, outcome: 'ignored:unknown_sale', targetId: null };
+    }
+    const delta = Math.min(intent.amountRefunded, sale.amount) - sale.refunded_amount;
+    if (delta <= 0) {
+      await client.query(
+        `update stripe_events set outcome = 'ignored:nothing_new', target_id = $3 where workspace_id = $1 and event_id = $2`,
+        [workspaceId, event.id, sale.id],
+      );
+      return { received: true as const, outcome: 'ignored:nothing_new', targetId: sale.id };
+    }
+    const refund = await refundSale(
+      client,
+      services,
+      workspaceId,
+      { saleId: sale.id },
+      { amount: delta, occurredAt: new Date(intent.occurredAt), externalRef: intent.chargeId },
+    );
+    await client.query(`update stripe_events set target_id = $3 where workspace_id = $1 and event_id = $2`, [
+      workspaceId,
+      event.id,
+      refund.refund.id,
+    ]);
+    return { received: true as const, outcome: 'refund', targetId: refund.refund.id };
+  });
+  return result.body;
+}

@@ -1,0 +1,536 @@
+import type pg from 'pg';
+import { ApiError } from '@tandem/contracts';
+import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tandem/core';
+import type { Services } from '../../http/context.js';
+import { keyedHash } from '../../security/crypto.js';
+import { withTransaction } from '../../db/tx.js';
+import { emitEvent } from '../events/emit.js';
+import { bumpConversionRollup } from '../analytics/rollups.js';
+import { conversionHooks, type AttributedTo, type CommissionSummary, type CustomerRewardSummary } from './hooks.js';
+import { enrollmentStatusOf, programSettings, resolveTouches, type ResolvedTouches } from './touches.js';
+
+/*
+ * Leads, sales and refunds. Each is one transaction: customer (locked, so conversions of one
+ * customer are processed in arrival order), attribution, the conversion row (its unique key is
+ * the idempotency key), the hooks (rewards), the outbox event and the rollups; the 2xx is sent
+ * only after commit, so an acknowledged conversion is durable.
+ *
+ * A repeat (same customer+event, same invoice) loses the race on the unique index — Postgres
+ * makes the loser wait for the winner's commit, on whatever process it runs — and answers with
+ * the body the winner stored, after rolling back everything it did.
+ */
+
+/** Thrown inside the transaction to roll it back and answer with the stored body instead. */
+export class ReplayedConversion<T> extends Error {
+  constructor(readonly body: T) {
+    super('replayed conversion');
+  }
+}
+
+/** Runs a recording transaction; a replay answers with the stored body. */
+export async function recordIdempotently<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<{ body: T; replayed: boolean }> {
+  try {
+    return { body: await withTransaction(pool, work), replayed: false };
+  } catch (error) {
+    if (error instanceof ReplayedConversion) return { body: error.body as T, replayed: true };
+    throw error;
+  }
+}
+
+export function checkOccurredAt(occurredAt: string | undefined, now: Date): Date {
+  if (!occurredAt) return now;
+  const at = new Date(occurredAt);
+  if (at.getTime() > now.getTime() + ATTRIBUTION_SKEW_MS) {
+    throw new ApiError('unprocessable', 'occurredAt lies more than 5 minutes in the future', [
+      { path: 'occurredAt', message: 'must not be more than 5 minutes in the future' },
+    ]);
+  }
+  return at;
+}
+
+export interface CustomerInput {
+  externalId: string;
+  email?: string | undefined;
+  name?: string | undefined;
+  country?: string | undefined;
+}
+
+interface CustomerRow {
+  id: string;
+  external_id: string;
+  country: string | null;
+  program_id: string | null;
+  partner_id: string | null;
+  enrollment_id: string | null;
+  click_id: string | null;
+  attributed_via: 'click' | 'coupon' | null;
+  touch_at: Date | null;
+}
+
+export const emailHash = (services: Services, workspaceId: string, email: string) =>
+  keyedHash(`${services.secret}:customer-email:${workspaceId}`, email.trim().toLowerCase());
+
+/** Finds or creates the customer and locks its row until the transaction ends. */
+async function lockCustomer(
+  client: pg.PoolClient,
+  services: Services,
+  workspaceId: string,
+  input: CustomerInput,
+): Promise<{ row: CustomerRow; created: boolean }> {
+  const inserted = await client.query(
+    `insert into customers (workspace_id, id, external_id, email_hash, name, country) values ($1, $2, $3, $4, $5, $6)
+     on conflict (workspace_id, external_id) do nothing`,
+    [
+      workspaceId,
+      newId('cus'),
+      input.externalId,
+      input.email ? emailHash(services, workspaceId, input.email) : null,
+      input.name ?? null,
+      input.country ?? null,
+    ],
+  );
+  const { rows } = await client.query<CustomerRow>(
+    `select id, external_id, country, program_id, partner_id, enrollment_id, click_id, attributed_via, touch_at
+       from customers where workspace_id = $1 and external_id = $2 for update`,
+    [workspaceId, input.externalId],
+  );
+  return { row: rows[0]!, created: inserted.rowCount === 1 };
+}
+
+/** The customer's standing attribution as a Touch (with its program's current settings). */
+async function currentTouch(client: pg.PoolClient, workspaceId: string, c: CustomerRow): Promise<Touch | null> {
+  if (!c.program_id || !c.partner_id || !c.enrollment_id || !c.attributed_via || !c.touch_at) return null;
+  const settings = await programSettings(client, workspaceId, c.program_id);
+  if (!settings) return null;
+  return {
+    via: c.attributed_via,
+    clickId: c.click_id,
+    programId: c.program_id,
+    partnerId: c.partner_id,
+    enrollmentId: c.enrollment_id,
+    at: c.touch_at.getTime(),
+    ...settings,
+  };
+}
+
+interface Attributed {
+  touch: Touch | null;
+  /** What the hooks see, with the enrollment's status: only `approved` enrollments earn (rewards checks it). */
+  forHooks: AttributedTo | null;
+}
+
+/** Decides the conversion's attribution, records the customer's touches and new standing attribution. */
+async function attribute(
+  client: pg.PoolClient,
+  workspaceId: string,
+  customer: CustomerRow,
+  resolved: ResolvedTouches,
+  occurredAt: Date,
+): Promise<Attributed> {
+  const current = await currentTouch(client, workspaceId, customer);
+  const decision = decideAttribution({ occurredAt: occurredAt.getTime(), touches: resolved.touches, current });
+  for (const note of resolved.notes) {
+    const rejected = decision.rejected.find((r) => r.touch.via === 'click' && r.touch.clickId === note.key);
+    const eligible = !note.known ? (note.via === 'click' ? 'unknown_click' : 'unknown_coupon') : rejected ? rejected.why : 'yes';
+    await client.query(
+      `insert into customer_touches (workspace_id, customer_id, touch_key, via, program_id, partner_id, touch_at, eligible)
+       values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing`,
+      [workspaceId, customer.id, note.key, note.via, note.programId, note.partnerId, note.at, eligible],
+    );
+  }
+  const touch = decision.attribution;
+  if (touch && (decision.reason === 'new' || decision.reason === 'replaced_last_touch')) {
+    await client.query(
+      `update customers set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, touch_at = $8,
+              first_attributed_at = coalesce(first_attributed_at, $9)
+        where workspace_id = $1 and id = $2`,
+      [
+        workspaceId,
+        customer.id,
+        touch.programId,
+        touch.partnerId,
+        touch.enrollmentId,
+        touch.clickId,
+        touch.via,
+        new Date(touch.at),
+        occurredAt,
+      ],
+    );
+  }
+  if (!touch) return { touch: null, forHooks: null };
+  const status =
+    resolved.enrollmentStatus.get(touch.enrollmentId) ?? (await enrollmentStatusOf(client, workspaceId, touch.enrollmentId)) ?? 'unknown';
+  return {
+    touch,
+    forHooks: {
+      programId: touch.programId,
+      partnerId: touch.partnerId,
+      enrollmentId: touch.enrollmentId,
+      via: touch.via,
+      clickId: touch.clickId,
+      enrollmentStatus: status,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leads
+
+export interface LeadInput {
+  clickId?: string | undefined;
+  couponCode?: string | undefined;
+  customer: CustomerInput;
+  eventName: string;
+  occurredAt?: string | undefined;
+}
+
+export interface LeadResult {
+  customer: { id: string; externalId: string };
+  lead: { id: string; eventName: string };
+  attributed: boolean;
+  partnerId: string | null;
+  commission?: CommissionSummary;
+  customerReward?: CustomerRewardSummary;
+}
+
+export async function trackLead(
+  services: Services,
+  workspaceId: string,
+  input: LeadInput,
+): Promise<{ body: LeadResult; replayed: boolean }> {
+  const now = services.now();
+  const occurredAt = checkOccurredAt(input.occurredAt, now);
+  const resolved = await resolveTouches(
+    services.pool,
+    workspaceId,
+    { clickId: input.clickId, couponCode: input.couponCode, occurredAt },
+    now,
+  );
+
+  return recordIdempotently<LeadResult>(services.pool, async (client) => {
+    const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer);
+    const leadId = newId('led');
+    const inserted = await client.query(
+      `insert into leads (workspace_id, id, customer_id, event_name, occurred_at, response) values ($1, $2, $3, $4, $5, '{}')
+       on conflict (workspace_id, customer_id, event_name) do nothing`,
+      [workspaceId, leadId, customer.id, input.eventName, occurredAt],
+    );
+    if (inserted.rowCount === 0) {
+      const { rows } = await client.query<{ response: LeadResult }>(
+        'select response from leads where workspace_id = $1 and customer_id = $2 and event_name = $3',
+        [workspaceId, customer.id, input.eventName],
+      );
+      throw new ReplayedConversion(rows[0]!.response);
+    }
+    // A new lead may bring details the brand did not send before; a repeat changes nothing (rolled back above).
+    await client.query(
+      `update customers set email_hash = coalesce($3, email_hash), name = coalesce($4, name), country = coalesce($5, country) where workspace_id = $1 and id = $2`,
+      [
+        workspaceId,
+        customer.id,
+        input.customer.email ? emailHash(services, workspaceId, input.customer.email) : null,
+        input.customer.name ?? null,
+        input.customer.country ?? null,
+      ],
+    );
+    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt);
+
+    const body: LeadResult = {
+      customer: { id: customer.id, externalId: customer.external_id },
+      lead: { id: leadId, eventName: input.eventName },
+      attributed: touch !== null,
+      partnerId: touch?.partnerId ?? null,
+    };
+    for (const h of conversionHooks()) {
+      if (!h.onLead) continue;
+      const r = await h.onLead(client, services, {
+        workspaceId,
+        leadId,
+        customerId: customer.id,
+        eventName: input.eventName,
+        occurredAt,
+        attribution: forHooks,
+        customerCountry: input.customer.country ?? customer.country,
+      });
+      if (r.commission) body.commission = r.commission;
+      if (r.customerReward) body.customerReward = r.customerReward;
+    }
+    await client.query(
+      `update leads set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, response = $8 where workspace_id = $1 and id = $2`,
+      [
+        workspaceId,
+        leadId,
+        touch?.programId ?? null,
+        touch?.partnerId ?? null,
+        touch?.enrollmentId ?? null,
+        touch?.clickId ?? null,
+        touch?.via ?? null,
+        JSON.stringify(body),
+      ],
+    );
+    await emitEvent(client, {
+      workspaceId,
+      type: 'lead.created',
+      data: {
+        id: leadId,
+        customerId: customer.id,
+        externalId: customer.external_id,
+        eventName: input.eventName,
+        partnerId: touch?.partnerId ?? null,
+        programId: touch?.programId ?? null,
+        occurredAt: occurredAt.toISOString(),
+      },
+    });
+    await bumpConversionRollup(client, {
+      workspaceId,
+      programId: touch?.programId ?? null,
+      partnerId: touch?.partnerId ?? null,
+      at: occurredAt,
+      currency: '',
+      leads: 1,
+    });
+    return body;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sales
+
+export interface SaleInput {
+  customer: CustomerInput;
+  amount: number;
+  currency: string;
+  invoiceId: string;
+  occurredAt?: string | undefined;
+  productId?: string | undefined;
+  clickId?: string | undefined;
+  couponCode?: string | undefined;
+  /** Another reference of the payment (Stripe payment intent) that refunds may name. */
+  paymentRef?: string | null;
+  source?: 'api' | 'stripe';
+}
+
+export interface SaleResult {
+  sale: { id: string };
+  customer: { id: string; externalId: string };
+  attributed: boolean;
+  partnerId: string | null;
+  commission?: CommissionSummary;
+}
+
+export async function trackSale(
+  services: Services,
+  workspaceId: string,
+  input: SaleInput,
+  inTransaction?: (client: pg.PoolClient, body: SaleResult) => Promise<void>,
+): Promise<{ body: SaleResult; replayed: boolean }> {
+  const now = services.now();
+  const occurredAt = checkOccurredAt(input.occurredAt, now);
+  const resolved = await resolveTouches(
+    services.pool,
+    workspaceId,
+    { clickId: input.clickId, couponCode: input.couponCode, occurredAt },
+    now,
+  );
+
+  return recordIdempotently<SaleResult>(services.pool, async (client) => {
+    const saleId = newId('sal');
+    // Claim the invoice first: a duplicate stops here, before it touches the customer.
+    const claimed = await client.query(
+      `insert into sales (workspace_id, id, customer_id, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source, response)
+       values ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, '{}')
+       on conflict (workspace_id, invoice_id) do nothing`,
+      [
+        workspaceId,
+        saleId,
+        input.invoiceId,
+        input.paymentRef ?? null,
+        input.amount,
+        input.currency,
+        input.productId ?? null,
+        occurredAt,
+        input.source ?? 'api',
+      ],
+    );
+    if (claimed.rowCount === 0) {
+      const { rows } = await client.query<{ response: SaleResult }>(
+        'select response from sales where workspace_id = $1 and invoice_id = $2',
+        [workspaceId, input.invoiceId],
+      );
+      throw new ReplayedConversion(rows[0]!.response);
+    }
+    const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer);
+    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt);
+    const body: SaleResult = {
+      sale: { id: saleId },
+      customer: { id: customer.id, externalId: customer.external_id },
+      attributed: touch !== null,
+      partnerId: touch?.partnerId ?? null,
+    };
+    for (const h of conversionHooks()) {
+      if (!h.onSale) continue;
+      const r = await h.onSale(client, services, {
+        workspaceId,
+        saleId,
+        customerId: customer.id,
+        invoiceId: input.invoiceId,
+        amount: input.amount,
+        currency: input.currency,
+        productId: input.productId ?? null,
+        occurredAt,
+        attribution: forHooks,
+        customerCountry: input.customer.country ?? customer.country,
+      });
+      if (r.commission) body.commission = r.commission;
+    }
+    if (inTransaction) await inTransaction(client, body);
+    await client.query(
+      `update sales set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
+        where workspace_id = $1 and id = $2`,
+      [
+        workspaceId,
+        saleId,
+        customer.id,
+        touch?.programId ?? null,
+        touch?.partnerId ?? null,
+        touch?.enrollmentId ?? null,
+        touch?.clickId ?? null,
+        touch?.via ?? null,
+        JSON.stringify(body),
+      ],
+    );
+    await emitEvent(client, {
+      workspaceId,
+      type: 'sale.created',
+      data: {
+        id: saleId,
+        customerId: customer.id,
+        invoiceId: input.invoiceId,
+        amount: input.amount,
+        currency: input.currency,
+        partnerId: touch?.partnerId ?? null,
+        programId: touch?.programId ?? null,
+        occurredAt: occurredAt.toISOString(),
+      },
+    });
+    await bumpConversionRollup(client, {
+      workspaceId,
+      programId: touch?.programId ?? null,
+      partnerId: touch?.partnerId ?? null,
+      at: occurredAt,
+      currency: input.currency,
+      sales: 1,
+      revenue: input.amount,
+    });
+    return body;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refunds
+
+export interface RefundResult {
+  refund: { id: string; amount: number };
+  sale: { id: string; amount: number; refundedAmount: number };
+  adjustments: { commissionId: string; amount: number }[];
+}
+
+interface SaleForRefund {
+  id: string;
+  invoice_id: string;
+  amount: number;
+  refunded_amount: number;
+  currency: string;
+  program_id: string | null;
+  partner_id: string | null;
+}
+
+/**
+ * Refunds (part of) a sale found by `where` inside the caller's transaction. The sale row is
+ * locked, so concurrent refunds of one sale are serialised and together never exceed it: a
+ * refund beyond what is left is refused (422), never silently clamped.
+ */
+export async function refundSale(
+  client: pg.PoolClient,
+  services: Services,
+  workspaceId: string,
+  find: { invoiceId: string } | { saleId: string },
+  input: { amount?: number | undefined; occurredAt: Date; externalRef?: string | null },
+): Promise<RefundResult> {
+  const byInvoice = 'invoiceId' in find;
+  const { rows } = await client.query<SaleForRefund>(
+    `select id, invoice_id, amount, refunded_amount, currency, program_id, partner_id from sales
+      where workspace_id = $1 and ${byInvoice ? 'invoice_id' : 'id'} = $2 for update`,
+    [workspaceId, byInvoice ? find.invoiceId : find.saleId],
+  );
+  const sale = rows[0];
+  if (!sale) throw new ApiError('not_found', 'No sale with this invoiceId', [{ path: 'invoiceId', message: 'no sale has this invoiceId' }]);
+  const remaining = sale.amount - sale.refunded_amount;
+  const amount = input.amount ?? remaining;
+  if (remaining <= 0)
+    throw new ApiError('unprocessable', 'This sale is already refunded in full', [
+      { path: 'invoiceId', message: 'is already refunded in full' },
+    ]);
+  if (amount > remaining) {
+    throw new ApiError('unprocessable', `The refund exceeds what is left of the sale (${remaining})`, [
+      { path: 'amount', message: `must be at most ${remaining}, the amount not yet refunded` },
+    ]);
+  }
+  const refundId = newId('ref');
+  await client.query('update sales set refunded_amount = refunded_amount + $3 where workspace_id = $1 and id = $2', [
+    workspaceId,
+    sale.id,
+    amount,
+  ]);
+  const body: RefundResult = {
+    refund: { id: refundId, amount },
+    sale: { id: sale.id, amount: sale.amount, refundedAmount: sale.refunded_amount + amount },
+    adjustments: [],
+  };
+  for (const h of conversionHooks()) {
+    if (!h.onRefund) continue;
+    const r = await h.onRefund(client, services, {
+      workspaceId,
+      refundId,
+      saleId: sale.id,
+      amount,
+      saleAmount: sale.amount,
+      refundedBefore: sale.refunded_amount,
+      occurredAt: input.occurredAt,
+    });
+    body.adjustments.push(...r.adjustments);
+  }
+  await client.query(
+    'insert into refunds (workspace_id, id, sale_id, amount, occurred_at, external_ref, response) values ($1, $2, $3, $4, $5, $6, $7)',
+    [workspaceId, refundId, sale.id, amount, input.occurredAt, input.externalRef ?? null, JSON.stringify(body)],
+  );
+  await emitEvent(client, {
+    workspaceId,
+    type: 'refund.created',
+    data: { id: refundId, saleId: sale.id, invoiceId: sale.invoice_id, amount, currency: sale.currency },
+  });
+  await bumpConversionRollup(client, {
+    workspaceId,
+    programId: sale.program_id,
+    partnerId: sale.partner_id,
+    at: input.occurredAt,
+    currency: sale.currency,
+    refunds: 1,
+    refundedAmount: amount,
+  });
+  return body;
+}
+
+export async function trackRefund(
+  services: Services,
+  workspaceId: string,
+  input: { invoiceId: string; amount?: number | undefined; occurredAt?: string | undefined },
+): Promise<RefundResult> {
+  const occurredAt = checkOccurredAt(input.occurredAt, services.now());
+  return withTransaction(services.pool, (client) =>
+    refundSale(client, services, workspaceId, { invoiceId: input.invoiceId }, { amount: input.amount, occurredAt }),
+  );
+}

@@ -1,0 +1,140 @@
+import type pg from 'pg';
+import { ATTRIBUTION_SKEW_MS, clickTime, uuidFromClickId, type AttributionModel, type Touch } from '@tandem/core';
+
+/*
+ * The shell around the pure attribution decision: turns a click id or coupon code into a Touch
+ * (program, partner, enrollment, time, the program's window and model).
+ *
+ * Clicks are written in batches by the redirect (≤ 100 ms per batch, on whichever node served
+ * the click), so a conversion that follows its click within milliseconds may reach us before the
+ * click row exists. The click's time is in its id (UUIDv7), so when the id is fresh we poll the
+ * table for a short while instead of attributing it as unknown; older ids that are not there
+ * will never appear (or belong to another workspace) and are answered at once.
+ */
+
+export const FRESH_CLICK_WAIT_MS = 400;
+const POLL_EVERY_MS = 40;
+
+export interface ResolvedTouches {
+  touches: Touch[];
+  /** What each given id/code turned into, for the customer's touch history. */
+  notes: { key: string; via: 'click' | 'coupon'; programId: string | null; partnerId: string | null; at: Date; known: boolean }[];
+  /** Enrollment status of each touched enrollment: only `approved` earns. */
+  enrollmentStatus: Map<string, string>;
+}
+
+interface ProgramRow {
+  program_id: string;
+  partner_id: string;
+  enrollment_id: string;
+  enrollment_status: string;
+  window_days: number;
+  model: AttributionModel;
+}
+
+const ENROLLMENT_WITH_PROGRAM = `
+  select e.program_id, e.partner_id, e.id as enrollment_id, e.status as enrollment_status,
+         p.attribution_window_days as window_days, p.attribution_model as model
+    from enrollments e join programs p on p.workspace_id = e.workspace_id and p.id = e.program_id
+   where e.workspace_id = $1`;
+
+async function findClick(db: pg.Pool | pg.PoolClient, workspaceId: string, uuid: string) {
+  const { rows } = await db.query<{ program_id: string; partner_id: string; created_at: Date }>(
+    'select program_id, partner_id, created_at from clicks where workspace_id = $1 and id = $2',
+    [workspaceId, uuid],
+  );
+  return rows[0] ?? null;
+}
+
+export async function resolveTouches(
+  db: pg.Pool,
+  workspaceId: string,
+  input: { clickId?: string | undefined; couponCode?: string | undefined; occurredAt: Date },
+  now: Date,
+): Promise<ResolvedTouches> {
+  const out: ResolvedTouches = { touches: [], notes: [], enrollmentStatus: new Map() };
+  const add = (row: ProgramRow, via: 'click' | 'coupon', clickId: string | null, at: number) => {
+    out.touches.push({
+      via,
+      clickId,
+      programId: row.program_id,
+      partnerId: row.partner_id,
+      enrollmentId: row.enrollment_id,
+      at,
+      windowDays: row.window_days,
+      model: row.model,
+    });
+    out.enrollmentStatus.set(row.enrollment_id, row.enrollment_status);
+  };
+
+  if (input.clickId) {
+    const uuid = uuidFromClickId(input.clickId);
+    const idTime = clickTime(input.clickId);
+    let click = uuid ? await findClick(db, workspaceId, uuid) : null;
+    if (!click && uuid && idTime !== null && Math.abs(now.getTime() - idTime) < 60_000) {
+      const deadline = Date.now() + FRESH_CLICK_WAIT_MS;
+      while (!click && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+        click = await findClick(db, workspaceId, uuid);
+      }
+    }
+    const row = click
+      ? (
+          await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and e.program_id = $2 and e.partner_id = $3`, [
+            workspaceId,
+            click.program_id,
+            click.partner_id,
+          ])
+        ).rows[0]
+      : undefined;
+    // The click's time is the row's; the id carries the same instant when the row is missing.
+    const at = click ? click.created_at.getTime() : (idTime ?? input.occurredAt.getTime() + ATTRIBUTION_SKEW_MS + 1);
+    if (row) add(row, 'click', input.clickId, at);
+    out.notes.push({
+      key: input.clickId,
+      via: 'click',
+      programId: click?.program_id ?? null,
+      partnerId: click?.partner_id ?? null,
+      at: new Date(at),
+      known: Boolean(row),
+    });
+  }
+
+  if (input.couponCode) {
+    const code = input.couponCode.trim();
+    const row = (await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and upper(e.coupon_code) = upper($2) limit 1`, [workspaceId, code]))
+      .rows[0];
+    // A coupon has no window: its touch is the conversion itself.
+    if (row) add(row, 'coupon', null, input.occurredAt.getTime());
+    out.notes.push({
+      key: `coupon:${code.toUpperCase()}`,
+      via: 'coupon',
+      programId: row?.program_id ?? null,
+      partnerId: row?.partner_id ?? null,
+      at: input.occurredAt,
+      known: Boolean(row),
+    });
+  }
+  return out;
+}
+
+/** The program settings of a customer's standing attribution, to compare with new touches. */
+export async function programSettings(
+  client: pg.PoolClient,
+  workspaceId: string,
+  programId: string,
+): Promise<{ windowDays: number; model: AttributionModel } | null> {
+  const { rows } = await client.query<{ window_days: number; model: AttributionModel }>(
+    'select attribution_window_days as window_days, attribution_model as model from programs where workspace_id = $1 and id = $2',
+    [workspaceId, programId],
+  );
+  return rows[0] ? { windowDays: rows[0].window_days, model: rows[0].model } : null;
+}
+
+export async function enrollmentStatusOf(client: pg.PoolClient, workspaceId: string, enrollmentId: string): Promise<string | null> {
+  const { rows } = await client.query<{ status: string }>('select status from enrollments where workspace_id = $1 and id = $2', [
+    workspaceId,
+    enrollmentId,
+  ]);
+  return rows[0]?.status ?? null;
+}

@@ -1,0 +1,55 @@
+import type { Services } from '../../http/context.js';
+import { listenForEvents } from '../events/listen.js';
+import { deliverDueWebhooks, dispatchOutboxEvents } from './deliveries.js';
+import { DELIVER_QUEUE, DISPATCH_QUEUE } from './endpoints.js';
+
+/** Fallback polling when a notification is missed (a listener reconnecting, another node's event). */
+const POLL_SECONDS = 10;
+const RETRY_WAKE_MS = 250;
+
+export function registerWebhookJobs(services: Services): void {
+  const { queue } = services;
+  queue.register(DISPATCH_QUEUE, async () => {
+    const created = await dispatchOutboxEvents(services);
+    // No unique key here: a deliver job that is already running may have made its last claim
+    // before these deliveries existed, and a unique key would fold this wake-up into it.
+    if (created > 0) await queue.enqueue(DELIVER_QUEUE);
+  });
+  queue.register(DELIVER_QUEUE, async () => {
+    await deliverDueWebhooks(services);
+  });
+  for (const name of [DISPATCH_QUEUE, DELIVER_QUEUE]) {
+    void queue.schedule(name, name, POLL_SECONDS).catch((error: unknown) => services.log.error({ err: error }, 'schedule failed'));
+  }
+}
+
+/**
+ * Wakes the dispatcher as soon as an event commits (emitEvent's pg_notify), so deliveries start
+ * within about a second rather than at the next poll. Returns a function that stops listening.
+ */
+export async function startWebhookWakeups(services: Services): Promise<() => Promise<void>> {
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const wake = (): void => {
+    services.queue
+      .enqueue(DISPATCH_QUEUE, {}, { uniqueKey: DISPATCH_QUEUE })
+      .then((jobId) => {
+        // A dispatcher is already queued or running. If it is running it may have read the
+        // outbox before this event committed, so knock again shortly, until a new job is queued.
+        if (jobId === null && !retry && !stopped) {
+          retry = setTimeout(() => {
+            retry = undefined;
+            wake();
+          }, RETRY_WAKE_MS);
+          retry.unref();
+        }
+      })
+      .catch((error: unknown) => services.log.error({ err: error }, 'webhook wake-up failed'));
+  };
+  const stopListening = await listenForEvents(services, wake);
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    await stopListening();
+  };
+}

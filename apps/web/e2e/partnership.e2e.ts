@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { collectConsoleErrors, launchBrowser, shot, startServer, type E2eServer } from './server.js';
+
+/* Two brands form a reciprocal partnership in the UI and both see the balance both ways. */
+
+let server: E2eServer;
+let browser: Browser;
+const stamp = Date.now();
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function brandWithProgram(name: string, email: string, program: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  const errors = collectConsoleErrors(page);
+  await page.goto(`${server.baseUrl}/signup`);
+  await page.getByLabel('Your name').fill(`${name} owner`);
+  await page.getByLabel('Brand name').fill(name);
+  await page.getByLabel('Work email').fill(email);
+  await page.getByLabel('Password').fill('a long enough password');
+  await page.getByRole('button', { name: /create workspace/i }).click();
+  await expect.poll(() => page.getByRole('heading', { name: 'Overview' }).count()).toBe(1);
+  await page.goto(`${server.baseUrl}/programs`);
+  await page.getByRole('button', { name: 'New program' }).click();
+  await page.getByLabel('Program name').fill(program);
+  await page.getByLabel('Where partner links send visitors').fill(`https://${name.toLowerCase().replace(/\W+/g, '')}.example.com`);
+  await page.getByRole('button', { name: 'Create program' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: program }).count()).toBe(1);
+  return { page, errors };
+}
+
+it('one brand invites another, the other accepts, and both see the same balance both ways', async () => {
+  const bakery = await brandWithProgram('Sunrise Bakery', `bakery-${stamp}@example.com`, 'Bakery friends');
+  const roaster = await brandWithProgram('Hilltop Roasters', `roaster-${stamp}@example.com`, 'Roaster friends');
+
+  await bakery.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Partnerships' }).click();
+  await expect.poll(() => bakery.page.getByText('No partnerships yet').count()).toBe(1);
+  await bakery.page.getByRole('button', { name: 'Invite a brand' }).first().click();
+  await bakery.page.getByLabel('Brand to invite').fill(`roaster-${stamp}@example.com`);
+  await bakery.page.getByLabel('Message').fill('Coffee and croissants belong together');
+  await bakery.page.getByRole('dialog', { name: 'Invite a brand' }).getByRole('button', { name: 'Send invitation' }).click();
+  await expect.poll(() => bakery.page.getByText(/Waiting for Hilltop Roasters/).count()).toBe(1);
+
+  await roaster.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Partnerships' }).click();
+  await expect.poll(() => roaster.page.getByRole('button', { name: 'Accept partnership' }).count()).toBe(1);
+  await roaster.page.getByRole('button', { name: 'Accept partnership' }).click();
+  await expect.poll(() => roaster.page.getByRole('list', { name: 'Directions' }).getByRole('listitem').count()).toBe(2);
+  await shot(roaster.page, 'partnership');
+
+  await bakery.page.reload();
+  await expect.poll(() => bakery.page.getByRole('list', { name: 'Directions' }).getByRole('listitem').count()).toBe(2);
+  const directions = async (page: Page) => (await page.getByRole('list', { name: 'Directions' }).getByRole('listitem').allTextContents()).sort();
+  expect(await directions(bakery.page)).toEqual(await directions(roaster.page));
+  expect((await directions(bakery.page)).join(' ')).toContain('Sunrise Bakery → Hilltop Roasters');
+
+  // Each brand is now a partner in the other's program.
+  await bakery.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Partners', exact: true }).click();
+  await expect.poll(() => bakery.page.getByRole('table', { name: 'Enrollments' }).getByText('Hilltop Roasters').count()).toBe(1);
+
+  expect(bakery.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  expect(roaster.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+});

@@ -1,0 +1,171 @@
+/**
+ * End-to-end sale ingest: `POST /api/v1/track/sale` with attribution (coupon code), the commission
+ * (rule engine with tiers and a cap, so each sale reads the partner's state), its hash-chained
+ * journal entry and the outbox events — 32 concurrent clients against one `tandem serve`.
+ * Prints sales/s and latency percentiles per round, then the medians; finally checks the books
+ * (one commission per sale, ledger verifies). Not part of `npm test`.
+ *
+ *   node --import tsx bench/ingest/run.ts                 # embedded PostgreSQL (temp data dir)
+ *   INGEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/ingest/run.ts
+ *   CLIENTS=32 SALES=6000 ROUNDS=3 PARTNERS=50 …           # the defaults
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
+const CLIENTS = Number(process.env.CLIENTS ?? 32);
+const SALES = Number(process.env.SALES ?? 6000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const PARTNERS = Number(process.env.PARTNERS ?? 50);
+const SECRET = 'ingest-bench-secret-0123456789abcdef0123456789';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function freshExternalDatabase(adminUrl: string): Promise<string> {
+  const name = `tandem_ingest_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function startServer(env: Record<string, string>, dataDir: string): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, TANDEM_DEMO: '0', TANDEM_SECRET: SECRET, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tandem serve exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return { child, base };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('tandem serve did not start within 60 s');
+}
+
+async function api<T>(base: string, key: string | null, method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as T };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const externalAdmin = process.env.INGEST_DATABASE_URL;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-ingest-'));
+  const env: Record<string, string> = externalAdmin ? { DATABASE_URL: await freshExternalDatabase(externalAdmin) } : {};
+  const label = externalAdmin ? 'external PostgreSQL' : 'embedded PostgreSQL';
+  console.log(`database: ${label}; ${CLIENTS} clients, ${SALES} sales per round, ${ROUNDS} rounds, ${PARTNERS} partners`);
+  const server = await startServer(env, dataDir);
+  try {
+    const signup = await api<{ apiKey: string }>(server.base, null, 'POST', '/api/v1/auth/signup', { email: `ingest-${Date.now()}@example.com`, password: 'ingest bench password', name: 'Ingest', workspaceName: 'Ingest' });
+    if (signup.status !== 201) throw new Error(`signup: ${signup.status} ${JSON.stringify(signup.body)}`);
+    const key = signup.body.apiKey;
+    const program = await api<{ id: string }>(server.base, key, 'POST', '/api/v1/programs', {
+      name: 'Ingest bench',
+      currency: 'USD',
+      destinationUrl: 'https://brand.example/landing',
+      rules: {
+        sale: { type: 'percentage', amount: 10 },
+        tiers: { period: 'month', levels: [{ min: 5, type: 'percentage', amount: 15 }] },
+        cap: { period: 'month', amount: 10_000_000 },
+        qualification: { holdDays: 30 },
+      },
+    });
+    if (program.status !== 201) throw new Error(`program: ${program.status} ${JSON.stringify(program.body)}`);
+    const coupons: string[] = [];
+    for (let i = 0; i < PARTNERS; i++) {
+      const partner = await api<{ enrollment: { couponCode: string } }>(server.base, key, 'POST', `/api/v1/programs/${program.body.id}/partners`, { email: `p${i}@partners.example`, name: `Partner ${i}`, status: 'approved' });
+      if (partner.status !== 201) throw new Error(`partner: ${partner.status} ${JSON.stringify(partner.body)}`);
+      coupons.push(partner.body.enrollment.couponCode);
+    }
+
+    const rates: number[] = [];
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    let invoice = 0;
+    for (let round = 0; round <= ROUNDS; round++) {
+      const warmup = round === 0;
+      const total = warmup ? Math.min(SALES, 1000) : SALES;
+      let next = 0;
+      const latencies: number[] = [];
+      let failures = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (next < total) {
+            next += 1;
+            const n = ++invoice;
+            const t0 = performance.now();
+            const res = await fetch(`${server.base}/api/v1/track/sale`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ customer: { externalId: `cust-${n % 5000}` }, amount: 1_000 + (n % 97) * 10, currency: 'USD', invoiceId: `inv-${n}`, couponCode: coupons[n % coupons.length] }),
+            });
+            const body = (await res.json()) as { commission?: { id: string } };
+            latencies.push(performance.now() - t0);
+            if (res.status !== 200 || !body.commission) failures += 1;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const rate = total / seconds;
+      console.log(`${warmup ? 'warm-up' : `round ${round}`}: ${total} sales in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} sales/s; p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; failures ${failures}`);
+      if (failures > 0) throw new Error(`${failures} sales failed or earned no commission`);
+      if (!warmup) {
+        rates.push(rate);
+        p50s.push(percentile(latencies, 50));
+        p99s.push(percentile(latencies, 99));
+      }
+    }
+    const verify = await api<{ ok: boolean; entries: number }>(server.base, key, 'GET', '/api/v1/ledger/verify');
+    const commissions = await api<{ data: unknown[] }>(server.base, key, 'GET', `/api/v1/commissions?programId=${program.body.id}&limit=1`);
+    console.log(`ledger: ok=${verify.body.ok}, ${verify.body.entries} entries for ${invoice} sales (${commissions.status === 200 ? 'commissions listed' : 'list failed'})`);
+    if (!verify.body.ok || verify.body.entries !== invoice) throw new Error('the books do not match the sales');
+    console.log(`RESULT ${label}: median ${median(rates).toFixed(0)} sales/s, p50 ${median(p50s).toFixed(1)} ms, p99 ${median(p99s).toFixed(1)} ms (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})`);
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (server.child.exitCode !== null) return resolve();
+      server.child.once('exit', () => resolve());
+      server.child.kill('SIGTERM');
+    });
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { defineEndpoint } from './endpoint.js';
+
+/*
+ * CSV downloads. Each is streamed from the database in keyset batches (a million rows never sit
+ * in memory), oldest first, with a header row; amounts are integer minor units.
+ */
+const id = z.string().min(1).max(64);
+
+export const partnersCsvQuery = z.strictObject({ programId: id.optional().describe('Only partners enrolled in this program') });
+export const commissionsCsvQuery = z.strictObject({
+  programId: id.optional(),
+  partnerId: id.optional(),
+  status: z.enum(['pending', 'held', 'payable', 'paid', 'reversed']).optional(),
+});
+export const payoutsCsvQuery = z.strictObject({
+  programId: id.optional(),
+  status: z.enum(['pending', 'processing', 'paid', 'failed']).optional(),
+});
+
+const tag = 'Exports';
+export const exportEndpoints = {
+  exportPartnersCsv: defineEndpoint({
+    method: 'GET', path: '/api/v1/partners.csv', operationId: 'exportPartnersCsv', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'Partners with their enrollments (one row per partner and program) as CSV',
+    query: partnersCsvQuery, status: 200, produces: 'text/csv',
+  }),
+  exportCommissionsCsv: defineEndpoint({
+    method: 'GET', path: '/api/v1/commissions.csv', operationId: 'exportCommissionsCsv', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'Commissions as CSV', query: commissionsCsvQuery, status: 200, produces: 'text/csv',
+  }),
+  exportPayoutsCsv: defineEndpoint({
+    method: 'GET', path: '/api/v1/payouts.csv', operationId: 'exportPayoutsCsv', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'Payouts as CSV', query: payoutsCsvQuery, status: 200, produces: 'text/csv',
+  }),
+};
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+export const importPartnersParams = z.strictObject({ id: id.describe('Program id') });
+export const importQuery = z.strictObject({
+  dryRun: flag.describe('Check every row and report, write nothing'),
+  skipBadRows: flag.describe('Import the good rows even when some fail (default: any failure writes nothing)'),
+});
+
+export const importReport = z
+  .object({
+    dryRun: z.boolean(),
+    skipBadRows: z.boolean(),
+    committed: z.boolean().describe('Whether anything was written'),
+    rows: z.number().int().describe('Data rows read (header excluded)'),
+    succeeded: z.number().int().describe('Rows that were (or, in a dry run, would be) imported'),
+    failed: z.number().int(),
+    errors: z
+      .array(z.object({ row: z.number().int().describe('1-based data row number'), path: z.string().nullable(), message: z.string() }))
+      .describe('Per-row problems, at most 1000 listed'),
+  })
+  .meta({ id: 'ImportReport' });
+
+export const PARTNER_IMPORT_COLUMNS = ['email', 'name', 'tags', 'status', 'website', 'destinationUrl'] as const;
+
+export const importEndpoints = {
+  importPartners: defineEndpoint({
+    method: 'POST', path: '/api/v1/programs/:id/partners/import', operationId: 'importPartners', tag: 'Imports', auth: { kind: 'scope', scope: 'write' },
+    summary: 'Add partners to a program from a CSV body (Content-Type: text/csv)',
+    description:
+      'Header row with `email,name` and optionally `tags` (separated by spaces or `;`), `status` (approved|invited), `website`, ' +
+      '`destinationUrl`. Every row is validated and tried; with `dryRun=true` nothing is written; otherwise nothing is written ' +
+      'when any row fails unless `skipBadRows=true`. The body is read as a stream.',
+    params: importPartnersParams, query: importQuery, status: 200, response: importReport,
+  }),
+};

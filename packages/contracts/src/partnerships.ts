@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { defineEndpoint } from './endpoint.js';
+import { email, idParams, isoDateTime, listQuery, minorUnits, page } from './common.js';
+
+export const agreement = z
+  .strictObject({
+    targeting: z.string().trim().max(2000).optional().describe('Who each brand promotes the other to'),
+    messagingGuidelines: z.string().trim().max(5000).optional(),
+    metrics: z.array(z.string().trim().min(1).max(120)).max(20).optional().describe('What the members measure'),
+    reciprocityTargetPct: z.number().min(0).max(100).optional().describe('Traffic both ways balanced within ± this percentage'),
+  })
+  .meta({ id: 'PartnershipAgreement' });
+
+/** Who to invite: a brand's workspace slug, or the email of a person owning a workspace. */
+const invitee = {
+  inviteWorkspaceSlug: z.string().trim().min(1).max(64).optional(),
+  inviteEmail: email.optional(),
+};
+const oneInvitee = (v: { inviteWorkspaceSlug?: string | undefined; inviteEmail?: string | undefined }, ctx: z.RefinementCtx) => {
+  if ((v.inviteWorkspaceSlug === undefined) === (v.inviteEmail === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['inviteWorkspaceSlug'], message: 'give exactly one of inviteWorkspaceSlug or inviteEmail' });
+  }
+};
+
+export const createPartnershipBody = z
+  .strictObject({
+    ...invitee,
+    programId: z.string().min(1).max(64).describe('Your program, in which the invited brand becomes a partner'),
+    message: z.string().trim().max(5000).optional(),
+    agreement: agreement.optional(),
+  })
+  .superRefine(oneInvitee);
+export const addPartnershipMemberBody = z.strictObject(invitee).superRefine(oneInvitee);
+export const acceptPartnershipBody = z.strictObject({ programId: z.string().min(1).max(64).describe('Your program, in which the other members become partners') });
+
+export const partnershipMember = z
+  .object({
+    workspaceId: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    status: z.enum(['invited', 'active', 'declined']),
+    program: z.object({ id: z.string(), name: z.string(), currency: z.string() }).nullable(),
+    invitedAt: isoDateTime,
+    joinedAt: isoDateTime.nullable(),
+  })
+  .meta({ id: 'PartnershipMember' });
+
+export const partnership = z
+  .object({
+    id: z.string(),
+    status: z.enum(['invited', 'active']).describe('Active once two members have joined'),
+    kind: z.enum(['pair', 'coalition']),
+    message: z.string().nullable(),
+    agreement,
+    createdByWorkspaceId: z.string(),
+    members: z.array(partnershipMember),
+    createdAt: isoDateTime,
+  })
+  .meta({ id: 'Partnership' });
+export type Partnership = z.infer<typeof partnership>;
+
+export const balanceDirection = z
+  .object({
+    fromWorkspaceId: z.string().describe('The brand acting as partner'),
+    toWorkspaceId: z.string().describe('The brand whose program it promotes'),
+    clicks: z.number().int(),
+    referrals: z.number().int(),
+    revenue: minorUnits,
+    commissions: minorUnits.describe('Owed by `toWorkspaceId` to `fromWorkspaceId`'),
+    currency: z.string(),
+  })
+  .meta({ id: 'BalanceDirection' });
+export const netAmount = z
+  .object({ owedByWorkspaceId: z.string().nullable(), owedToWorkspaceId: z.string().nullable(), amount: minorUnits, currency: z.string() })
+  .meta({ id: 'NetAmount' });
+export const partnershipBalance = z
+  .object({
+    partnershipId: z.string(),
+    directions: z.array(balanceDirection),
+    net: netAmount.describe('For a pair: who owes whom after netting; for a coalition, the first pair (see `nets`)'),
+    nets: z.array(netAmount).describe('One per pair of members and currency'),
+    reciprocity: z.array(z.object({ workspaceIds: z.array(z.string()), imbalancePct: z.number(), withinTarget: z.boolean().nullable() })),
+  })
+  .meta({ id: 'PartnershipBalance' });
+
+const tag = 'Partnerships';
+export const partnershipEndpoints = {
+  createPartnership: defineEndpoint({
+    method: 'POST', path: '/api/v1/partnerships', operationId: 'createPartnership', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'Invite another brand (by workspace slug or owner email) to a reciprocal partnership',
+    body: createPartnershipBody, status: 201, response: partnership,
+  }),
+  listPartnerships: defineEndpoint({
+    method: 'GET', path: '/api/v1/partnerships', operationId: 'listPartnerships', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'Partnerships the workspace is a member of (or invited to)', query: listQuery, status: 200, response: page(partnership),
+  }),
+  getPartnership: defineEndpoint({
+    method: 'GET', path: '/api/v1/partnerships/:id', operationId: 'getPartnership', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'One partnership', params: idParams, status: 200, response: partnership,
+  }),
+  acceptPartnership: defineEndpoint({
+    method: 'POST', path: '/api/v1/partnerships/:id/accept', operationId: 'acceptPartnership', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'Join: every member becomes an approved partner in every other member’s program',
+    params: idParams, body: acceptPartnershipBody, status: 200, response: partnership,
+  }),
+  declinePartnership: defineEndpoint({
+    method: 'POST', path: '/api/v1/partnerships/:id/decline', operationId: 'declinePartnership', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'Decline an invitation', params: idParams, status: 200, response: partnership,
+  }),
+  addPartnershipMember: defineEndpoint({
+    method: 'POST', path: '/api/v1/partnerships/:id/members', operationId: 'addPartnershipMember', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'Invite one more brand (a coalition)', params: idParams, body: addPartnershipMemberBody, status: 201, response: partnership,
+  }),
+  getPartnershipBalance: defineEndpoint({
+    method: 'GET', path: '/api/v1/partnerships/:id/balance', operationId: 'getPartnershipBalance', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'Clicks, referrals, revenue and commissions each way, and the netted amount owed',
+    params: idParams, status: 200, response: partnershipBalance,
+  }),
+} as const;

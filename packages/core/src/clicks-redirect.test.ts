@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { randomFillSync } from 'node:crypto';
+import { CLICK_REUSE_MS, ClickIdGenerator, clickIdFromUuid, clickTime, destinationWithClick, paidClickParams, prepareDestination, RecentClicks, referrerHost, uuidFromClickId } from './clicks.js';
+
+describe('destinationWithClick', () => {
+  it('adds tdm_click with the right joiner and keeps the fragment last', () => {
+    expect(destinationWithClick(prepareDestination('https://shop.example.com/p'), 'clk_1')).toBe('https://shop.example.com/p?tdm_click=clk_1');
+    expect(destinationWithClick(prepareDestination('https://shop.example.com/p?utm_source=x#top'), 'clk_1')).toBe('https://shop.example.com/p?utm_source=x&tdm_click=clk_1#top');
+    expect(destinationWithClick(prepareDestination('https://shop.example.com/'), null)).toBe('https://shop.example.com/');
+  });
+
+  it('drops a tdm_click registered in the destination itself', () => {
+    expect(destinationWithClick(prepareDestination('https://a.com/?tdm_click=forged&x=1'), 'clk_2')).toBe('https://a.com/?x=1&tdm_click=clk_2');
+  });
+
+  it('passes paid-click values on encoded, never changing the host', () => {
+    fc.assert(
+      fc.property(fc.string(), (value) => {
+        const out = destinationWithClick(prepareDestination('https://shop.example.com/landing'), 'clk_3', [['gclid', value]]);
+        const url = new URL(out);
+        expect(url.host).toBe('shop.example.com');
+        expect(url.searchParams.get('gclid')).toBe(value);
+        expect(url.searchParams.get('tdm_click')).toBe('clk_3');
+      }),
+    );
+  });
+});
+
+describe('paidClickParams', () => {
+  it('finds known ad click ids only, ignoring arrays and oversized values', () => {
+    expect(paidClickParams({ gclid: 'abc', x: '1', fbclid: ['a', 'b'], msclkid: 'z'.repeat(600), wbraid: 'w' })).toEqual([
+      ['gclid', 'abc'],
+      ['wbraid', 'w'],
+    ]);
+    expect(paidClickParams({})).toEqual([]);
+  });
+});
+
+describe('referrerHost', () => {
+  it('keeps only the lowercased host', () => {
+    expect(referrerHost('https://News.Example.org:8443/a/b?q=secret')).toBe('news.example.org');
+    expect(referrerHost('http://user:pw@blog.io/x')).toBe('blog.io');
+    expect(referrerHost('android-app://com.x')).toBeNull();
+    expect(referrerHost(undefined)).toBeNull();
+  });
+});
+
+describe('RecentClicks', () => {
+  it('reuses a click id for the same visitor and link within the hour, not after', () => {
+    const recent = new RecentClicks();
+    recent.remember('lnk_a', 'v1', 'u1', 1_000);
+    expect(recent.findByVisitor('lnk_a', 'v1', 1_000 + CLICK_REUSE_MS - 1)).toBe('u1');
+    expect(recent.findByVisitor('lnk_a', 'v1', 1_000 + CLICK_REUSE_MS)).toBeNull();
+    expect(recent.findByVisitor('lnk_b', 'v1', 2_000)).toBeNull();
+    expect(recent.findByVisitor('lnk_a', 'v2', 2_000)).toBeNull();
+    expect(recent.isRecentClickOf('u1', 'lnk_a', 2_000)).toBe(true);
+    expect(recent.isRecentClickOf('u1', 'lnk_b', 2_000)).toBe(false);
+    expect(recent.isRecentClickOf('u1', 'lnk_a', 1_000 + CLICK_REUSE_MS)).toBe(false);
+  });
+
+  it('forgets the oldest visitors beyond its bound, a generation at a time', () => {
+    const recent = new RecentClicks(4);
+    for (let i = 0; i < 5; i++) recent.remember('lnk_a', `v${i}`, `u${i}`, 10);
+    expect(recent.size).toBeLessThanOrEqual(4);
+    expect(recent.findByVisitor('lnk_a', 'v0', 11)).toBeNull();
+    expect(recent.isRecentClickOf('u1', 'lnk_a', 11)).toBe(false);
+    expect(recent.findByVisitor('lnk_a', 'v2', 11)).toBe('u2');
+    expect(recent.isRecentClickOf('u3', 'lnk_a', 11)).toBe(true);
+    expect(recent.findByVisitor('lnk_a', 'v4', 11)).toBe('u4');
+  });
+});
+
+describe('ClickIdGenerator', () => {
+  it('makes RFC 9562 version-7 uuids carrying their millisecond', () => {
+    const ids = new ClickIdGenerator((b) => randomFillSync(b));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), (ms) => {
+        const uuid = ids.uuid(ms);
+        expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(clickTime(clickIdFromUuid(uuid))).toBe(ms);
+        expect(uuidFromClickId(clickIdFromUuid(uuid))).toBe(uuid);
+      }),
+    );
+  });
+
+  it('sorts by time, never repeats, and draws randomness in blocks', () => {
+    let fills = 0;
+    const ids = new ClickIdGenerator((b) => {
+      fills += 1;
+      randomFillSync(b);
+    });
+    const made = Array.from({ length: 10_000 }, (_, i) => ids.uuid(1_700_000_000_000 + Math.floor(i / 10)));
+    expect(new Set(made).size).toBe(made.length);
+    for (let i = 10; i < made.length; i += 10) expect(made[i]! > made[i - 1]!).toBe(true);
+    expect(fills).toBe(Math.ceil(10_000 / 4096));
+  });
+});

@@ -1,0 +1,5 @@
+export * from './periods.js';
+export * from './money.js';
+export * from './evaluate.js';
+export * from './lifecycle.js';
+export * from './replay.js';

@@ -148,7 +148,11 @@ async function main(): Promise<void> {
   chmodSync(work, 0o755);
   const dataDir = path.join(work, 'data');
   const nginxPort = await freePort();
-  const tandemPort = await freePort();
+  let tandemPort = await freePort();
+  while (tandemPort === nginxPort) tandemPort = await freePort();
+  let fastifyPort = await freePort();
+  // Nothing listens on these yet, so the kernel may hand the same port out twice.
+  while (fastifyPort === tandemPort || fastifyPort === nginxPort) fastifyPort = await freePort();
   const tsx = ['--import', 'tsx'];
 
   console.log(`# work dir ${work}`);
@@ -183,10 +187,11 @@ http {
     env: { ...process.env, DATABASE_URL: '', TANDEM_DEMO: '0', TANDEM_TRUST_PROXY: '1', TANDEM_WORKERS: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
     stdio: ['ignore', log, log],
   });
+  const fastify = spawn('taskset', ['-c', serverCore, 'node', ...tsx, path.join(here, 'fastify-baseline.ts'), String(fastifyPort)], { cwd: root, stdio: 'inherit' });
   // `taskset` execs node, so this pid is the server itself.
   const tandemPid = tandem.pid!;
 
-  const results = { nginx: [] as WrkResult[], tandem: [] as WrkResult[] };
+  const results = { nginx: [] as WrkResult[], 'bare Fastify': [] as WrkResult[], tandem: [] as WrkResult[] };
   let offset = 0;
   let tandemRequests = 0;
   let memory = { node: 0, postgres: 0 };
@@ -194,6 +199,8 @@ http {
   try {
     await waitFor(`http://127.0.0.1:${nginxPort}/`);
     await waitFor(`http://127.0.0.1:${tandemPort}/healthz`);
+    await waitFor(`http://127.0.0.1:${fastifyPort}/r/bench`);
+    const fastifyUrl = `http://127.0.0.1:${fastifyPort}/r/bench`;
     const nginxUrl = `http://127.0.0.1:${nginxPort}/r/bench`;
     const tandemUrl = `http://127.0.0.1:${tandemPort}/r/bench`;
     const probe = await fetch(tandemUrl, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36' } });
@@ -202,6 +209,7 @@ http {
 
     // Warm-up (JIT, caches, connection pool), not reported.
     runWrk(nginxUrl, 0, '3s');
+    runWrk(fastifyUrl, 0, '3s');
     offset += 2_000_000;
     tandemRequests += runWrk(tandemUrl, offset, '3s').requests;
 
@@ -209,6 +217,8 @@ http {
       const nginxBefore = cpuSeconds(nginx.pid!);
       const n = runWrk(nginxUrl, 0);
       const nginxAfter = cpuSeconds(nginx.pid!);
+      const f = runWrk(fastifyUrl, 0);
+      results['bare Fastify'].push(f);
       offset += 2_000_000;
       const tandemBefore = cpuSeconds(tandemPid);
       const t = runWrk(tandemUrl, offset);
@@ -220,18 +230,19 @@ http {
       if (round === rounds) memory = memoryMiB(tandemPid);
       results.nginx.push(n);
       results.tandem.push(t);
-      console.log(`round ${round}: nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99Ms} ms | tandem ${t.rps.toFixed(0)} req/s p99 ${t.p99Ms} ms (ratio ${((100 * t.rps) / n.rps).toFixed(1)} %)${t.non3xx || t.errors ? ` [tandem non-3xx ${t.non3xx}, socket errors ${t.errors ?? 0}]` : ''}`);
+      console.log(`round ${round}: nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99Ms} ms | bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99Ms} ms | tandem ${t.rps.toFixed(0)} req/s p99 ${t.p99Ms} ms (ratio ${((100 * t.rps) / n.rps).toFixed(1)} %)${t.non3xx || t.errors ? ` [tandem non-3xx ${t.non3xx}, socket errors ${t.errors ?? 0}]` : ''}`);
     }
   } finally {
     nginx.kill('SIGTERM');
+    fastify.kill('SIGTERM');
     tandem.kill('SIGTERM');
-    await Promise.all([exited(nginx), exited(tandem)]);
+    await Promise.all([exited(nginx), exited(fastify), exited(tandem)]);
   }
 
   const flushed = readFileSync(logPath, 'utf8')
     .split('\n')
     .filter((l) => l.includes('click buffer flushed'))
-    .map((l) => (JSON.parse(l) as { clicks: { accepted: number; written: number; buffered: number; newClicks: number; reusedClicks: number; uncounted: number } }).clicks)[0];
+    .map((l) => (JSON.parse(l) as { clicks: { accepted: number; written: number; buffered: number; newClicks: number; reusedClicks: number; uncounted: number; waits: number } }).clicks)[0];
   const counted = spawnSync('node', [...tsx, path.join(here, 'count-clicks.ts'), dataDir], { cwd: root, encoding: 'utf8' });
   const inDb = JSON.parse(counted.stdout.trim().split('\n').pop() ?? '{}') as { clicks?: number; rolled_up?: number };
 
@@ -246,6 +257,7 @@ http {
     console.log(`| ${name} | ${median(rs.map((r) => r.rps)).toFixed(0)} | ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms | ${median(rs.map((r) => r.p99Ms)).toFixed(2)} ms | ${Math.max(...rs.map((r) => r.p99Ms)).toFixed(2)} ms |`);
   }
   console.log('');
+  console.log(`ratio bare Fastify/nginx: ${((100 * median(results['bare Fastify'].map((r) => r.rps))) / nginxRps).toFixed(1)} % (the framework's ceiling on this machine now)`);
   console.log(`ratio tandem/nginx: ${ratio.toFixed(1)} % (bar ≥ 35 %), tandem p99 ${tandemP99.toFixed(2)} ms (bar ≤ 5 ms) → ${ratio >= 35 && tandemP99 <= 5 ? 'MET' : 'MISSED'}`);
   const cpuNginx = median(cpu.nginx);
   const cpuTandem = median(cpu.node) + median(cpu.postgres);
@@ -254,7 +266,7 @@ http {
       ` → CPU-bound ratio on one core ≈ ${((100 * cpuNginx) / cpuTandem).toFixed(1)} % (less sensitive to neighbours than requests/s)`,
   );
   console.log(`memory at the last round: node ${memory.node} MiB, embedded PostgreSQL processes ${memory.postgres} MiB (RSS, shared buffers counted per process)`);
-  console.log(`302s received by wrk from Tandem: ${tandemRequests}; new clicks served (server count): ${flushed?.newClicks ?? '?'} (reused ${flushed?.reusedClicks ?? '?'}, uncounted ${flushed?.uncounted ?? '?'})`);
+  console.log(`302s received by wrk from Tandem: ${tandemRequests}; new clicks served (server count): ${flushed?.newClicks ?? '?'} (reused ${flushed?.reusedClicks ?? '?'}, uncounted ${flushed?.uncounted ?? '?'}; redirects that waited for buffer room ${flushed?.waits ?? '?'})`);
   console.log(`clicks in the database after SIGTERM: ${inDb.clicks ?? '?'} (rollup total ${inDb.rolled_up ?? '?'}) → ${inDb.clicks === flushed?.newClicks && inDb.rolled_up === inDb.clicks ? 'none lost' : 'MISMATCH'}`);
   console.log(`(wrk stops counting at its deadline while up to ${connections} requests are in flight, so the server's count may exceed wrk's by that much per run)`);
   console.log(`command: bash bench/redirect/run.sh   (ROUNDS=${rounds} DURATION=${duration} CONNECTIONS=${connections}; wrk -t1 -c${connections} -d${duration} --latency on core ${wrkCore}, servers on core ${serverCore})`);

@@ -84,7 +84,19 @@ it('brand: signs up, creates a program and adds a partner', async () => {
   const row = brand.getByRole('table', { name: 'Enrollments' }).getByRole('row', { name: /Casey Creator/ });
   await expect.poll(() => row.count()).toBe(1);
   expect(await row.textContent()).toContain('approved');
+  await brand.getByRole('button', { name: 'Edit tags of Casey Creator' }).click();
+  await brand.getByRole('dialog', { name: 'Tags of Casey Creator' }).getByLabel('Tags').fill('creator, video, vip');
+  await brand.getByRole('button', { name: 'Save tags' }).click();
+  await expect.poll(async () => (await row.textContent()) ?? '').toContain('vip');
+  await brand.getByLabel('Filter by tag').fill('vip');
+  await brand.getByLabel('Filter by tag').press('Enter');
+  await expect.poll(() => brand.getByRole('table', { name: 'Enrollments' }).locator('tbody > tr').count()).toBe(1);
   await shot(brand, 'partners');
+  const statement = await brand.evaluate(async () => {
+    const res = await fetch(document.querySelector<HTMLAnchorElement>('a[aria-label="Statement of Casey Creator"]')!.href);
+    return { status: res.status, type: res.headers.get('content-type') };
+  });
+  expect(statement).toMatchObject({ status: 200, type: expect.stringContaining('text/html') });
 });
 
 it('partner: signs up to the portal, sees the program and copies its link', async () => {
@@ -170,6 +182,8 @@ it('the commission appears without reload, matures, is paid out and the CSV down
   await brand.getByRole('dialog', { name: 'Mark payout paid' }).getByRole('button', { name: 'Mark paid' }).click();
   const payoutRow = brand.getByRole('table', { name: 'Payouts' }).getByRole('row', { name: /Casey Creator/ });
   await expect.poll(async () => (await payoutRow.textContent()) ?? '').toContain('paid');
+  await brand.getByRole('button', { name: 'Verify ledger' }).click();
+  await expect.poll(async () => (await brand.getByRole('status').filter({ hasText: 'entries in' }).textContent()) ?? '').toMatch(/intact/);
   await shot(brand, 'payouts');
   await expect.poll(async () => (await partnerFeed.textContent()) ?? '', { timeout: 15_000 }).toMatch(/Payout paid · \$\d/);
   await shot(partner, 'portal-live');
@@ -216,6 +230,9 @@ it('an application is approved by a council vote', async () => {
   await expect.poll(() => brand.getByText('Application approved').count()).toBe(1);
   const row = brand.getByRole('table', { name: 'Enrollments' }).getByRole('row', { name: /Jordan Vlogger/ });
   await expect.poll(async () => (await row.textContent()) ?? '').toContain('approved');
+  // A partner who breaks the rules can be banned from the same table.
+  await brand.getByRole('button', { name: 'Ban Jordan Vlogger' }).click();
+  await expect.poll(async () => (await row.textContent()) ?? '').toContain('banned');
 });
 
 it('a dispute filed by the partner is accepted by the brand', async () => {

@@ -159,6 +159,10 @@ export const fraudEndpoints = {
     method: 'GET', path: '/api/v1/reviews', operationId: 'listReviews', tag, auth: { kind: 'scope', scope: 'read' },
     summary: 'The review queue: held commissions with the signals and evidence that held them', query: listReviewsQuery, status: 200, response: page(reviewItem),
   }),
+  getReview: defineEndpoint({
+    method: 'GET', path: '/api/v1/reviews/:commissionId', operationId: 'getReview', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: "Any scored commission's risk: score, the rules that fired and their evidence, and its review", params: commissionParams, status: 200, response: reviewItem,
+  }),
   releaseReview: defineEndpoint({
     method: 'POST', path: '/api/v1/reviews/:commissionId/release', operationId: 'releaseReview', tag, auth: { kind: 'scope', scope: 'write' },
     summary: 'Release a held commission into its normal lifecycle', params: commissionParams, body: reviewDecisionBody, status: 200, response: reviewItem,

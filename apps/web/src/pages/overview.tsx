@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link } from '@tanstack/react-router';
 import { useQuery } from '@tanstack/react-query';
 import { endpoints } from '@tandem/contracts';
@@ -6,8 +6,10 @@ import { call, type ResponseOf } from '../api';
 import { formatMoney, formatNumber, formatPercent } from '../lib/format';
 import { useLiveEvents } from '../lib/live';
 import { useMe } from '../lib/session';
-import { TimeSeriesChart } from '../ui/chart';
 import { Card, ErrorNote, PageHeader, Skeleton, Stat } from '../ui/kit';
+
+// uPlot loads with the first chart, not with the app.
+const TimeSeriesChart = lazy(() => import('../ui/chart').then((m) => ({ default: m.TimeSeriesChart })));
 
 type Summary = ResponseOf<typeof endpoints.analyticsSummary>;
 type Money = Summary['totals']['revenue'];
@@ -34,12 +36,12 @@ function moneyText(amounts: Money): string {
 function GettingStarted() {
   const programs = useQuery({ queryKey: ['programs', 'first'], queryFn: () => call(endpoints.listPrograms, { query: { limit: 1 } }) });
   const partners = useQuery({ queryKey: ['enrollments', 'first'], queryFn: () => call(endpoints.listEnrollments, { query: { limit: 1 } }) });
-  const keys = useQuery({ queryKey: ['api-keys', 'first'], queryFn: () => call(endpoints.listApiKeys, { query: { limit: 1 } }) });
-  if (programs.isPending || keys.isPending || partners.isPending) return <Skeleton rows={3} />;
+  const commissions = useQuery({ queryKey: ['commissions', 'first'], queryFn: () => call(endpoints.listCommissions, { query: { limit: 1 } }) });
+  if (programs.isPending || commissions.isPending || partners.isPending) return <Skeleton rows={3} />;
   const steps = [
     { done: Boolean(programs.data?.data.length), label: 'Create a program', detail: 'Set what partners earn and where their links go.', to: '/programs' },
     { done: Boolean(partners.data?.data.length), label: 'Add partners', detail: 'Each partner gets a tracked link, a QR code and a coupon code.', to: '/partners' },
-    { done: Boolean(keys.data?.data.length), label: 'Connect your backend', detail: 'Create an API key and send sales to /api/v1/track/sale.', to: '/settings' },
+    { done: Boolean(commissions.data?.data.length), label: 'Record a first sale', detail: 'Send sales from your backend to /api/v1/track/sale with an API key from Settings.', to: '/settings' },
   ];
   if (steps.every((s) => s.done)) return null;
   return (
@@ -133,7 +135,7 @@ export function Dashboard({ programId, partnerId }: { programId?: string; partne
             <Stat label="EPC" value={moneyText(summary.data.totals.epc)} hint="net revenue per click" />
           </div>
           <Card title="Performance" className="mt-6">
-            {chart && <TimeSeriesChart label={`Clicks, sales and revenue per day over ${days} days`} days={chart.days} series={chart.series} />}
+            <Suspense fallback={<Skeleton rows={5} />}>{chart && <TimeSeriesChart label={`Clicks, sales and revenue per day over ${days} days`} days={chart.days} series={chart.series} />}</Suspense>
           </Card>
         </>
       )}

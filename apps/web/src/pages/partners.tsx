@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type Application, type Enrollment, type EnrollmentStatus } from '@tandem/contracts';
-import { ApiFailure, call, type BodyOf } from '../api';
+import { ApiFailure, call, urlOf, type BodyOf } from '../api';
 import { formatDate } from '../lib/format';
 import { useMe } from '../lib/session';
 import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, TextArea, usePager, useToast } from '../ui/kit';
@@ -74,6 +74,43 @@ function AddPartnerModal({ open, onClose }: { open: boolean; onClose: () => void
   );
 }
 
+/** Tags are the segments of an enrollment: tiered rules, boosts and reports read them. */
+function TagsModal({ enrollment, onClose }: { enrollment: Enrollment | undefined; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const save = useMutation({
+    mutationFn: ({ id, tags }: { id: string; tags: string[] }) => call(endpoints.updateEnrollment, { params: { id }, body: { tags } }),
+    onSuccess: (e) => {
+      toast(`Tags of ${e.partner.name} saved`);
+      void queryClient.invalidateQueries({ queryKey: ['enrollments'] });
+      onClose();
+    },
+  });
+  return (
+    <Modal open={Boolean(enrollment)} title={`Tags of ${enrollment?.partner.name ?? ''}`} onClose={onClose}>
+      {enrollment && (
+        <form
+          className="space-y-4"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const tags = String(new FormData(e.currentTarget).get('tags'))
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean);
+            save.mutate({ id: enrollment.id, tags });
+          }}
+        >
+          <Field label="Tags" name="tags" defaultValue={enrollment.tags.join(', ')} hint="Comma separated, such as creator, newsletter, vip." error={save.error instanceof ApiFailure ? save.error.details[0]?.message : undefined} />
+          {save.error && !(save.error instanceof ApiFailure && save.error.details.length) ? <ErrorNote error={save.error} /> : null}
+          <Button type="submit" busy={save.isPending}>
+            Save tags
+          </Button>
+        </form>
+      )}
+    </Modal>
+  );
+}
+
 function StatusActions({ enrollment }: { enrollment: Enrollment }) {
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -119,6 +156,7 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
   const pager = usePager();
   const programs = usePrograms();
   const [filters, setFilters] = useState<{ programId?: string; status?: EnrollmentStatus; tag?: string }>({});
+  const [tagging, setTagging] = useState<Enrollment>();
   const enrollments = useQuery({ queryKey: ['enrollments', filters, pager.cursor], queryFn: () => call(endpoints.listEnrollments, { query: { ...filters, cursor: pager.cursor } }) });
   const programName = (id: string) => programs.data?.data.find((p) => p.id === id)?.name ?? id;
   const filtered = Boolean(filters.programId || filters.status || filters.tag);
@@ -135,6 +173,15 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
               </option>
             ))}
           </select>
+          <input
+            aria-label="Filter by tag"
+            placeholder="tag"
+            className="w-28 rounded-lg border-0 bg-white px-2 py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
+            defaultValue={filters.tag ?? ''}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') (pager.reset(), setFilters({ ...filters, tag: e.currentTarget.value.trim() || undefined }));
+            }}
+          />
           <select aria-label="Filter by status" className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700" value={filters.status ?? ''} onChange={(e) => (pager.reset(), setFilters({ ...filters, status: (e.target.value || undefined) as EnrollmentStatus | undefined }))}>
             <option value="">Any status</option>
             {Object.keys(enrollmentTone).map((s) => (
@@ -176,15 +223,31 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
               },
               { header: 'Program', cell: (e) => programName(e.programId) },
               { header: 'Status', cell: (e) => <Badge tone={enrollmentTone[e.status]}>{e.status}</Badge> },
-              { header: 'Tags', cell: (e) => <span className="flex flex-wrap gap-1">{e.tags.map((t) => <Badge key={t}>{t}</Badge>)}</span> },
+              {
+                header: 'Tags',
+                cell: (e) => (
+                  <button className="flex flex-wrap items-center gap-1 rounded text-left hover:ring-1 hover:ring-slate-300" onClick={() => setTagging(e)} aria-label={`Edit tags of ${e.partner.name}`}>
+                    {e.tags.length ? e.tags.map((t) => <Badge key={t}>{t}</Badge>) : <span className="text-xs text-slate-400">add tags</span>}
+                  </button>
+                ),
+              },
               { header: 'Link', cell: (e) => (e.link ? <span className="flex items-center gap-2"><code className="text-xs">{e.link.shortUrl}</code><CopyButton value={e.link.shortUrl} /></span> : '—') },
               { header: 'Coupon', cell: (e) => (e.couponCode ? <code className="text-xs">{e.couponCode}</code> : '—') },
+              {
+                header: 'Statement',
+                cell: (e) => (
+                  <a className="text-xs text-indigo-600 hover:underline" target="_blank" rel="noreferrer" href={urlOf(endpoints.partnerStatementHtml, { params: { id: e.partner.id }, query: { programId: e.programId } })} aria-label={`Statement of ${e.partner.name}`}>
+                    View
+                  </a>
+                ),
+              },
               { header: '', cell: (e) => <StatusActions enrollment={e} /> },
             ]}
           />
           <Pager pager={pager} nextCursor={enrollments.data.nextCursor} />
         </>
       )}
+      <TagsModal enrollment={tagging} onClose={() => setTagging(undefined)} />
     </Card>
   );
 }

@@ -97,6 +97,36 @@ function MarkPaidModal({ payout, onClose }: { payout: Payout | undefined; onClos
   );
 }
 
+/** Recomputes every hash chain of the ledger on the server and shows the head to compare with statements. */
+function LedgerCheck() {
+  const verify = useMutation({ mutationFn: () => call(endpoints.verifyLedger) });
+  return (
+    <Card title="Ledger integrity" actions={<Button variant="secondary" busy={verify.isPending} onClick={() => verify.mutate()}>Verify ledger</Button>}>
+      {verify.error ? (
+        <ErrorNote error={verify.error} />
+      ) : verify.data ? (
+        <div className="space-y-1 text-sm" role="status">
+          <p>
+            <Badge tone={verify.data.ok ? 'green' : 'rose'}>{verify.data.ok ? 'intact' : `${verify.data.problems.length} problems`}</Badge> {verify.data.entries} entries in {verify.data.chains} chains
+          </p>
+          {verify.data.head && (
+            <p className="break-all text-xs text-slate-500">
+              Chain head <code>{verify.data.head}</code>
+            </p>
+          )}
+          {verify.data.problems.map((p) => (
+            <p key={`${p.chain}-${p.seq}`} className="text-xs text-rose-600">
+              {p.problem} in chain {p.chain} at entry {p.seq}
+            </p>
+          ))}
+        </div>
+      ) : (
+        <p className="text-sm text-slate-500">Every commission and payout is an entry in a hash-chained ledger. Verify recomputes each chain; partner statements end with their chain head.</p>
+      )}
+    </Card>
+  );
+}
+
 export function PayoutsPage() {
   const programs = usePrograms();
   const partnerName = usePartnerNames();
@@ -109,6 +139,7 @@ export function PayoutsPage() {
       <PageHeader title="Payouts" description="Pay partners what they have earned, in batches, with a CSV for your bank." />
       <div className="space-y-6">
         {programs.isPending ? <Skeleton rows={2} /> : list.length === 0 ? <EmptyState title="No programs yet">Create a program and add partners before paying anyone.</EmptyState> : <RunBatch programs={list} />}
+        <LedgerCheck />
         <Card title="Payouts">
           {payouts.isPending ? (
             <Skeleton rows={3} />

@@ -1,12 +1,14 @@
 import { useEffect, useState } from 'react';
-import QRCode from 'qrcode';
 
 /** A QR code of a partner link, drawn in the browser (no extra request, works offline for print). */
 export function QrCode({ value, size = 128 }: { value: string; size?: number }) {
   const [src, setSrc] = useState<string>();
   useEffect(() => {
     let live = true;
-    QRCode.toDataURL(value, { width: size * 2, margin: 1, errorCorrectionLevel: 'M' }).then((url) => live && setSrc(url), () => live && setSrc(undefined));
+    // The encoder loads on first use, so screens without QR codes do not pay for it.
+    import('qrcode')
+      .then((QRCode) => QRCode.toDataURL(value, { width: size * 2, margin: 1, errorCorrectionLevel: 'M' }))
+      .then((url) => live && setSrc(url), () => live && setSrc(undefined));
     return () => {
       live = false;
     };

@@ -14,7 +14,7 @@ import {
 } from '@tandem/contracts';
 import { AD_CLICK_ID_PARAMS } from '../clicks.js';
 import { DISPOSABLE_EMAIL_DOMAINS, isDisposableDomain } from './disposable-domains.js';
-import type { FraudRule, FraudRuleType } from './types.js';
+import type { FraudRule, FraudRuleType, PartnerFacts } from './types.js';
 
 const selfReferral: FraudRule<z.infer<typeof selfReferralConfig>> = {
   type: 'self_referral',
@@ -148,29 +148,39 @@ const refundRate: FraudRule<z.infer<typeof refundRateConfig>> = {
   },
 };
 
-const sharedPayoutDetails: FraudRule<z.infer<typeof sharedPayoutConfig>> = {
-  type: 'shared_payout_details',
-  scope: 'partner',
-  description: 'Another partner is paid to the same payout details.',
-  configSchema: sharedPayoutConfig,
-  defaultConfig: { enabled: true, weight: 100 },
-  evaluate({ partner }) {
-    if (partner.partnersSharingPayout.length === 0) return null;
-    return { strong: true, summary: `Payout details shared with ${partner.partnersSharingPayout.length} other partner(s)`, evidence: { partnerIds: [...partner.partnersSharingPayout].sort() } };
-  },
-};
+/** Two partners of one workspace sharing an identity: the same check over a different list. */
+function sharedIdentityRule(spec: {
+  type: 'shared_payout_details' | 'shared_login';
+  description: string;
+  configSchema: typeof sharedPayoutConfig;
+  weight: number;
+  strong: boolean;
+  others: (partner: PartnerFacts) => string[];
+  what: string;
+}): FraudRule<z.infer<typeof sharedPayoutConfig>> {
+  return {
+    type: spec.type,
+    scope: 'partner',
+    description: spec.description,
+    configSchema: spec.configSchema,
+    defaultConfig: { enabled: true, weight: spec.weight },
+    evaluate({ partner }) {
+      const others = spec.others(partner);
+      if (others.length === 0) return null;
+      return { strong: spec.strong, summary: `${spec.what} shared with ${others.length} other partner(s)`, evidence: { partnerIds: [...others].sort() } };
+    },
+  };
+}
 
-const sharedLogin: FraudRule<z.infer<typeof sharedLoginConfig>> = {
-  type: 'shared_login',
-  scope: 'partner',
-  description: 'Another partner signs in with the same login.',
-  configSchema: sharedLoginConfig,
-  defaultConfig: { enabled: true, weight: 50 },
-  evaluate({ partner }) {
-    if (partner.partnersSharingLogin.length === 0) return null;
-    return { strong: false, summary: `Login shared with ${partner.partnersSharingLogin.length} other partner(s)`, evidence: { partnerIds: [...partner.partnersSharingLogin].sort() } };
-  },
-};
+const sharedPayoutDetails = sharedIdentityRule({
+  type: 'shared_payout_details', description: 'Another partner is paid to the same payout details.', configSchema: sharedPayoutConfig,
+  weight: 100, strong: true, others: (p) => p.partnersSharingPayout, what: 'Payout details',
+});
+
+const sharedLogin = sharedIdentityRule({
+  type: 'shared_login', description: 'Another partner signs in with the same login.', configSchema: sharedLoginConfig,
+  weight: 50, strong: false, others: (p) => p.partnersSharingLogin, what: 'Login',
+});
 
 /** Every shipped rule, by type. Adding a rule = adding an entry here (and its type to the list). */
 export const FRAUD_RULES = {

@@ -98,6 +98,14 @@ describe('an accepted missing-credit claim', () => {
     expect(sale[0]).toEqual({ partner_id: ada.partnerId, program_id: programId });
     expect(await commissionsOf(bob)).toEqual([{ id: sold.commission!.id, kind: 'sale', amount: 1000, status: 'reversed', sale_id: sold.sale.id }]);
     expect(await commissionsOf(ada)).toEqual([{ id: resolution.commissionId, kind: 'adjustment', amount: 1000, status: 'payable', sale_id: sold.sale.id }]);
+    // The claimant sees its own credit, not whose sale it was nor who decided at the brand.
+    const seenByAda = await asUser(ada.actor)('GET', `/api/v1/portal/disputes/${id}`);
+    expect(seenByAda.json().decision).toEqual({
+      reason: 'Referrer logs confirm the review', decidedBy: 'brand', decidedAt: expect.any(String),
+      resolution: { kind: 'reattribute', saleId: sold.sale.id, amount: 1000, commissionId: resolution.commissionId, explanation: expect.any(Array) },
+    });
+    expect(seenByAda.body).not.toContain(bob.partnerId);
+    expect(seenByAda.body).not.toContain(sold.commission!.id);
     const adaBalance = (await api('GET', `/api/v1/partners/${ada.partnerId}/balance?programId=${programId}`)).json();
     expect(adaBalance).toMatchObject({ payable: 1000 });
     const bobBalance = (await api('GET', `/api/v1/partners/${bob.partnerId}/balance?programId=${programId}`)).json();

@@ -36,7 +36,19 @@ export interface CommentRow {
 
 export type DisputeView = z.input<typeof disputeSchema>;
 
-export function toDisputeView(row: DisputeRow): DisputeView {
+/**
+ * What the partner sees of a decision: its own effect, never the other side's internals (which
+ * partner lost a re-attributed sale, that partner's commission ids, which brand user decided).
+ */
+const PARTNER_VISIBLE_RESOLUTION_KEYS = ['kind', 'amount', 'commissionId', 'saleId', 'explanation'];
+
+function forPartner(resolution: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!resolution) return null;
+  return Object.fromEntries(Object.entries(resolution).filter(([key]) => PARTNER_VISIBLE_RESOLUTION_KEYS.includes(key)));
+}
+
+export function toDisputeView(row: DisputeRow, audience: 'brand' | 'partner' = 'brand'): DisputeView {
+  const decidedBy = audience === 'brand' || row.decided_by === 'system' ? row.decided_by : 'brand';
   return {
     id: row.id,
     programId: row.program_id,
@@ -53,8 +65,8 @@ export function toDisputeView(row: DisputeRow): DisputeView {
     escalated: row.escalated_at !== null,
     escalatedAt: row.escalated_at?.toISOString() ?? null,
     decision:
-      row.decided_at && row.decided_by
-        ? { reason: row.decision_reason, resolution: row.resolution, decidedBy: row.decided_by, decidedAt: row.decided_at.toISOString() }
+      row.decided_at && decidedBy
+        ? { reason: row.decision_reason, resolution: audience === 'brand' ? row.resolution : forPartner(row.resolution), decidedBy, decidedAt: row.decided_at.toISOString() }
         : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -133,19 +133,19 @@ async function commentsOf(db: pg.Pool | pg.PoolClient, workspaceId: string, disp
   return rows.map(toCommentView);
 }
 
-async function disputeWithComments(db: pg.Pool, workspaceId: string, id: string) {
+async function disputeWithComments(db: pg.Pool, workspaceId: string, id: string, audience: 'brand' | 'partner') {
   const { rows } = await db.query<DisputeRow>('select * from disputes where workspace_id = $1 and id = $2', [workspaceId, id]);
   if (!rows[0]) throw new ApiError('not_found', 'Dispute not found');
-  return { ...toDisputeView(rows[0]), comments: await commentsOf(db, workspaceId, id) };
+  return { ...toDisputeView(rows[0], audience), comments: await commentsOf(db, workspaceId, id) };
 }
 
 export async function getBrandDispute(services: Services, workspaceId: string, id: string) {
-  return disputeWithComments(services.pool, workspaceId, id);
+  return disputeWithComments(services.pool, workspaceId, id, 'brand');
 }
 
 export async function getPortalDispute(services: Services, userId: string, id: string) {
   const { workspaceId } = await portalDisputeKey(services.pool, userId, id);
-  return disputeWithComments(services.pool, workspaceId, id);
+  return disputeWithComments(services.pool, workspaceId, id, 'partner');
 }
 
 export interface DisputeFilter {
@@ -163,7 +163,7 @@ export async function listBrandDisputes(services: Services, workspaceId: string,
       order by id desc limit $6`,
     [workspaceId, filter.status ?? null, filter.programId ?? null, filter.escalated ?? null, filter.after ?? null, filter.limit + 1],
   );
-  return rows.map(toDisputeView);
+  return rows.map((row) => toDisputeView(row));
 }
 
 export async function listPortalDisputes(services: Services, userId: string, filter: DisputeFilter) {
@@ -174,7 +174,7 @@ export async function listPortalDisputes(services: Services, userId: string, fil
       order by id desc limit $5`,
     [partnerRows.map((p) => p.workspaceId), partnerRows.map((p) => p.partnerId), filter.status ?? null, filter.after ?? null, filter.limit + 1],
   );
-  return rows.map(toDisputeView);
+  return rows.map((row) => toDisputeView(row, 'partner'));
 }
 
 function assertTransition(row: DisputeRow, action: DisputeAction, party: DisputeParty) {
@@ -230,7 +230,7 @@ export async function withdrawDispute(services: Services, userId: string, id: st
     const row = await lockDispute(client, workspaceId, id);
     const updated = await setStatus(client, services, row, assertTransition(row, 'withdraw', 'partner'));
     await recordAudit(client, { workspaceId, actor: { kind: 'partner', id: row.partner_id }, action: 'dispute.withdrawn', target: { type: 'dispute', id }, before: { status: row.status }, after: { status: updated.status } });
-    return toDisputeView(updated);
+    return toDisputeView(updated, 'partner');
   });
 }
 

@@ -97,6 +97,12 @@ describe('the abuse scenario', () => {
     const quickId = results.weakAlone![0]!.commission!.id;
     const { rows: assessed } = await ctx.pool.query(`select score, review from fraud_assessments where workspace_id = $1 and commission_id = $2`, [brand.workspaceId, quickId]);
     expect(assessed[0]).toEqual({ score: 30, review: 'none' });
+    // Not held, yet still explainable: the one signal is on record.
+    const risk = (await api('GET', `/api/v1/reviews/${quickId}`)).json();
+    expect(risk).toMatchObject({ commissionId: quickId, score: 30, review: 'none', heldBy: null, commissionStatus: 'pending', signals: [{ type: 'instant_conversion', weight: 30 }] });
+    const untouched = (await api('GET', `/api/v1/reviews/${results.honest![0]!.commission!.id}`)).json();
+    expect(untouched).toMatchObject({ score: 0, signals: [] });
+    expect((await api('GET', '/api/v1/reviews/com_00000000000000000000000000')).statusCode).toBe(404);
   });
 
   it('explains every hold in the review queue with the rules that fired and their evidence', async () => {
@@ -172,6 +178,7 @@ describe('reviewing held commissions', () => {
     const other = await signupActor(ctx.app);
     const otherApi = asKey(ctx.app, other.apiKey);
     expect((await otherApi('GET', '/api/v1/reviews?status=rejected')).json().data).toEqual([]);
+    expect((await otherApi('GET', `/api/v1/reviews/${results.farm![0]!.commission!.id}`)).statusCode).toBe(404);
     expect((await otherApi('POST', `/api/v1/reviews/${results.farm![0]!.commission!.id}/release`, { reason: 'x' })).statusCode).toBe(404);
     expect((await otherApi('GET', `/api/v1/partners/${farmer.partnerId}/risk`)).statusCode).toBe(404);
     // A partner signed in to the portal has no workspace: signals and risk are not for it.

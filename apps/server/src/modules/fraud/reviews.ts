@@ -64,6 +64,13 @@ export async function listReviews(services: Services, workspaceId: string, filte
   return withSignals(services.pool, workspaceId, rows);
 }
 
+/** The assessment of one commission, held or not; 404 for a commission never scored or of another workspace. */
+export async function getReview(services: Services, workspaceId: string, commissionId: string): Promise<ReviewItem> {
+  const { rows } = await services.pool.query<ReviewRow>(`${REVIEW_SELECT} where a.workspace_id = $1 and a.commission_id = $2`, [workspaceId, commissionId]);
+  if (!rows[0]) throw new ApiError('not_found', 'No risk assessment for this commission');
+  return (await withSignals(services.pool, workspaceId, rows))[0]!;
+}
+
 async function lockPendingReview(client: pg.PoolClient, workspaceId: string, commissionId: string): Promise<ReviewRow> {
   const { rows } = await client.query<ReviewRow>(`${REVIEW_SELECT} where a.workspace_id = $1 and a.commission_id = $2 for update of a`, [workspaceId, commissionId]);
   const row = rows[0];

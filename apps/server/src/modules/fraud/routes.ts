@@ -5,7 +5,7 @@ import { withTransaction } from '../../db/tx.js';
 import { actorOf, recordAudit } from '../audit/record.js';
 import { recordPartnerIdentity } from './identities.js';
 import { partnerRiskOf } from './partner-risk.js';
-import { decideReview, decideReviewsInBulk, listReviews } from './reviews.js';
+import { decideReview, decideReviewsInBulk, getReview, listReviews } from './reviews.js';
 import { getFraudSettings, updateFraudSettings } from './settings.js';
 
 export function fraudRoutes(r: Router): void {
@@ -26,6 +26,7 @@ export function fraudRoutes(r: Router): void {
     const items = await listReviews(services, auth.workspaceId, { status: query.status, programId: query.programId, partnerId: query.partnerId, after: decodeCursor(query.cursor), limit: query.limit });
     return pageOf(items, query.limit, (i) => i.commissionId);
   });
+  r.handle(endpoints.getReview, async ({ params, auth, services }) => getReview(services, auth.workspaceId, params.commissionId));
   r.handle(endpoints.releaseReview, async ({ params, body, auth, services }) => decideReview(services, auth, params.commissionId, 'release', body.reason));
   r.handle(endpoints.rejectReview, async ({ params, body, auth, services }) => decideReview(services, auth, params.commissionId, 'reject', body.reason));
   r.handle(endpoints.bulkReview, async ({ body, auth, services }) => decideReviewsInBulk(services, auth, body.commissionIds, body.action, body.reason));

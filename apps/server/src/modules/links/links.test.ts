@@ -202,3 +202,9 @@ describe('QR codes', () => {
     expect((await call('GET', `/api/v1/links/${created.id}/qr.png?size=5`)).statusCode).toBe(422);
   });
 });
+
+it('documents the links endpoints in the OpenAPI document', async () => {
+  const doc = (await ctx.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/links', '/api/v1/links/bulk', '/api/v1/links/{id}', '/api/v1/links/{id}/qr.svg', '/api/v1/links/{id}/qr.png']));
+  expect(doc.paths['/api/v1/links/{id}/qr.png'].get.responses['200'].content).toHaveProperty('image/png');
+});

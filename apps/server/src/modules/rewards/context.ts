@@ -96,18 +96,29 @@ export async function loadEnrollment(client: pg.PoolClient, workspaceId: string,
  * The program (with current rules) and the attributed enrollment in one round trip: the sale path
  * is the hot path of ingest.
  */
-export async function loadProgramAndEnrollment(client: pg.PoolClient, workspaceId: string, programId: string, enrollmentId: string, now: Date): Promise<{ program: ProgramContext; enrollment: EnrollmentStanding } | null> {
+export async function loadProgramAndEnrollment(
+  client: pg.PoolClient,
+  workspaceId: string,
+  programId: string,
+  enrollmentId: string,
+  now: Date,
+  /** Also takes this partner's locks (see lockPartner) in the same round trip. */
+  lockFor?: string,
+): Promise<{ program: ProgramContext; enrollment: EnrollmentStanding } | null> {
   const { rows } = await client.query<{
     currency: string; rules_version: number; terms_version: number; terms_grace_days: number; terms_created_at: Date | null; payout_threshold: number | null;
     partner_id: string | null; status: string; tags: string[]; coupon_code: string | null; accepted_terms_version: number | null;
   }>(
     `select p.currency, p.rules_version, p.terms_version, p.terms_grace_days, t.created_at as terms_created_at, p.payout_threshold,
-            e.partner_id, e.status, e.tags, e.coupon_code, e.accepted_terms_version
+            e.partner_id, e.status, e.tags, e.coupon_code, e.accepted_terms_version,
+            -- selected so the planner can never drop the join that takes the locks
+            locked.program_lock, locked.partner_lock
        from programs p
        left join program_terms_versions t on t.workspace_id = p.workspace_id and t.program_id = p.id and t.version = p.terms_version
        left join enrollments e on e.workspace_id = p.workspace_id and e.id = $3
+       left join lateral (select pg_advisory_xact_lock_shared(41, hashtext($4)) as program_lock, pg_advisory_xact_lock(42, hashtext($5)) as partner_lock where $6::boolean) locked on true
       where p.workspace_id = $1 and p.id = $2`,
-    [workspaceId, programId, enrollmentId],
+    [workspaceId, programId, enrollmentId, `${workspaceId}:${programId}`, `${workspaceId}:${programId}:${lockFor ?? ''}`, lockFor !== undefined],
   );
   const row = rows[0];
   if (!row?.partner_id) return null;

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { accrue, bucketOf, capWindow, commissionKeys, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
+import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import type { CommissionSummary, CustomerRewardSummary, LeadRecorded, RefundRecorded, SaleRecorded } from '../tracking/hooks.js';
 import { emitEvent } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
 import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
-import { chainOf, postEntry } from '../ledger/post.js';
+import { chainOf } from '../ledger/post.js';
 
 /*
  * The imperative shell around the rule engine: each conversion hook loads the partner's state as
@@ -78,12 +78,12 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   const attribution = event.attribution;
   if (!attribution) return {};
   const { workspaceId } = event;
-  const loaded = await loadProgramAndEnrollment(client, workspaceId, attribution.programId, attribution.enrollmentId, services.now());
+  const partnerId = attribution.partnerId;
+  // The program and enrollment, and P's locks, in one round trip (the hot path of ingest).
+  const loaded = await loadProgramAndEnrollment(client, workspaceId, attribution.programId, attribution.enrollmentId, services.now(), partnerId);
   if (!loaded) return {};
   const { program, enrollment } = loaded;
   const { rules, programId } = program;
-  const partnerId = attribution.partnerId;
-  await lockPartner(client, workspaceId, programId, partnerId);
 
   // Everything the engine needs about P, read in one round trip under P's lock.
   const key = commissionKeys.sale(event.saleId);
@@ -116,23 +116,43 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
     customerCountry: event.customerCountry, rulesVersion: program.rulesVersion, approved: enrollment.earns, partnerTags: enrollment.tags,
   };
   const commissionId = newId('com');
-  // One statement: the reward event (for replay), the referral when new, and the commission when earned.
+  const now = services.now();
+  // The journal entry, chained on the head read under the lock (none when nothing is earned or it is 0).
+  const entry =
+    evaluation.earns && evaluation.amount !== 0
+      ? chainEntry(state.head?.hash ?? GENESIS_HASH, {
+          chain: chainOf(programId, partnerId), seq: (state.head?.seq ?? 0) + 1, id: newId('jen'), at: now.toISOString(), kind: 'commission.sale', ref: key, currency: program.currency,
+          postings: accrue(programId, partnerId, 'pending', evaluation.amount),
+        })
+      : null;
+  // One statement: the reward event (for replay), the referral when new, the commission when earned
+  // and its hash-chained journal entry with postings and the new chain head.
   await client.query(
     `with logged as (
        insert into reward_events (workspace_id, program_id, type, subject, payload) values ($1, $2, 'sale', $4, $5)
      ), referral as (
        insert into referrals (workspace_id, program_id, partner_id, customer_id, first_sale_id, first_sale_at, first_sale_amount, qualified_at)
        select $1, $2, $3, $6, $4, $7, $8, $9 where $10::boolean
+     ), commission as (
+       insert into commissions (workspace_id, id, program_id, partner_id, key, kind, customer_id, sale_id, amount, currency, status, rules_version, terms_version, occurred_at, payable_at, reason, explanation)
+       select $1, $11, $2, $3, $12, 'sale', $6, $4, $13, $14, 'pending', $15, $16, $7, $17, $18, $19 where $20::boolean
+     ), entry as (
+       insert into ledger_entries (workspace_id, chain, seq, id, program_id, partner_id, at, kind, ref, currency, postings, prev_hash, hash)
+       select $1, $21, $22, $23, $2, $3, $24, 'commission.sale', $12, $14, $25, $26, $27 where $28::boolean
+     ), head as (
+       insert into ledger_heads (workspace_id, chain, seq, hash) select $1, $21, $22, $27 where $28::boolean
+       on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()
      )
-     insert into commissions (workspace_id, id, program_id, partner_id, key, kind, customer_id, sale_id, amount, currency, status, rules_version, terms_version, occurred_at, payable_at, reason, explanation)
-     select $1, $11, $2, $3, $12, 'sale', $6, $4, $13, $14, 'pending', $15, $16, $7, $17, $18, $19 where $20::boolean`,
+     insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount)
+     select $1, $23, line - 1, $2, $3, account, amount from unnest($29::text[], $30::bigint[]) with ordinality as p(account, amount, line) where $28::boolean`,
     [
       workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
       commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,
+      entry?.chain ?? null, entry?.seq ?? null, entry?.id ?? null, entry ? now : null, entry ? JSON.stringify(entry.postings) : null, entry?.prevHash ?? null, entry?.hash ?? null, entry !== null,
+      entry?.postings.map((p) => p.account) ?? [], entry?.postings.map((p) => p.amount) ?? [],
     ],
   );
   if (!evaluation.earns) return {};
-  await postEntry(client, { workspaceId, programId, partnerId, currency: program.currency, kind: 'commission.sale', ref: key, at: services.now(), postings: accrue(programId, partnerId, 'pending', evaluation.amount) }, state.head);
   await emitEvent(client, {
     workspaceId,
     type: 'commission.created',

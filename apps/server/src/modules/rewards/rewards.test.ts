@@ -4,6 +4,7 @@ import { asKey, createTestContext, signupActor, type Actor, type TestContext } f
 import type { PartnerFixture, ProgramFixture } from '../tracking/test-fixtures.js';
 import { createAdjustment, holdCommission, releaseCommission, reverseCommission } from './index.js';
 import { replayStoredProgram } from './replay.js';
+import { loadProgramAndEnrollment } from './context.js';
 import { insertPartnerWithTags, insertProgramWithRules } from './test-fixtures.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
@@ -304,5 +305,19 @@ describe('tampering is detected by GET /ledger/verify', () => {
 
     await ctx.pool.query(`delete from ledger_entries where workspace_id = $1 and seq = 3`, [ws]);
     expect((await check()).problems.map((p: { problem: string }) => p.problem)).toContain('head_mismatch');
+  });
+});
+
+describe('locks', () => {
+  it("loading the program for a sale also takes the program (shared) and partner (exclusive) advisory locks", async () => {
+    const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 1 } });
+    const partner = await insertPartnerWithTags(ctx.pool, program);
+    const held = await withTransaction(ctx.pool, async (client) => {
+      const loaded = await loadProgramAndEnrollment(client, brand.workspaceId, program.programId, partner.enrollmentId, NOW, partner.partnerId);
+      expect(loaded?.enrollment).toMatchObject({ partnerId: partner.partnerId, earns: true, termsVersion: 0 });
+      const { rows } = await client.query<{ classid: number; mode: string }>(`select classid, mode from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() order by classid`);
+      return rows;
+    });
+    expect(held).toEqual([{ classid: 41, mode: 'ShareLock' }, { classid: 42, mode: 'ExclusiveLock' }]);
   });
 });

@@ -248,6 +248,15 @@ describe('POST /api/v1/integrations/stripe/webhook', () => {
     );
   });
 
+  it('refuses a signed body that is not a Stripe event with 400, and a body over 1 MiB with 413', async () => {
+    const notAnEvent = { hello: 'world' };
+    const res = await deliver(notAnEvent);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toBe('Not a Stripe event');
+    const huge = await deliver({ id: 'evt_huge', type: 'x', data: { object: { blob: 'x'.repeat(1024 * 1024) } } });
+    expect(huge.statusCode).toBe(413);
+  });
+
   it("answers 404 for a workspace without Stripe, and never accepts one workspace's secret for another", async () => {
     const other = await signupActor(ctx.app);
     const res = await deliver(checkoutEvent(), { workspaceId: other.workspaceId });

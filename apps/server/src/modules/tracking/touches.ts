@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ATTRIBUTION_SKEW_MS, clickTime, uuidFromClickId, type AttributionModel, type Touch } from '@tandem/core';
+import { clickTime, uuidFromClickId, type AttributionModel, type Touch } from '@tandem/core';
 
 /*
  * The shell around the pure attribution decision: turns a click id or coupon code into a Touch
@@ -87,8 +87,8 @@ export async function resolveTouches(
           ])
         ).rows[0]
       : undefined;
-    // The click's time is the row's; the id carries the same instant when the row is missing.
-    const at = click ? click.created_at.getTime() : (idTime ?? input.occurredAt.getTime() + ATTRIBUTION_SKEW_MS + 1);
+    // The click's time is the row's; the id (UUIDv7) carries the same instant when the row is missing.
+    const at = click?.created_at.getTime() ?? idTime ?? input.occurredAt.getTime();
     if (row) add(row, 'click', input.clickId, at);
     out.notes.push({
       key: input.clickId,
@@ -102,8 +102,10 @@ export async function resolveTouches(
 
   if (input.couponCode) {
     const code = input.couponCode.trim();
-    const row = (await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and upper(e.coupon_code) = upper($2) limit 1`, [workspaceId, code]))
-      .rows[0];
+    // Exact match first (the unique index); customers type codes in any case, so then ignore case.
+    const row =
+      (await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and e.coupon_code = $2`, [workspaceId, code])).rows[0] ??
+      (await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and upper(e.coupon_code) = upper($2) limit 1`, [workspaceId, code])).rows[0];
     // A coupon has no window: its touch is the conversion itself.
     if (row) add(row, 'coupon', null, input.occurredAt.getTime());
     out.notes.push({

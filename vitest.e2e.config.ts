@@ -9,5 +9,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // A UI waits on the network; the 1 s default of expect.poll is too tight on a busy CI machine.
+    expect: { poll: { timeout: 10_000, interval: 100 } },
   },
 });

@@ -5,6 +5,11 @@
  * Prints sales/s and latency percentiles per round, then the medians; finally checks the books
  * (one commission per sale, ledger verifies). Not part of `npm test`.
  *
+ * Baseline, alternating with it in every round on the same server (see ../shared/BENCHMARKS.md):
+ * the same sales without a coupon code — stored and idempotent, but unattributed, so no commission,
+ * journal entry or fraud assessment. The ratio shows what the incentive path costs on this machine
+ * at this moment, which absolute numbers on a shared 2-core box cannot.
+ *
  *   node --import tsx bench/ingest/run.ts                 # embedded PostgreSQL (temp data dir)
  *   INGEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/ingest/run.ts
  *   CLIENTS=32 SALES=6000 ROUNDS=3 PARTNERS=50 …           # the defaults
@@ -114,10 +119,10 @@ async function main(): Promise<void> {
     const rates: number[] = [];
     const p50s: number[] = [];
     const p99s: number[] = [];
+    const baseRates: number[] = [];
     let invoice = 0;
-    for (let round = 0; round <= ROUNDS; round++) {
-      const warmup = round === 0;
-      const total = warmup ? Math.min(SALES, 1000) : SALES;
+    let attributedSales = 0;
+    const runRound = async (total: number, attributed: boolean) => {
       let next = 0;
       const latencies: number[] = [];
       let failures = 0;
@@ -131,30 +136,48 @@ async function main(): Promise<void> {
             const res = await fetch(`${server.base}/api/v1/track/sale`, {
               method: 'POST',
               headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ customer: { externalId: `cust-${n % 5000}` }, amount: 1_000 + (n % 97) * 10, currency: 'USD', invoiceId: `inv-${n}`, couponCode: coupons[n % coupons.length] }),
+              body: JSON.stringify({
+                customer: { externalId: attributed ? `cust-${n % 5000}` : `anon-${n}` }, amount: 1_000 + (n % 97) * 10, currency: 'USD', invoiceId: `inv-${n}`,
+                ...(attributed ? { couponCode: coupons[n % coupons.length] } : {}),
+              }),
             });
             const body = (await res.json()) as { commission?: { id: string } };
             latencies.push(performance.now() - t0);
-            if (res.status !== 200 || !body.commission) failures += 1;
+            if (res.status !== 200 || (attributed && !body.commission)) failures += 1;
           }
         }),
       );
       const seconds = (performance.now() - started) / 1000;
       latencies.sort((a, b) => a - b);
-      const rate = total / seconds;
-      console.log(`${warmup ? 'warm-up' : `round ${round}`}: ${total} sales in ${seconds.toFixed(2)} s = ${rate.toFixed(0)} sales/s; p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; failures ${failures}`);
       if (failures > 0) throw new Error(`${failures} sales failed or earned no commission`);
+      if (attributed) attributedSales += total;
+      return { rate: total / seconds, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    };
+    for (let round = 0; round <= ROUNDS; round++) {
+      const warmup = round === 0;
+      const total = warmup ? Math.min(SALES, 1000) : SALES;
+      const full = await runRound(total, true);
+      const base = await runRound(total, false);
+      const load = os.loadavg()[0]!.toFixed(1);
+      console.log(
+        `${warmup ? 'warm-up' : `round ${round}`}: attributed ${full.rate.toFixed(0)} sales/s (p50 ${full.p50.toFixed(1)} ms, p99 ${full.p99.toFixed(1)} ms); ` +
+          `baseline unattributed ${base.rate.toFixed(0)} sales/s (p99 ${base.p99.toFixed(1)} ms); ratio ${(full.rate / base.rate).toFixed(2)}; load ${load}`,
+      );
       if (!warmup) {
-        rates.push(rate);
-        p50s.push(percentile(latencies, 50));
-        p99s.push(percentile(latencies, 99));
+        rates.push(full.rate);
+        p50s.push(full.p50);
+        p99s.push(full.p99);
+        baseRates.push(base.rate);
       }
     }
     const verify = await api<{ ok: boolean; entries: number }>(server.base, key, 'GET', '/api/v1/ledger/verify');
     const commissions = await api<{ data: unknown[] }>(server.base, key, 'GET', `/api/v1/commissions?programId=${program.body.id}&limit=1`);
-    console.log(`ledger: ok=${verify.body.ok}, ${verify.body.entries} entries for ${invoice} sales (${commissions.status === 200 ? 'commissions listed' : 'list failed'})`);
-    if (!verify.body.ok || verify.body.entries !== invoice) throw new Error('the books do not match the sales');
-    console.log(`RESULT ${label}: median ${median(rates).toFixed(0)} sales/s, p50 ${median(p50s).toFixed(1)} ms, p99 ${median(p99s).toFixed(1)} ms (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')})`);
+    console.log(`ledger: ok=${verify.body.ok}, ${verify.body.entries} entries for ${attributedSales} attributed sales (${commissions.status === 200 ? 'commissions listed' : 'list failed'})`);
+    if (!verify.body.ok || verify.body.entries !== attributedSales) throw new Error('the books do not match the sales');
+    console.log(
+      `RESULT ${label}: median ${median(rates).toFixed(0)} sales/s, p50 ${median(p50s).toFixed(1)} ms, p99 ${median(p99s).toFixed(1)} ms (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')}); ` +
+        `baseline median ${median(baseRates).toFixed(0)} sales/s; ratio ${(median(rates) / median(baseRates)).toFixed(2)}`,
+    );
   } finally {
     await new Promise<void>((resolve) => {
       if (server.child.exitCode !== null) return resolve();

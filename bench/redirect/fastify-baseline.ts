@@ -10,7 +10,11 @@ const app = Fastify({ logger: false });
 app.get<{ Params: { key: string } }>('/r/:key', (req, reply) => {
   const destination = links.get(req.params.key);
   if (!destination) return reply.code(404).send('not found');
-  reply.code(302).header('location', destination).header('set-cookie', 'tdm_click=clk_0; Max-Age=2592000; Path=/; SameSite=Lax; HttpOnly').send();
+  reply
+    .code(302)
+    .header('location', destination)
+    .header('set-cookie', 'tdm_click=clk_0; Max-Age=2592000; Path=/; SameSite=Lax; HttpOnly')
+    .send();
 });
 await app.listen({ port: Number(process.argv[2]), host: '127.0.0.1' });
 process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

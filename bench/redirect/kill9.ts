@@ -27,17 +27,37 @@ const seed = spawnSync('node', ['--import', 'tsx', path.join(here, 'seed.ts'), d
 if (seed.status !== 0) throw new Error(`seeding failed: ${seed.stderr}`);
 
 const log = openSync(path.join(work, 'tandem.log'), 'w');
-const tandem = spawn('node', ['--import', 'tsx', path.join(root, 'apps/server/src/cli.ts'), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
-  cwd: root,
-  env: { ...process.env, DATABASE_URL: '', TANDEM_DEMO: '0', TANDEM_TRUST_PROXY: '1', TANDEM_WORKERS: '0', LOG_LEVEL: 'warn' },
-  stdio: ['ignore', log, log],
-});
-for (let up = false; !up; ) {
-  up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+const tandem = spawn(
+  'node',
+  [
+    '--import',
+    'tsx',
+    path.join(root, 'apps/server/src/cli.ts'),
+    'serve',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    dataDir,
+  ],
+  {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: '', TANDEM_DEMO: '0', TANDEM_TRUST_PROXY: '1', TANDEM_WORKERS: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', log, log],
+  },
+);
+for (let up = false; !up;) {
+  up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!up) await new Promise((r) => setTimeout(r, 200));
 }
 
-const wrk = spawn('wrk', ['-t1', '-c32', '-d6s', '-s', path.join(here, 'visitors.lua'), `http://127.0.0.1:${port}/r/bench`, '--', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const wrk = spawn('wrk', ['-t1', '-c32', '-d6s', '-s', path.join(here, 'visitors.lua'), `http://127.0.0.1:${port}/r/bench`, '--', '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let wrkOut = '';
 wrk.stdout.on('data', (d: Buffer) => (wrkOut += d.toString()));
 await new Promise((r) => setTimeout(r, 3000));

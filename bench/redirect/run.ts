@@ -36,7 +36,20 @@ function toMs(value: string): number {
 }
 
 function runWrk(url: string, offset: number, seconds = duration): WrkResult {
-  const args = ['-c', wrkCore, 'wrk', '-t1', `-c${connections}`, `-d${seconds}`, '--latency', '-s', path.join(here, 'visitors.lua'), url, '--', String(offset)];
+  const args = [
+    '-c',
+    wrkCore,
+    'wrk',
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}`,
+    '--latency',
+    '-s',
+    path.join(here, 'visitors.lua'),
+    url,
+    '--',
+    String(offset),
+  ];
   const out = spawnSync('taskset', args, { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
   const text = out.stdout;
@@ -84,7 +97,10 @@ async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
 
 /** Resident memory (MiB) of a process and of all its descendants (the embedded PostgreSQL). */
 function memoryMiB(pid: number): { node: number; postgres: number } {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
   for (const [p, pp, r] of ps) {
@@ -103,7 +119,10 @@ function memoryMiB(pid: number): { node: number; postgres: number } {
 
 /** Every pid in the process tree under (and including) `pid`. */
 function processTree(pid: number): number[] {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
   const children = new Map<number, number[]>();
   for (const [p, pp] of ps) children.set(pp!, [...(children.get(pp!) ?? []), p!]);
   const out: number[] = [];
@@ -140,7 +159,10 @@ function cpuSeconds(pid: number): { root: number; children: number } {
   return { root, children };
 }
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-redirect-'));
@@ -181,13 +203,41 @@ http {
 
   const logPath = path.join(work, 'tandem.log');
   const log = openSync(logPath, 'w');
-  const tandem = spawn('taskset', ['-c', serverCore, 'node', ...tsx, path.join(root, 'apps/server/src/cli.ts'), 'serve', '--port', String(tandemPort), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const tandem = spawn(
+    'taskset',
+    [
+      '-c',
+      serverCore,
+      'node',
+      ...tsx,
+      path.join(root, 'apps/server/src/cli.ts'),
+      'serve',
+      '--port',
+      String(tandemPort),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      cwd: root,
+      // Requests carry X-Forwarded-For (one visitor each), as behind a load balancer.
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        TANDEM_DEMO: '0',
+        TANDEM_TRUST_PROXY: '1',
+        TANDEM_WORKERS: '0',
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', log, log],
+    },
+  );
+  const fastify = spawn('taskset', ['-c', serverCore, 'node', ...tsx, path.join(here, 'fastify-baseline.ts'), String(fastifyPort)], {
     cwd: root,
-    // Requests carry X-Forwarded-For (one visitor each), as behind a load balancer.
-    env: { ...process.env, DATABASE_URL: '', TANDEM_DEMO: '0', TANDEM_TRUST_PROXY: '1', TANDEM_WORKERS: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
-    stdio: ['ignore', log, log],
+    stdio: 'inherit',
   });
-  const fastify = spawn('taskset', ['-c', serverCore, 'node', ...tsx, path.join(here, 'fastify-baseline.ts'), String(fastifyPort)], { cwd: root, stdio: 'inherit' });
   // `taskset` execs node, so this pid is the server itself.
   const tandemPid = tandem.pid!;
 
@@ -195,7 +245,7 @@ http {
   let offset = 0;
   let tandemRequests = 0;
   let memory = { node: 0, postgres: 0 };
-  const cpu = { nginx: [] as number[], node: [] as number[], postgres: [] as number[] };
+  const cpu = { nginx: [] as number[], fastify: [] as number[], node: [] as number[], postgres: [] as number[] };
   try {
     await waitFor(`http://127.0.0.1:${nginxPort}/`);
     await waitFor(`http://127.0.0.1:${tandemPort}/healthz`);
@@ -203,8 +253,12 @@ http {
     const fastifyUrl = `http://127.0.0.1:${fastifyPort}/r/bench`;
     const nginxUrl = `http://127.0.0.1:${nginxPort}/r/bench`;
     const tandemUrl = `http://127.0.0.1:${tandemPort}/r/bench`;
-    const probe = await fetch(tandemUrl, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36' } });
-    if (probe.status !== 302 || !probe.headers.get('location')?.includes('tdm_click=')) throw new Error(`Tandem did not redirect with a click id (status ${probe.status})`);
+    const probe = await fetch(tandemUrl, {
+      redirect: 'manual',
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36' },
+    });
+    if (probe.status !== 302 || !probe.headers.get('location')?.includes('tdm_click='))
+      throw new Error(`Tandem did not redirect with a click id (status ${probe.status})`);
     tandemRequests += 1;
 
     // Warm-up (JIT, caches, connection pool), not reported.
@@ -217,7 +271,10 @@ http {
       const nginxBefore = cpuSeconds(nginx.pid!);
       const n = runWrk(nginxUrl, 0);
       const nginxAfter = cpuSeconds(nginx.pid!);
+      const fastifyBefore = cpuSeconds(fastify.pid!);
       const f = runWrk(fastifyUrl, 0);
+      const fastifyAfter = cpuSeconds(fastify.pid!);
+      cpu.fastify.push((1e6 * (fastifyAfter.root - fastifyBefore.root)) / f.requests);
       results['bare Fastify'].push(f);
       offset += 2_000_000;
       const tandemBefore = cpuSeconds(tandemPid);
@@ -230,7 +287,9 @@ http {
       if (round === rounds) memory = memoryMiB(tandemPid);
       results.nginx.push(n);
       results.tandem.push(t);
-      console.log(`round ${round}: nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99Ms} ms | bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99Ms} ms | tandem ${t.rps.toFixed(0)} req/s p99 ${t.p99Ms} ms (ratio ${((100 * t.rps) / n.rps).toFixed(1)} %)${t.non3xx || t.errors ? ` [tandem non-3xx ${t.non3xx}, socket errors ${t.errors ?? 0}]` : ''}`);
+      console.log(
+        `round ${round}: nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99Ms} ms | bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99Ms} ms | tandem ${t.rps.toFixed(0)} req/s p99 ${t.p99Ms} ms (ratio ${((100 * t.rps) / n.rps).toFixed(1)} %)${t.non3xx || t.errors ? ` [tandem non-3xx ${t.non3xx}, socket errors ${t.errors ?? 0}]` : ''}`,
+      );
     }
   } finally {
     nginx.kill('SIGTERM');
@@ -242,7 +301,22 @@ http {
   const flushed = readFileSync(logPath, 'utf8')
     .split('\n')
     .filter((l) => l.includes('click buffer flushed'))
-    .map((l) => (JSON.parse(l) as { clicks: { accepted: number; written: number; buffered: number; newClicks: number; reusedClicks: number; uncounted: number; waits: number } }).clicks)[0];
+    .map(
+      (l) =>
+        (
+          JSON.parse(l) as {
+            clicks: {
+              accepted: number;
+              written: number;
+              buffered: number;
+              newClicks: number;
+              reusedClicks: number;
+              uncounted: number;
+              waits: number;
+            };
+          }
+        ).clicks,
+    )[0];
   const counted = spawnSync('node', [...tsx, path.join(here, 'count-clicks.ts'), dataDir], { cwd: root, encoding: 'utf8' });
   const inDb = JSON.parse(counted.stdout.trim().split('\n').pop() ?? '{}') as { clicks?: number; rolled_up?: number };
 
@@ -254,22 +328,38 @@ http {
   console.log(`| | requests/s (median of ${rounds}) | p50 (median) | p99 (median) | p99 (worst round) |`);
   console.log('|---|---|---|---|---|');
   for (const [name, rs] of Object.entries(results)) {
-    console.log(`| ${name} | ${median(rs.map((r) => r.rps)).toFixed(0)} | ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms | ${median(rs.map((r) => r.p99Ms)).toFixed(2)} ms | ${Math.max(...rs.map((r) => r.p99Ms)).toFixed(2)} ms |`);
+    console.log(
+      `| ${name} | ${median(rs.map((r) => r.rps)).toFixed(0)} | ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms | ${median(rs.map((r) => r.p99Ms)).toFixed(2)} ms | ${Math.max(...rs.map((r) => r.p99Ms)).toFixed(2)} ms |`,
+    );
   }
   console.log('');
-  console.log(`ratio bare Fastify/nginx: ${((100 * median(results['bare Fastify'].map((r) => r.rps))) / nginxRps).toFixed(1)} % (the framework's ceiling on this machine now)`);
-  console.log(`ratio tandem/nginx: ${ratio.toFixed(1)} % (bar ≥ 35 %), tandem p99 ${tandemP99.toFixed(2)} ms (bar ≤ 5 ms) → ${ratio >= 35 && tandemP99 <= 5 ? 'MET' : 'MISSED'}`);
+  console.log(
+    `ratio bare Fastify/nginx: ${((100 * median(results['bare Fastify'].map((r) => r.rps))) / nginxRps).toFixed(1)} % (the framework's ceiling on this machine now)`,
+  );
+  console.log(
+    `ratio tandem/nginx: ${ratio.toFixed(1)} % (bar ≥ 35 %), tandem p99 ${tandemP99.toFixed(2)} ms (bar ≤ 5 ms) → ${ratio >= 35 && tandemP99 <= 5 ? 'MET' : 'MISSED'}`,
+  );
   const cpuNginx = median(cpu.nginx);
   const cpuTandem = median(cpu.node) + median(cpu.postgres);
   console.log(
-    `CPU per request (median): nginx ${cpuNginx.toFixed(1)} µs; Tandem ${cpuTandem.toFixed(1)} µs = node ${median(cpu.node).toFixed(1)} µs + PostgreSQL ${median(cpu.postgres).toFixed(1)} µs` +
+    `CPU per request (median): nginx ${cpuNginx.toFixed(1)} µs; bare Fastify ${median(cpu.fastify).toFixed(1)} µs; Tandem ${cpuTandem.toFixed(1)} µs = node ${median(cpu.node).toFixed(1)} µs + PostgreSQL ${median(cpu.postgres).toFixed(1)} µs` +
       ` → CPU-bound ratio on one core ≈ ${((100 * cpuNginx) / cpuTandem).toFixed(1)} % (less sensitive to neighbours than requests/s)`,
   );
-  console.log(`memory at the last round: node ${memory.node} MiB, embedded PostgreSQL processes ${memory.postgres} MiB (RSS, shared buffers counted per process)`);
-  console.log(`302s received by wrk from Tandem: ${tandemRequests}; new clicks served (server count): ${flushed?.newClicks ?? '?'} (reused ${flushed?.reusedClicks ?? '?'}, uncounted ${flushed?.uncounted ?? '?'}; redirects that waited for buffer room ${flushed?.waits ?? '?'})`);
-  console.log(`clicks in the database after SIGTERM: ${inDb.clicks ?? '?'} (rollup total ${inDb.rolled_up ?? '?'}) → ${inDb.clicks === flushed?.newClicks && inDb.rolled_up === inDb.clicks ? 'none lost' : 'MISMATCH'}`);
-  console.log(`(wrk stops counting at its deadline while up to ${connections} requests are in flight, so the server's count may exceed wrk's by that much per run)`);
-  console.log(`command: bash bench/redirect/run.sh   (ROUNDS=${rounds} DURATION=${duration} CONNECTIONS=${connections}; wrk -t1 -c${connections} -d${duration} --latency on core ${wrkCore}, servers on core ${serverCore})`);
+  console.log(
+    `memory at the last round: node ${memory.node} MiB, embedded PostgreSQL processes ${memory.postgres} MiB (RSS, shared buffers counted per process)`,
+  );
+  console.log(
+    `302s received by wrk from Tandem: ${tandemRequests}; new clicks served (server count): ${flushed?.newClicks ?? '?'} (reused ${flushed?.reusedClicks ?? '?'}, uncounted ${flushed?.uncounted ?? '?'}; redirects that waited for buffer room ${flushed?.waits ?? '?'})`,
+  );
+  console.log(
+    `clicks in the database after SIGTERM: ${inDb.clicks ?? '?'} (rollup total ${inDb.rolled_up ?? '?'}) → ${inDb.clicks === flushed?.newClicks && inDb.rolled_up === inDb.clicks ? 'none lost' : 'MISMATCH'}`,
+  );
+  console.log(
+    `(wrk stops counting at its deadline while up to ${connections} requests are in flight, so the server's count may exceed wrk's by that much per run)`,
+  );
+  console.log(
+    `command: bash bench/redirect/run.sh   (ROUNDS=${rounds} DURATION=${duration} CONNECTIONS=${connections}; wrk -t1 -c${connections} -d${duration} --latency on core ${wrkCore}, servers on core ${serverCore})`,
+  );
 }
 
 await main();

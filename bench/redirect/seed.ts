@@ -24,10 +24,23 @@ try {
       `insert into programs (workspace_id, id, name, slug, currency, destination_url, status) values ($1, $2, 'Bench', $3, 'USD', $4, 'active')`,
       [workspaceId, programId, `bench-${programId.slice(-8)}`, destinationUrl],
     );
-    await client.query(`insert into partners (workspace_id, id, email, name) values ($1, $2, 'bench-partner@example.com', 'Bench Partner')`, [workspaceId, partnerId]);
-    await client.query(`insert into enrollments (workspace_id, id, program_id, partner_id, status) values ($1, $2, $3, $4, 'approved')`, [workspaceId, newId('enr'), programId, partnerId]);
+    await client.query(
+      `insert into partners (workspace_id, id, email, name) values ($1, $2, 'bench-partner@example.com', 'Bench Partner')`,
+      [workspaceId, partnerId],
+    );
+    await client.query(`insert into enrollments (workspace_id, id, program_id, partner_id, status) values ($1, $2, $3, $4, 'approved')`, [
+      workspaceId,
+      newId('enr'),
+      programId,
+      partnerId,
+    ]);
     await client.query('delete from links where key = $1', [BENCH_LINK_KEY]);
-    await createLink(client, { workspaceId, program: { id: programId, destinationUrl, allowedDomains: [] }, partnerId, key: BENCH_LINK_KEY });
+    await createLink(client, {
+      workspaceId,
+      program: { id: programId, destinationUrl, allowedDomains: [] },
+      partnerId,
+      key: BENCH_LINK_KEY,
+    });
   });
   console.log(`seeded /r/${BENCH_LINK_KEY}`);
 } finally {

@@ -39,7 +39,8 @@ it('signs up, creates a program, edits its rules with live validation and create
   await page.getByRole('link', { name: /create a workspace/i }).click();
   await page.getByLabel('Your name').fill('Ada Lovelace');
   await page.getByLabel('Brand name').fill('Analytical Engines');
-  await page.getByLabel('Work email').fill(`ada-${Date.now()}@example.com`);
+  const email = `ada-${Date.now()}@example.com`;
+  await page.getByLabel('Work email').fill(email);
   await page.getByLabel('Password').fill('short');
   await page.getByRole('button', { name: /create workspace/i }).click();
   // The server's field error is shown under the field it names.
@@ -85,6 +86,19 @@ it('signs up, creates a program, edits its rules with live validation and create
   await expect.poll(() => page.getByRole('table', { name: 'Webhook endpoints' }).getByText('https://hooks.example.com/tandem').count()).toBe(1);
   await expect.poll(() => page.getByRole('table', { name: 'Audit log' }).getByText('api_key.created').count()).toBe(1);
   await shot(page, 'settings');
+
+  // Signing out and back in with the keyboard alone.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).count()).toBe(1);
+  await page.getByLabel('Email').focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('a long enough password');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => page.getByRole('heading', { name: 'Overview' }).count()).toBe(1);
+  // The skip link is the first stop for keyboard users.
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
 
   // A phone-width visit: the sidebar turns into a menu and every section stays reachable.
   await page.setViewportSize({ width: 390, height: 844 });

@@ -77,9 +77,10 @@ it('brand: signs up, creates a program and adds a partner', async () => {
   await nav(brand, 'Partners');
   await expect.poll(() => brand.getByText('No partners yet').count()).toBe(1);
   await brand.getByRole('button', { name: 'Add your first partner' }).click();
-  await brand.getByLabel('Partner name').fill('Casey Creator');
-  await brand.getByLabel('Partner email').fill(partnerEmail);
-  await brand.getByLabel('Tags').fill('creator, video');
+  const addPartner = brand.getByRole('dialog', { name: 'Add a partner' });
+  await addPartner.getByLabel('Partner name').fill('Casey Creator');
+  await addPartner.getByLabel('Partner email').fill(partnerEmail);
+  await addPartner.getByLabel('Tags').fill('creator, video');
   await brand.getByRole('dialog', { name: 'Add a partner' }).getByRole('button', { name: 'Add partner' }).click();
   const row = brand.getByRole('table', { name: 'Enrollments' }).getByRole('row', { name: /Casey Creator/ });
   await expect.poll(() => row.count()).toBe(1);

@@ -55,7 +55,8 @@ export async function shot(page: Page, name: string): Promise<void> {
   // Let skeletons resolve and transitions settle so the picture shows the real screen.
   await page.waitForLoadState('networkidle').catch(() => undefined);
   await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(screenshotsDir, `${name}.png`), fullPage: false });
+  // Toasts are transient confirmations; the picture is of the screen itself.
+  await page.screenshot({ path: path.join(screenshotsDir, `${name}.png`), fullPage: false, style: '[aria-live="polite"] { display: none !important; }' });
 }
 
 /** Fails the test on any console error or uncaught page error. */

@@ -73,3 +73,21 @@ export const importEndpoints = {
     params: importPartnersParams, query: importQuery, status: 200, response: importReport,
   }),
 };
+
+export const CONVERSION_IMPORT_COLUMNS = [
+  'type', 'externalId', 'email', 'name', 'country', 'eventName', 'amount', 'currency', 'invoiceId', 'occurredAt', 'productId', 'clickId', 'couponCode',
+] as const;
+
+export const conversionImportEndpoints = {
+  importConversions: defineEndpoint({
+    method: 'POST', path: '/api/v1/conversions/import', operationId: 'importConversions', tag: 'Imports', auth: { kind: 'scope', scope: 'write' },
+    summary: 'Import historical leads and sales from a CSV body (Content-Type: text/csv)',
+    description:
+      `Columns: ${CONVERSION_IMPORT_COLUMNS.map((c) => '`' + c + '`').join(', ')}; \`type\` is \`lead\` or \`sale\` (default sale); ` +
+      'a sale needs `amount` (minor units), `currency` and `invoiceId`. Every row is first validated as the tracking API would ' +
+      '(nothing is written when any row fails, unless `skipBadRows=true`; `dryRun=true` writes nothing), then recorded through ' +
+      'the tracking API\'s own functions with its `occurredAt`, attribution and idempotency (a repeated invoiceId or lead changes nothing). ' +
+      'The body is streamed to a temporary file, so the file size does not bound memory.',
+    query: importQuery, status: 200, response: importReport,
+  }),
+};

@@ -7,7 +7,7 @@ import { customerEndpoints } from './customers.js';
 import { webhookEndpoints } from './webhooks.js';
 import { auditEndpoints } from './audit.js';
 import { privacyEndpoints } from './privacy.js';
-import { exportEndpoints, importEndpoints } from './exports.js';
+import { conversionImportEndpoints, exportEndpoints, importEndpoints } from './exports.js';
 import { streamEndpoints } from './stream.js';
 import { programEndpoints } from './programs.js';
 import { partnerEndpoints } from './partners.js';
@@ -31,6 +31,7 @@ export const endpoints = {
   ...privacyEndpoints,
   ...exportEndpoints,
   ...importEndpoints,
+  ...conversionImportEndpoints,
   ...streamEndpoints,
   ...programEndpoints,
   ...partnerEndpoints,

@@ -17,6 +17,12 @@ const country = z
   .string()
   .regex(/^[A-Za-z]{2}$/, 'must be an ISO-3166 alpha-2 code')
   .transform((c) => c.toUpperCase());
+const consent = z
+  .boolean()
+  .default(true)
+  .describe(
+    'Whether the customer consented to being tracked (default true, for server-to-server calls made with consent). With `false` only what attribution needs is kept (the external id and the attributed partner/click): the email hash, name and country are not stored (and are erased if stored before), the touch history is not recorded, and the country is not used for reward rules',
+  );
 
 export const trackLeadBody = z.strictObject({
   clickId: clickId.optional(),
@@ -29,6 +35,7 @@ export const trackLeadBody = z.strictObject({
   }),
   eventName: z.string().trim().min(1).max(100).default('sign_up').describe('Leads are idempotent per (customer, eventName)'),
   occurredAt: isoDateTime.optional().describe('Default now; may lie in the past, at most 5 minutes in the future'),
+  consent,
 });
 
 export const trackSaleBody = z.strictObject({
@@ -48,6 +55,7 @@ export const trackSaleBody = z.strictObject({
   productId: z.string().trim().min(1).max(200).optional(),
   clickId: clickId.optional(),
   couponCode: couponCode.optional(),
+  consent,
 });
 
 export const trackRefundBody = z.strictObject({

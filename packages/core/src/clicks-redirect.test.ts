@@ -1,17 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { randomFillSync } from 'node:crypto';
-import { CLICK_REUSE_MS, ClickIdGenerator, clickIdFromUuid, clickTime, destinationWithClick, paidClickParams, prepareDestination, RecentClicks, referrerHost, uuidFromClickId } from './clicks.js';
+import {
+  CLICK_REUSE_MS,
+  ClickIdGenerator,
+  clickIdFromUuid,
+  clickTime,
+  destinationWithClick,
+  paidClickParams,
+  prepareDestination,
+  RecentClicks,
+  referrerHost,
+  uuidFromClickId,
+} from './clicks.js';
 
 describe('destinationWithClick', () => {
   it('adds tdm_click with the right joiner and keeps the fragment last', () => {
-    expect(destinationWithClick(prepareDestination('https://shop.example.com/p'), 'clk_1')).toBe('https://shop.example.com/p?tdm_click=clk_1');
-    expect(destinationWithClick(prepareDestination('https://shop.example.com/p?utm_source=x#top'), 'clk_1')).toBe('https://shop.example.com/p?utm_source=x&tdm_click=clk_1#top');
+    expect(destinationWithClick(prepareDestination('https://shop.example.com/p'), 'clk_1')).toBe(
+      'https://shop.example.com/p?tdm_click=clk_1',
+    );
+    expect(destinationWithClick(prepareDestination('https://shop.example.com/p?utm_source=x#top'), 'clk_1')).toBe(
+      'https://shop.example.com/p?utm_source=x&tdm_click=clk_1#top',
+    );
     expect(destinationWithClick(prepareDestination('https://shop.example.com/'), null)).toBe('https://shop.example.com/');
   });
 
   it('drops a tdm_click registered in the destination itself', () => {
-    expect(destinationWithClick(prepareDestination('https://a.com/?tdm_click=forged&x=1'), 'clk_2')).toBe('https://a.com/?x=1&tdm_click=clk_2');
+    expect(destinationWithClick(prepareDestination('https://a.com/?tdm_click=forged&x=1'), 'clk_2')).toBe(
+      'https://a.com/?x=1&tdm_click=clk_2',
+    );
   });
 
   it('passes paid-click values on encoded, never changing the host', () => {

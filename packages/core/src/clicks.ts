@@ -26,7 +26,20 @@ export function clickTime(clickId: string): number | null {
  * Ad networks' click parameters. When one lands on a short link it is passed on to the destination
  * (the ad network's own conversion tracking reads it there) and its name is kept with the click.
  */
-export const AD_CLICK_ID_PARAMS = ['gclid', 'gbraid', 'wbraid', 'dclid', 'fbclid', 'msclkid', 'ttclid', 'twclid', 'li_fat_id', 'yclid', 'epik', 'rdt_cid'] as const;
+export const AD_CLICK_ID_PARAMS = [
+  'gclid',
+  'gbraid',
+  'wbraid',
+  'dclid',
+  'fbclid',
+  'msclkid',
+  'ttclid',
+  'twclid',
+  'li_fat_id',
+  'yclid',
+  'epik',
+  'rdt_cid',
+] as const;
 const MAX_PAID_CLICK_VALUE = 512;
 
 /** The paid-click parameters present in a parsed query string, in {@link AD_CLICK_ID_PARAMS} order. */
@@ -107,7 +120,7 @@ export class RecentClicks {
   private readonly generationSize: number;
 
   /** Remembers at least `maxEntries / 2` and at most `maxEntries` of the most recent clicks. */
-  constructor(maxEntries = 400_000) {
+  constructor(maxEntries = 200_000) {
     this.generationSize = Math.max(1, Math.floor(maxEntries / 2));
   }
 
@@ -167,12 +180,28 @@ export class ClickIdGenerator {
     const high = Math.floor(nowMs / 0x1000000); // upper 24 of the 48 time bits
     const low = nowMs % 0x1000000;
     const time =
-      HEX[(high >>> 16) & 0xff]! + HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]! + HEX[(low >>> 16) & 0xff]! + '-' + HEX[(low >>> 8) & 0xff]! + HEX[low & 0xff]!;
+      HEX[(high >>> 16) & 0xff]! +
+      HEX[(high >>> 8) & 0xff]! +
+      HEX[high & 0xff]! +
+      HEX[(low >>> 16) & 0xff]! +
+      '-' +
+      HEX[(low >>> 8) & 0xff]! +
+      HEX[low & 0xff]!;
     return (
-      time + '-' +
-      HEX[0x70 | (r[o]! & 0x0f)]! + HEX[r[o + 1]!]! + '-' +
-      HEX[0x80 | (r[o + 2]! & 0x3f)]! + HEX[r[o + 3]!]! + '-' +
-      HEX[r[o + 4]!]! + HEX[r[o + 5]!]! + HEX[r[o + 6]!]! + HEX[r[o + 7]!]! + HEX[r[o + 8]!]! + HEX[r[o + 9]!]!
+      time +
+      '-' +
+      HEX[0x70 | (r[o]! & 0x0f)]! +
+      HEX[r[o + 1]!]! +
+      '-' +
+      HEX[0x80 | (r[o + 2]! & 0x3f)]! +
+      HEX[r[o + 3]!]! +
+      '-' +
+      HEX[r[o + 4]!]! +
+      HEX[r[o + 5]!]! +
+      HEX[r[o + 6]!]! +
+      HEX[r[o + 7]!]! +
+      HEX[r[o + 8]!]! +
+      HEX[r[o + 9]!]!
     );
   }
 }

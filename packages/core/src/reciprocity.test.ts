@@ -19,8 +19,9 @@ describe('netBalances', () => {
     fc.assert(
       fc.property(fc.nat(1_000_000_000), fc.nat(1_000_000_000), (ab, ba) => {
         const [net] = netBalances([d('ws_a', 'ws_b', ab), d('ws_b', 'ws_a', ba)]);
-        const signed = net!.owedByWorkspaceId === 'ws_b' ? net!.amount : -net!.amount;
+        const signed = net!.owedByWorkspaceId === 'ws_b' ? net!.amount : net!.owedByWorkspaceId === 'ws_a' ? -net!.amount : 0;
         expect(signed).toBe(ab - ba);
+        expect(net!.owedByWorkspaceId === null).toBe(ab === ba);
         expect(Number.isInteger(net!.amount)).toBe(true);
       }),
     );

@@ -29,8 +29,20 @@ function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) 
 }
 
 const click = (i: number): ClickRow => ({
-  workspaceId: 'ws_1', uuid: uuidv7(1_700_000_000_000 + i), linkId: 'lnk_1', programId: 'prg_1', partnerId: 'ptn_1', atMs: 1_700_000_000_000 + i,
-  visitorHash: `v${i}`, ipHash: `i${i}`, country: null, device: 'desktop', browser: 'Chrome', os: 'Linux', referrerHost: null, paidClickParam: null,
+  workspaceId: 'ws_1',
+  uuid: uuidv7(1_700_000_000_000 + i),
+  linkId: 'lnk_1',
+  programId: 'prg_1',
+  partnerId: 'ptn_1',
+  atMs: 1_700_000_000_000 + i,
+  visitorHash: `v${i}`,
+  ipHash: `i${i}`,
+  country: null,
+  device: 'desktop',
+  browser: 'Chrome',
+  os: 'Linux',
+  referrerHost: null,
+  paidClickParam: null,
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -132,10 +132,12 @@ export class ClickBuffer {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // Failures are logged and the rows kept; this promise itself never rejects.
-      this.writing = this.writeBatches().catch(() => undefined).finally(() => {
-        this.writing = undefined;
-        if (this.rows.length > 0 && !this.closed) this.kick(this.rows.length >= this.maxBatch ? 0 : this.flushIntervalMs);
-      });
+      this.writing = this.writeBatches()
+        .catch(() => undefined)
+        .finally(() => {
+          this.writing = undefined;
+          if (this.rows.length > 0 && !this.closed) this.kick(this.rows.length >= this.maxBatch ? 0 : this.flushIntervalMs);
+        });
     }, delayMs);
   }
 

@@ -21,7 +21,10 @@ describe('VisitorHasher', () => {
     expect(a.ipHash).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(a.visitorHash).not.toBe(a.ipHash);
     expect(new VisitorHasher('secret-a').hash('203.0.113.8', CHROME, day).ipHash).not.toBe(a.ipHash);
-    expect(new VisitorHasher('secret-a').hash('203.0.113.7', `${CHROME} x`, day)).toMatchObject({ ipHash: a.ipHash, visitorHash: expect.not.stringMatching(a.visitorHash) });
+    expect(new VisitorHasher('secret-a').hash('203.0.113.7', `${CHROME} x`, day)).toMatchObject({
+      ipHash: a.ipHash,
+      visitorHash: expect.not.stringMatching(a.visitorHash),
+    });
     expect(new VisitorHasher('secret-b').hash('203.0.113.7', CHROME, day).ipHash).not.toBe(a.ipHash);
   });
 });

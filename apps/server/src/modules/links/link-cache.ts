@@ -95,7 +95,13 @@ export class LinkCache {
     const generation = this.generation;
     this.loads += 1;
     const { rows } = await this.pool.query<{
-      workspace_id: string; id: string; program_id: string; partner_id: string; destination_url: string; archived_at: Date | null; attribution_window_days: number;
+      workspace_id: string;
+      id: string;
+      program_id: string;
+      partner_id: string;
+      destination_url: string;
+      archived_at: Date | null;
+      attribution_window_days: number;
     }>(LINK_BY_KEY, [key]);
     const row = rows[0];
     const link: CachedLink | null =
@@ -141,7 +147,10 @@ export class LinkCache {
   async start(): Promise<void> {
     await this.listen();
     this.lastPollAt = await this.databaseNow();
-    this.pollTimer = setInterval(() => void this.poll().catch((error: unknown) => this.log?.warn({ err: error }, 'link cache poll failed')), this.pollIntervalMs);
+    this.pollTimer = setInterval(
+      () => void this.poll().catch((error: unknown) => this.log?.warn({ err: error }, 'link cache poll failed')),
+      this.pollIntervalMs,
+    );
     this.pollTimer.unref();
   }
 

@@ -12,7 +12,10 @@ beforeAll(async () => {
   ctx = await createTestContext();
   brand = await signupActor(ctx.app);
   other = await signupActor(ctx.app);
-  seeded = await seedProgramWithPartner(ctx.pool, brand.workspaceId, { destinationUrl: 'https://shop.example.com/welcome', allowedDomains: ['partner-blog.io'] });
+  seeded = await seedProgramWithPartner(ctx.pool, brand.workspaceId, {
+    destinationUrl: 'https://shop.example.com/welcome',
+    allowedDomains: ['partner-blog.io'],
+  });
   call = asKey(ctx.app, brand.apiKey);
 });
 afterAll(async () => ctx?.close());
@@ -38,13 +41,29 @@ describe('POST /api/v1/links', () => {
   });
 
   it('takes a custom key, an allowed destination and UTM tags', async () => {
-    const res = await call('POST', '/api/v1/links', linkBody({ key: 'Spring-Sale_1', destinationUrl: 'https://news.partner-blog.io/post?id=4', utm: { source: 'blog', campaign: 'spring' } }));
+    const res = await call(
+      'POST',
+      '/api/v1/links',
+      linkBody({
+        key: 'Spring-Sale_1',
+        destinationUrl: 'https://news.partner-blog.io/post?id=4',
+        utm: { source: 'blog', campaign: 'spring' },
+      }),
+    );
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ key: 'Spring-Sale_1', destinationUrl: 'https://news.partner-blog.io/post?id=4&utm_source=blog&utm_campaign=spring', utm: { source: 'blog', campaign: 'spring' } });
+    expect(res.json()).toMatchObject({
+      key: 'Spring-Sale_1',
+      destinationUrl: 'https://news.partner-blog.io/post?id=4&utm_source=blog&utm_campaign=spring',
+      utm: { source: 'blog', campaign: 'spring' },
+    });
   });
 
   it('refuses a destination outside the program domains with 422 naming destinationUrl', async () => {
-    for (const destinationUrl of ['https://evil.example.net/', 'https://shop.example.com.evil.net/', 'https://partner-blog.io.evil.net/x']) {
+    for (const destinationUrl of [
+      'https://evil.example.net/',
+      'https://shop.example.com.evil.net/',
+      'https://partner-blog.io.evil.net/x',
+    ]) {
       const res = await call('POST', '/api/v1/links', linkBody({ destinationUrl }));
       expect(res.statusCode).toBe(422);
       expect(res.json().error.details).toEqual([expect.objectContaining({ path: 'destinationUrl' })]);
@@ -60,14 +79,21 @@ describe('POST /api/v1/links', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.details).toEqual([expect.objectContaining({ path: 'key' })]);
     const otherSeed = await seedProgramWithPartner(ctx.pool, other.workspaceId);
-    const elsewhere = await asKey(ctx.app, other.apiKey)('POST', '/api/v1/links', { programId: otherSeed.programId, partnerId: otherSeed.partnerId, key: 'taken-key' });
+    const elsewhere = await asKey(ctx.app, other.apiKey)('POST', '/api/v1/links', {
+      programId: otherSeed.programId,
+      partnerId: otherSeed.partnerId,
+      key: 'taken-key',
+    });
     expect(elsewhere.statusCode).toBe(409);
   });
 
   it('refuses a bad key, unknown fields and missing ids with 422', async () => {
     const res = await call('POST', '/api/v1/links', { programId: seeded.programId, key: '../x', color: 'red' });
     expect(res.statusCode).toBe(422);
-    const paths = res.json().error.details.map((d: { path: string }) => d.path).sort();
+    const paths = res
+      .json()
+      .error.details.map((d: { path: string }) => d.path)
+      .sort();
     expect(paths).toEqual(['color', 'key', 'partnerId']);
   });
 
@@ -126,7 +152,10 @@ describe('GET, PATCH /api/v1/links/:id', () => {
     expect(archived.json().archived).toBe(true);
     const restored = await call('PATCH', `/api/v1/links/${created.id}`, { archived: false });
     expect(restored.json().archived).toBe(false);
-    const { rows } = await ctx.pool.query('select action from audit_log where workspace_id = $1 and target_id = $2 order by id', [brand.workspaceId, created.id]);
+    const { rows } = await ctx.pool.query('select action from audit_log where workspace_id = $1 and target_id = $2 order by id', [
+      brand.workspaceId,
+      created.id,
+    ]);
     expect(rows.map((r) => r.action)).toEqual(['link.created', 'link.archived', 'link.restored']);
   });
 });
@@ -135,7 +164,8 @@ describe('GET /api/v1/links', () => {
   it('lists by program and partner, archived apart, paginated newest first', async () => {
     const mine = await seedProgramWithPartner(ctx.pool, brand.workspaceId);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await call('POST', '/api/v1/links', { programId: mine.programId, partnerId: mine.partnerId })).json().id);
+    for (let i = 0; i < 3; i++)
+      ids.push((await call('POST', '/api/v1/links', { programId: mine.programId, partnerId: mine.partnerId })).json().id);
     await call('PATCH', `/api/v1/links/${ids[0]}`, { archived: true });
     const first = await call('GET', `/api/v1/links?programId=${mine.programId}&partnerId=${mine.partnerId}&limit=1`);
     expect(first.statusCode).toBe(200);
@@ -152,7 +182,9 @@ describe('GET /api/v1/links', () => {
 
 describe('POST /api/v1/links/bulk', () => {
   it('creates every link at once', async () => {
-    const res = await call('POST', '/api/v1/links/bulk', { links: [linkBody({ key: 'bulk-a' }), linkBody({ key: 'bulk-b', utm: { source: 'x' } }), linkBody()] });
+    const res = await call('POST', '/api/v1/links/bulk', {
+      links: [linkBody({ key: 'bulk-a' }), linkBody({ key: 'bulk-b', utm: { source: 'x' } }), linkBody()],
+    });
     expect(res.statusCode).toBe(201);
     const data = res.json().data;
     expect(data).toHaveLength(3);
@@ -162,22 +194,35 @@ describe('POST /api/v1/links/bulk', () => {
   it('creates none when any item is bad, naming each by index', async () => {
     const before = await ctx.pool.query('select count(*)::int as n from links where workspace_id = $1', [brand.workspaceId]);
     const res = await call('POST', '/api/v1/links/bulk', {
-      links: [linkBody({ key: 'bulk-ok' }), linkBody({ destinationUrl: 'https://evil.example.net/' }), linkBody({ key: 'bulk-a' }), linkBody({ partnerId: 'ptn_01jd0000000000000000000000' })],
+      links: [
+        linkBody({ key: 'bulk-ok' }),
+        linkBody({ destinationUrl: 'https://evil.example.net/' }),
+        linkBody({ key: 'bulk-a' }),
+        linkBody({ partnerId: 'ptn_01jd0000000000000000000000' }),
+      ],
     });
     expect(res.statusCode).toBe(422);
-    expect(res.json().error.details.map((d: { path: string }) => d.path)).toEqual(['links.1.destinationUrl', 'links.2.key', 'links.3.partnerId']);
+    expect(res.json().error.details.map((d: { path: string }) => d.path)).toEqual([
+      'links.1.destinationUrl',
+      'links.2.key',
+      'links.3.partnerId',
+    ]);
     const after = await ctx.pool.query('select count(*)::int as n from links where workspace_id = $1', [brand.workspaceId]);
     expect(after.rows[0].n).toBe(before.rows[0].n);
   });
 
   it('reports duplicate keys inside one call as a conflict', async () => {
-    const res = await call('POST', '/api/v1/links/bulk', { links: [linkBody({ key: 'twice-in-bulk' }), linkBody({ key: 'twice-in-bulk' })] });
+    const res = await call('POST', '/api/v1/links/bulk', {
+      links: [linkBody({ key: 'twice-in-bulk' }), linkBody({ key: 'twice-in-bulk' })],
+    });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.details).toEqual([{ path: 'links.1.key', message: 'is taken' }]);
   });
 
   it('validates shape per item and caps the batch at 500', async () => {
-    const res = await call('POST', '/api/v1/links/bulk', { links: [linkBody(), { programId: seeded.programId, partnerId: seeded.partnerId, destinationUrl: 'nope' }] });
+    const res = await call('POST', '/api/v1/links/bulk', {
+      links: [linkBody(), { programId: seeded.programId, partnerId: seeded.partnerId, destinationUrl: 'nope' }],
+    });
     expect(res.statusCode).toBe(422);
     expect(res.json().error.details[0].path).toBe('links.1.destinationUrl');
     const tooMany = await call('POST', '/api/v1/links/bulk', { links: Array.from({ length: 501 }, () => linkBody()) });
@@ -205,6 +250,14 @@ describe('QR codes', () => {
 
 it('documents the links endpoints in the OpenAPI document', async () => {
   const doc = (await ctx.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
-  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/links', '/api/v1/links/bulk', '/api/v1/links/{id}', '/api/v1/links/{id}/qr.svg', '/api/v1/links/{id}/qr.png']));
+  expect(Object.keys(doc.paths)).toEqual(
+    expect.arrayContaining([
+      '/api/v1/links',
+      '/api/v1/links/bulk',
+      '/api/v1/links/{id}',
+      '/api/v1/links/{id}/qr.svg',
+      '/api/v1/links/{id}/qr.png',
+    ]),
+  );
   expect(doc.paths['/api/v1/links/{id}/qr.png'].get.responses['200'].content).toHaveProperty('image/png');
 });

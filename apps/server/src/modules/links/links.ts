@@ -51,7 +51,11 @@ export function toApiLink(row: LinkRecord, publicUrl: string): Link {
   };
 }
 
-export async function loadLinkProgram(client: pg.PoolClient | pg.Pool, workspaceId: string, programId: string): Promise<LinkProgram | null> {
+export async function loadLinkProgram(
+  client: pg.PoolClient | pg.Pool,
+  workspaceId: string,
+  programId: string,
+): Promise<LinkProgram | null> {
   const { rows } = await client.query<{ id: string; destination_url: string; allowed_domains: string[] }>(
     'select id, destination_url, allowed_domains from programs where workspace_id = $1 and id = $2',
     [workspaceId, programId],
@@ -64,10 +68,16 @@ export async function loadLinkProgram(client: pg.PoolClient | pg.Pool, workspace
  * Checks that the program is this workspace's and that the partner is approved in it; the error
  * details name the offending field (`programId`, `partnerId`).
  */
-async function programForNewLink(client: pg.PoolClient, workspaceId: string, body: CreateLinkBody, programs: Map<string, LinkProgram | null>): Promise<LinkProgram> {
+async function programForNewLink(
+  client: pg.PoolClient,
+  workspaceId: string,
+  body: CreateLinkBody,
+  programs: Map<string, LinkProgram | null>,
+): Promise<LinkProgram> {
   if (!programs.has(body.programId)) programs.set(body.programId, await loadLinkProgram(client, workspaceId, body.programId));
   const program = programs.get(body.programId);
-  if (!program) throw new ApiError('not_found', 'Program not found', [{ path: 'programId', message: 'is not a program of this workspace' }]);
+  if (!program)
+    throw new ApiError('not_found', 'Program not found', [{ path: 'programId', message: 'is not a program of this workspace' }]);
   const { rows } = await client.query<{ status: string }>(
     'select status from enrollments where workspace_id = $1 and program_id = $2 and partner_id = $3',
     [workspaceId, body.programId, body.partnerId],
@@ -81,7 +91,12 @@ async function programForNewLink(client: pg.PoolClient, workspaceId: string, bod
   return program;
 }
 
-async function insertLink(client: pg.PoolClient, workspaceId: string, body: CreateLinkBody, programs: Map<string, LinkProgram | null>): Promise<string> {
+async function insertLink(
+  client: pg.PoolClient,
+  workspaceId: string,
+  body: CreateLinkBody,
+  programs: Map<string, LinkProgram | null>,
+): Promise<string> {
   const program = await programForNewLink(client, workspaceId, body, programs);
   const created = await createLink(client, {
     workspaceId,
@@ -98,7 +113,13 @@ async function insertLink(client: pg.PoolClient, workspaceId: string, body: Crea
 export async function createPartnerLink(client: pg.PoolClient, auth: WorkspaceAuth, body: CreateLinkBody): Promise<LinkRecord> {
   const id = await insertLink(client, auth.workspaceId, body, new Map());
   const link = (await findLink(client, auth.workspaceId, id))!;
-  await recordAudit(client, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'link.created', target: { type: 'link', id }, after: { key: link.key, destinationUrl: link.destination_url } });
+  await recordAudit(client, {
+    workspaceId: auth.workspaceId,
+    actor: actorOf(auth),
+    action: 'link.created',
+    target: { type: 'link', id },
+    after: { key: link.key, destinationUrl: link.destination_url },
+  });
   return link;
 }
 
@@ -117,19 +138,35 @@ export async function bulkCreatePartnerLinks(client: pg.PoolClient, auth: Worksp
     } catch (error) {
       if (!(error instanceof ApiError) || error.code === 'internal') throw error;
       if (error.code !== 'conflict') onlyConflicts = false;
-      for (const d of error.details ?? [{ path: '(item)', message: error.message }]) details.push({ ...d, path: `links.${index}.${d.path}` });
+      for (const d of error.details ?? [{ path: '(item)', message: error.message }])
+        details.push({ ...d, path: `links.${index}.${d.path}` });
     }
   }
   if (details.length > 0) {
-    throw new ApiError(onlyConflicts ? 'conflict' : 'unprocessable', `${details.length} of the ${items.length} links cannot be created; none was`, details);
+    throw new ApiError(
+      onlyConflicts ? 'conflict' : 'unprocessable',
+      `${details.length} of the ${items.length} links cannot be created; none was`,
+      details,
+    );
   }
-  const { rows } = await client.query<LinkRecord>(`select ${LINK_COLUMNS} from links where workspace_id = $1 and id = any($2::text[]) order by id`, [auth.workspaceId, ids]);
-  await recordAudit(client, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'link.bulk_created', after: { count: rows.length, keys: rows.map((r) => r.key) } });
+  const { rows } = await client.query<LinkRecord>(
+    `select ${LINK_COLUMNS} from links where workspace_id = $1 and id = any($2::text[]) order by id`,
+    [auth.workspaceId, ids],
+  );
+  await recordAudit(client, {
+    workspaceId: auth.workspaceId,
+    actor: actorOf(auth),
+    action: 'link.bulk_created',
+    after: { count: rows.length, keys: rows.map((r) => r.key) },
+  });
   return rows;
 }
 
 export async function findLink(client: pg.PoolClient | pg.Pool, workspaceId: string, id: string): Promise<LinkRecord | null> {
-  const { rows } = await client.query<LinkRecord>(`select ${LINK_COLUMNS} from links where workspace_id = $1 and id = $2`, [workspaceId, id]);
+  const { rows } = await client.query<LinkRecord>(`select ${LINK_COLUMNS} from links where workspace_id = $1 and id = $2`, [
+    workspaceId,
+    id,
+  ]);
   return rows[0] ?? null;
 }
 
@@ -169,7 +206,10 @@ export interface LinkChange {
  * / restores it. Every node's redirect cache hears of it when the transaction commits.
  */
 export async function updateLink(client: pg.PoolClient, auth: WorkspaceAuth, id: string, change: LinkChange): Promise<LinkRecord> {
-  const { rows } = await client.query<LinkRecord>(`select ${LINK_COLUMNS} from links where workspace_id = $1 and id = $2 for update`, [auth.workspaceId, id]);
+  const { rows } = await client.query<LinkRecord>(`select ${LINK_COLUMNS} from links where workspace_id = $1 and id = $2 for update`, [
+    auth.workspaceId,
+    id,
+  ]);
   const before = rows[0];
   if (!before) throw new ApiError('not_found', 'Link not found');
   let destination = before.destination_url;
@@ -189,7 +229,12 @@ export async function updateLink(client: pg.PoolClient, auth: WorkspaceAuth, id:
   );
   const after = updated[0]!;
   await notifyLinkChanged(client, after.key);
-  const action = change.archived === true && !before.archived_at ? 'link.archived' : change.archived === false && before.archived_at ? 'link.restored' : 'link.updated';
+  const action =
+    change.archived === true && !before.archived_at
+      ? 'link.archived'
+      : change.archived === false && before.archived_at
+        ? 'link.restored'
+        : 'link.updated';
   await recordAudit(client, {
     workspaceId: auth.workspaceId,
     actor: actorOf(auth),

@@ -13,7 +13,8 @@ import { redirectRuntimeOf, registerRedirect } from './redirect.js';
 import { seedProgramWithPartner, type SeededProgram } from './test-fixtures.js';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 
 let ctx: TestContext;
@@ -24,7 +25,10 @@ let call: ReturnType<typeof asKey>;
 beforeAll(async () => {
   ctx = await createTestContext({ now: new Date('2026-03-10T12:00:00.000Z'), env: { TANDEM_COUNTRY_HEADER: 'CF-IPCountry' } });
   brand = await signupActor(ctx.app);
-  seeded = await seedProgramWithPartner(ctx.pool, brand.workspaceId, { destinationUrl: 'https://shop.example.com/welcome', windowDays: 45 });
+  seeded = await seedProgramWithPartner(ctx.pool, brand.workspaceId, {
+    destinationUrl: 'https://shop.example.com/welcome',
+    windowDays: 45,
+  });
   call = asKey(ctx.app, brand.apiKey);
 });
 afterAll(async () => ctx?.close());
@@ -47,7 +51,10 @@ const clickIdOf = (location: string | undefined) => new URL(location!).searchPar
 const flush = (app: FastifyInstance = ctx.app) => redirectRuntimeOf(app).buffer.flush();
 
 async function clickRows(linkId: string) {
-  const { rows } = await ctx.pool.query('select * from clicks where workspace_id = $1 and link_id = $2 order by id', [brand.workspaceId, linkId]);
+  const { rows } = await ctx.pool.query('select * from clicks where workspace_id = $1 and link_id = $2 order by id', [
+    brand.workspaceId,
+    linkId,
+  ]);
   return rows;
 }
 
@@ -83,7 +90,10 @@ describe('GET /r/:key', () => {
     // The IP is never stored, only keyed hashes of it.
     expect(JSON.stringify(rows[0])).not.toContain('203.0.113.7');
     expect(rows[0].ip_hash).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    const rollup = await ctx.pool.query('select hour, clicks from click_rollups where workspace_id = $1 and link_id = $2', [brand.workspaceId, link.id]);
+    const rollup = await ctx.pool.query('select hour, clicks from click_rollups where workspace_id = $1 and link_id = $2', [
+      brand.workspaceId,
+      link.id,
+    ]);
     expect(rollup.rows).toEqual([{ hour: new Date('2026-03-10T12:00:00.000Z'), clicks: 1 }]);
   });
 
@@ -100,7 +110,10 @@ describe('GET /r/:key', () => {
     expect(later).not.toBe(first);
     await flush();
     expect((await clickRows(link.id)).map((r) => r.id).sort()).toEqual([first, otherVisitor, later].map((c) => uuidFromClickId(c!)).sort());
-    const rollups = await ctx.pool.query('select sum(clicks)::int as n from click_rollups where workspace_id = $1 and link_id = $2', [brand.workspaceId, link.id]);
+    const rollups = await ctx.pool.query('select sum(clicks)::int as n from click_rollups where workspace_id = $1 and link_id = $2', [
+      brand.workspaceId,
+      link.id,
+    ]);
     expect(rollups.rows[0].n).toBe(3);
   });
 
@@ -200,7 +213,10 @@ describe('GET /r/:key', () => {
     const link = await newLink();
     await visit(ctx.app, `/r/${link.key}`);
     // A change written without the notification (as if the LISTEN connection had dropped).
-    await ctx.pool.query(`update links set destination_url = 'https://shop.example.com/moved', updated_at = now() where workspace_id = $1 and id = $2`, [brand.workspaceId, link.id]);
+    await ctx.pool.query(
+      `update links set destination_url = 'https://shop.example.com/moved', updated_at = now() where workspace_id = $1 and id = $2`,
+      [brand.workspaceId, link.id],
+    );
     expect(new URL((await visit(ctx.app, `/r/${link.key}`)).headers.location as string).pathname).toBe('/welcome');
     await redirectRuntimeOf(ctx.app).cache.poll();
     expect(new URL((await visit(ctx.app, `/r/${link.key}`)).headers.location as string).pathname).toBe('/moved');
@@ -215,7 +231,13 @@ describe('two server processes sharing one database', () => {
     pool2 = openPool(ctx.databaseUrl, 4);
     const services2 = makeServices({
       config: ctx.services.config,
-      database: { kind: ctx.services.dbKind, url: ctx.databaseUrl, pool: pool2, db: drizzle(pool2, { schema }), close: async () => undefined },
+      database: {
+        kind: ctx.services.dbKind,
+        url: ctx.databaseUrl,
+        pool: pool2,
+        db: drizzle(pool2, { schema }),
+        close: async () => undefined,
+      },
       secret: ctx.services.secret,
       log: ctx.services.log,
       now: ctx.services.now,
@@ -232,7 +254,10 @@ describe('two server processes sharing one database', () => {
     const link = await newLink();
     expect(new URL((await visit(node2, `/r/${link.key}`)).headers.location as string).pathname).toBe('/welcome');
     await call('PATCH', `/api/v1/links/${link.id}`, { destinationUrl: 'https://shop.example.com/spring' });
-    await vi.waitFor(async () => expect(new URL((await visit(node2, `/r/${link.key}`)).headers.location as string).pathname).toBe('/spring'), { timeout: 3000, interval: 20 });
+    await vi.waitFor(
+      async () => expect(new URL((await visit(node2, `/r/${link.key}`)).headers.location as string).pathname).toBe('/spring'),
+      { timeout: 3000, interval: 20 },
+    );
     await call('PATCH', `/api/v1/links/${link.id}`, { archived: true });
     await vi.waitFor(async () => expect((await visit(node2, `/r/${link.key}`)).statusCode).toBe(404), { timeout: 3000, interval: 20 });
   });

@@ -1,6 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomFillSync } from 'node:crypto';
-import { ClickIdGenerator, clickIdFromUuid, destinationWithClick, paidClickParams, RecentClicks, referrerHost, uuidFromClickId } from '@tandem/core';
+import {
+  ClickIdGenerator,
+  clickIdFromUuid,
+  destinationWithClick,
+  paidClickParams,
+  RecentClicks,
+  referrerHost,
+  uuidFromClickId,
+} from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { ClickBuffer, type ClickBufferOptions } from '../clicks/click-buffer.js';
 import { countryFrom, UserAgentCache, VisitorHasher } from '../clicks/visitor.js';
@@ -70,8 +78,15 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
   }
 
   function redirect(reply: FastifyReply, link: CachedLink, clickId: string | null, paid: [string, string][]): void {
-    reply.code(302).header('location', destinationWithClick(link.destination, clickId, paid)).header('cache-control', 'private, no-store');
-    if (clickId) reply.header('set-cookie', `${CLICK_COOKIE}=${clickId}; Max-Age=${link.cookieMaxAgeSeconds}; Path=/; SameSite=Lax; HttpOnly${secureCookie}`);
+    reply
+      .code(302)
+      .header('location', destinationWithClick(link.destination, clickId, paid))
+      .header('cache-control', 'private, no-store');
+    if (clickId)
+      reply.header(
+        'set-cookie',
+        `${CLICK_COOKIE}=${clickId}; Max-Age=${link.cookieMaxAgeSeconds}; Path=/; SameSite=Lax; HttpOnly${secureCookie}`,
+      );
     reply.send();
   }
 
@@ -88,7 +103,10 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
     const nowMs = services.now().getTime();
     const { ipHash, visitorHash } = hasher.hash(req.ip, userAgent!, nowMs);
     const cookieUuid = uuidFromCookie(req.cookies?.[CLICK_COOKIE]);
-    const reused = cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs) ? cookieUuid : recent.findByVisitor(link.linkId, visitorHash, nowMs);
+    const reused =
+      cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs)
+        ? cookieUuid
+        : recent.findByVisitor(link.linkId, visitorHash, nowMs);
     if (reused) {
       counters.reusedClicks += 1;
       return redirect(reply, link, clickIdFromUuid(reused), paid);

@@ -34,7 +34,11 @@ export function linkRoutes(r: Router): void {
       limit: query.limit,
     });
     const base = publicUrlOf(services, req);
-    return pageOf(rows.map((l) => toApiLink(l, base)), query.limit, (l) => l.id);
+    return pageOf(
+      rows.map((l) => toApiLink(l, base)),
+      query.limit,
+      (l) => l.id,
+    );
   });
 
   r.handle(endpoints.getLink, async ({ params, auth, services, req }) => {
@@ -48,13 +52,23 @@ export function linkRoutes(r: Router): void {
 
   r.handle(endpoints.linkQrSvg, async ({ params, query, auth, services, req, reply }) => {
     const link = await getLinkOrThrow(services.pool, auth.workspaceId, params.id);
-    const svg = await QRCode.toString(shortUrl(publicUrlOf(services, req), link.key), { type: 'svg', width: query.size, margin: 2, errorCorrectionLevel: 'M' });
+    const svg = await QRCode.toString(shortUrl(publicUrlOf(services, req), link.key), {
+      type: 'svg',
+      width: query.size,
+      margin: 2,
+      errorCorrectionLevel: 'M',
+    });
     return reply.code(200).type('image/svg+xml').header('cache-control', 'private, max-age=3600').send(svg);
   });
 
   r.handle(endpoints.linkQrPng, async ({ params, query, auth, services, req, reply }) => {
     const link = await getLinkOrThrow(services.pool, auth.workspaceId, params.id);
-    const png = await QRCode.toBuffer(shortUrl(publicUrlOf(services, req), link.key), { type: 'png', width: query.size, margin: 2, errorCorrectionLevel: 'M' });
+    const png = await QRCode.toBuffer(shortUrl(publicUrlOf(services, req), link.key), {
+      type: 'png',
+      width: query.size,
+      margin: 2,
+      errorCorrectionLevel: 'M',
+    });
     return reply.code(200).type('image/png').header('cache-control', 'private, max-age=3600').send(png);
   });
 }

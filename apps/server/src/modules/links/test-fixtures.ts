@@ -22,14 +22,38 @@ export async function seedProgramWithPartner(
   await pool.query(
     `insert into programs (workspace_id, id, name, slug, currency, destination_url, allowed_domains, attribution_window_days, status)
      values ($1, $2, 'Test program', $3, 'USD', $4, $5, $6, 'active')`,
-    [workspaceId, programId, `prog-${randomLinkKey(10)}`, options.destinationUrl ?? 'https://shop.example.com/welcome', options.allowedDomains ?? [], options.windowDays ?? 30],
+    [
+      workspaceId,
+      programId,
+      `prog-${randomLinkKey(10)}`,
+      options.destinationUrl ?? 'https://shop.example.com/welcome',
+      options.allowedDomains ?? [],
+      options.windowDays ?? 30,
+    ],
   );
   await addPartner(pool, workspaceId, programId, partnerId, enrollmentId, options.enrollmentStatus ?? 'approved');
   return { programId, partnerId, enrollmentId };
 }
 
-export async function addPartner(pool: pg.Pool, workspaceId: string, programId: string, partnerId = newId('ptn'), enrollmentId = newId('enr'), status = 'approved'): Promise<string> {
-  await pool.query(`insert into partners (workspace_id, id, email, name) values ($1, $2, $3, 'Pat Partner')`, [workspaceId, partnerId, `${partnerId}@example.com`]);
-  await pool.query(`insert into enrollments (workspace_id, id, program_id, partner_id, status) values ($1, $2, $3, $4, $5)`, [workspaceId, enrollmentId, programId, partnerId, status]);
+export async function addPartner(
+  pool: pg.Pool,
+  workspaceId: string,
+  programId: string,
+  partnerId = newId('ptn'),
+  enrollmentId = newId('enr'),
+  status = 'approved',
+): Promise<string> {
+  await pool.query(`insert into partners (workspace_id, id, email, name) values ($1, $2, $3, 'Pat Partner')`, [
+    workspaceId,
+    partnerId,
+    `${partnerId}@example.com`,
+  ]);
+  await pool.query(`insert into enrollments (workspace_id, id, program_id, partner_id, status) values ($1, $2, $3, $4, $5)`, [
+    workspaceId,
+    enrollmentId,
+    programId,
+    partnerId,
+    status,
+  ]);
   return partnerId;
 }

@@ -321,3 +321,25 @@ describe('locks', () => {
     expect(held).toEqual([{ classid: 41, mode: 'ShareLock' }, { classid: 42, mode: 'ExclusiveLock' }]);
   });
 });
+
+describe('terms versions', () => {
+  it('stores the terms version earned under; without accepted terms, or past the grace period, nothing is earned', async () => {
+    const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 100 } });
+    const accepted = await insertPartnerWithTags(ctx.pool, program);
+    const never = await insertPartnerWithTags(ctx.pool, program);
+    const ws = brand.workspaceId;
+    await ctx.pool.query(`insert into program_terms_versions (workspace_id, program_id, version, text, created_at) values ($1, $2, 1, 'v1', $3), ($1, $2, 2, 'v2', $4)`, [
+      ws, program.programId, new Date(NOW.getTime() - 100 * 86_400_000), new Date(NOW.getTime() - 86_400_000),
+    ]);
+    await ctx.pool.query('update programs set terms_version = 2 where workspace_id = $1 and id = $2', [ws, program.programId]);
+    await ctx.pool.query('update enrollments set accepted_terms_version = 1 where workspace_id = $1 and id = $2', [ws, accepted.enrollmentId]);
+    const within = await sale(accepted, 'terms-1', 100, '2026-06-10T00:00:00Z');
+    expect(within.body.commission).toMatchObject({ amount: 100 });
+    expect((await sale(never, 'terms-2', 100, '2026-06-10T00:00:00Z')).body.commission).toBeUndefined();
+    const listed = (await api('GET', `/api/v1/commissions?programId=${program.programId}`)).json().data;
+    expect(listed.map((c: { termsVersion: number }) => c.termsVersion)).toEqual([1]);
+    // The grace period (14 days) of version 2 ends: version-1 acceptance no longer earns.
+    await ctx.pool.query('update program_terms_versions set created_at = $3 where workspace_id = $1 and program_id = $2 and version = 2', [ws, program.programId, new Date(NOW.getTime() - 15 * 86_400_000)]);
+    expect((await sale(accepted, 'terms-3', 100, '2026-06-10T00:00:00Z')).body.commission).toBeUndefined();
+  });
+});

@@ -58,6 +58,44 @@ export interface CustomerInput {
   country?: string | undefined;
 }
 
+/**
+ * What of the customer's details may be kept. Without consent (issue 8) only what attribution
+ * needs survives — the external id and the attributed partner/click on the customer row —
+ * and a withdrawal also forgets what an earlier, consented call stored.
+ */
+function storableDetails(services: Services, workspaceId: string, customer: CustomerInput, consent: boolean) {
+  if (!consent) return { emailHash: null, name: null, country: null };
+  return {
+    emailHash: customer.email ? emailHash(services, workspaceId, customer.email) : null,
+    name: customer.name ?? null,
+    country: customer.country ?? null,
+  };
+}
+
+/** Without consent the stored personal details are erased; with it, new details fill in or replace old ones. */
+async function updateCustomerDetails(
+  client: pg.PoolClient,
+  services: Services,
+  workspaceId: string,
+  customerId: string,
+  input: CustomerInput,
+  consent: boolean,
+): Promise<void> {
+  if (!consent) {
+    await client.query(
+      `update customers set email_hash = null, name = null, country = null
+        where workspace_id = $1 and id = $2 and (email_hash is not null or name is not null or country is not null)`,
+      [workspaceId, customerId],
+    );
+    return;
+  }
+  const details = storableDetails(services, workspaceId, input, consent);
+  await client.query(
+    `update customers set email_hash = coalesce($3, email_hash), name = coalesce($4, name), country = coalesce($5, country) where workspace_id = $1 and id = $2`,
+    [workspaceId, customerId, details.emailHash, details.name, details.country],
+  );
+}
+
 interface CustomerRow {
   id: string;
   external_id: string;
@@ -79,18 +117,13 @@ async function lockCustomer(
   services: Services,
   workspaceId: string,
   input: CustomerInput,
+  consent: boolean,
 ): Promise<{ row: CustomerRow; created: boolean }> {
+  const details = storableDetails(services, workspaceId, input, consent);
   const inserted = await client.query(
     `insert into customers (workspace_id, id, external_id, email_hash, name, country) values ($1, $2, $3, $4, $5, $6)
      on conflict (workspace_id, external_id) do nothing`,
-    [
-      workspaceId,
-      newId('cus'),
-      input.externalId,
-      input.email ? emailHash(services, workspaceId, input.email) : null,
-      input.name ?? null,
-      input.country ?? null,
-    ],
+    [workspaceId, newId('cus'), input.externalId, details.emailHash, details.name, details.country],
   );
   const { rows } = await client.query<CustomerRow>(
     `select id, external_id, country, program_id, partner_id, enrollment_id, click_id, attributed_via, touch_at
@@ -116,6 +149,15 @@ async function currentTouch(client: pg.PoolClient, workspaceId: string, c: Custo
   };
 }
 
+/**
+ * The country the reward rules see. The rewards module keeps it with the reward event (replays
+ * must see the same facts), so without consent it is not passed on at all.
+ */
+function consentedCountry(input: CustomerInput, stored: CustomerRow, consent: boolean): string | null {
+  if (!consent) return null;
+  return input.country ?? stored.country;
+}
+
 interface Attributed {
   touch: Touch | null;
   /** What the hooks see, with the enrollment's status: only `approved` enrollments earn (rewards checks it). */
@@ -129,10 +171,13 @@ async function attribute(
   customer: CustomerRow,
   resolved: ResolvedTouches,
   occurredAt: Date,
+  consent: boolean,
 ): Promise<Attributed> {
   const current = await currentTouch(client, workspaceId, customer);
   const decision = decideAttribution({ occurredAt: occurredAt.getTime(), touches: resolved.touches, current });
-  for (const note of resolved.notes) {
+  // The touch history links the customer to every click it arrived with; without consent only the
+  // attributing touch is kept, on the customer row below.
+  for (const note of consent ? resolved.notes : []) {
     const rejected = decision.rejected.find((r) => r.touch.via === 'click' && r.touch.clickId === note.key);
     const eligible = !note.known ? (note.via === 'click' ? 'unknown_click' : 'unknown_coupon') : rejected ? rejected.why : 'yes';
     await client.query(
@@ -185,6 +230,8 @@ export interface LeadInput {
   customer: CustomerInput;
   eventName: string;
   occurredAt?: string | undefined;
+  /** Default true: server-to-server calls are made with the customer's consent. */
+  consent?: boolean | undefined;
 }
 
 export interface LeadResult {
@@ -203,6 +250,7 @@ export async function trackLead(
 ): Promise<{ body: LeadResult; replayed: boolean }> {
   const now = services.now();
   const occurredAt = checkOccurredAt(input.occurredAt, now);
+  const consent = input.consent ?? true;
   const resolved = await resolveTouches(
     services.pool,
     workspaceId,
@@ -211,7 +259,7 @@ export async function trackLead(
   );
 
   return recordIdempotently<LeadResult>(services.pool, async (client) => {
-    const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer);
+    const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer, consent);
     const leadId = newId('led');
     const inserted = await client.query(
       `insert into leads (workspace_id, id, customer_id, event_name, occurred_at, response) values ($1, $2, $3, $4, $5, '{}')
@@ -226,17 +274,8 @@ export async function trackLead(
       throw new ReplayedConversion(rows[0]!.response);
     }
     // A new lead may bring details the brand did not send before; a repeat changes nothing (rolled back above).
-    await client.query(
-      `update customers set email_hash = coalesce($3, email_hash), name = coalesce($4, name), country = coalesce($5, country) where workspace_id = $1 and id = $2`,
-      [
-        workspaceId,
-        customer.id,
-        input.customer.email ? emailHash(services, workspaceId, input.customer.email) : null,
-        input.customer.name ?? null,
-        input.customer.country ?? null,
-      ],
-    );
-    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt);
+    await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
+    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
 
     const body: LeadResult = {
       customer: { id: customer.id, externalId: customer.external_id },
@@ -253,7 +292,7 @@ export async function trackLead(
         eventName: input.eventName,
         occurredAt,
         attribution: forHooks,
-        customerCountry: input.customer.country ?? customer.country,
+        customerCountry: consentedCountry(input.customer, customer, consent),
       });
       if (r.commission) body.commission = r.commission;
       if (r.customerReward) body.customerReward = r.customerReward;
@@ -311,6 +350,8 @@ export interface SaleInput {
   /** Another reference of the payment (Stripe payment intent) that refunds may name. */
   paymentRef?: string | null;
   source?: 'api' | 'stripe';
+  /** Default true: server-to-server calls are made with the customer's consent. */
+  consent?: boolean | undefined;
 }
 
 export interface SaleResult {
@@ -329,6 +370,7 @@ export async function trackSale(
 ): Promise<{ body: SaleResult; replayed: boolean }> {
   const now = services.now();
   const occurredAt = checkOccurredAt(input.occurredAt, now);
+  const consent = input.consent ?? true;
   const resolved = await resolveTouches(
     services.pool,
     workspaceId,
@@ -362,8 +404,9 @@ export async function trackSale(
       );
       throw new ReplayedConversion(rows[0]!.response);
     }
-    const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer);
-    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt);
+    const { row: customer, created } = await lockCustomer(client, services, workspaceId, input.customer, consent);
+    if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
+    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
     const body: SaleResult = {
       sale: { id: saleId },
       customer: { id: customer.id, externalId: customer.external_id },
@@ -382,7 +425,7 @@ export async function trackSale(
         productId: input.productId ?? null,
         occurredAt,
         attribution: forHooks,
-        customerCountry: input.customer.country ?? customer.country,
+        customerCountry: consentedCountry(input.customer, customer, consent),
       });
       if (r.commission) body.commission = r.commission;
     }

@@ -453,6 +453,104 @@ describe('track/refund', () => {
   });
 });
 
+describe('consent', () => {
+  const customerRow = async (externalId: string) =>
+    (
+      await ctx.pool.query(
+        `select id, external_id, email_hash, name, country, partner_id, click_id, attributed_via from customers
+          where workspace_id = $1 and external_id = $2`,
+        [brand.workspaceId, externalId],
+      )
+    ).rows[0];
+  const touchesOf = async (customerId: string) =>
+    (
+      await ctx.pool.query('select touch_key from customer_touches where workspace_id = $1 and customer_id = $2', [
+        brand.workspaceId,
+        customerId,
+      ])
+    ).rows;
+
+  it('without consent a lead keeps only what attribution needs: no email hash, name, country or touch history', async () => {
+    const clickId = await insertClick(ctx.pool, program, partner, at(-DAY_MS));
+    const unknownClick = clickIdFromUuid(uuidv7(at(-DAY_MS).getTime()));
+    const externalId = ext('no-consent');
+    const res = await api('POST', '/api/v1/track/lead', {
+      clickId,
+      customer: { externalId, email: 'grace@example.com', name: 'Grace Hopper', country: 'us' },
+      consent: false,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ attributed: true, partnerId: partner.partnerId });
+    const row = await customerRow(externalId);
+    expect(row).toEqual({
+      id: res.json().customer.id,
+      external_id: externalId,
+      email_hash: null,
+      name: null,
+      country: null,
+      partner_id: partner.partnerId,
+      click_id: clickId,
+      attributed_via: 'click',
+    });
+    expect(await touchesOf(row.id)).toEqual([]);
+    // The rewards hooks do not see the country either: they keep it with the reward event.
+    expect(seen.leads.at(-1)).toMatchObject({ leadId: res.json().lead.id, customerCountry: null });
+
+    // A second event without consent, with an unknown click: still nothing personal and no history.
+    await api('POST', '/api/v1/track/lead', {
+      clickId: unknownClick,
+      customer: { externalId, name: 'Grace' },
+      eventName: 'trial',
+      consent: false,
+    });
+    expect(await customerRow(externalId)).toMatchObject({ email_hash: null, name: null, country: null, click_id: clickId });
+    expect(await touchesOf(row.id)).toEqual([]);
+  });
+
+  it('without consent a sale creates a customer with no personal details, and stays attributed', async () => {
+    const externalId = ext('no-consent-sale');
+    const res = await api('POST', '/api/v1/track/sale', {
+      customer: { externalId, email: 'linus@example.com', name: 'Linus', country: 'fi' },
+      amount: 4200,
+      currency: 'usd',
+      invoiceId: `inv-${externalId}`,
+      couponCode: partner.couponCode,
+      consent: false,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ attributed: true, partnerId: partner.partnerId });
+    expect(await customerRow(externalId)).toMatchObject({
+      email_hash: null,
+      name: null,
+      country: null,
+      partner_id: partner.partnerId,
+      attributed_via: 'coupon',
+    });
+    expect(seen.sales.at(-1)).toMatchObject({ saleId: res.json().sale.id, customerCountry: null });
+  });
+
+  it('a call without consent erases the details an earlier consented call stored; consent is on by default', async () => {
+    const externalId = ext('withdrawn');
+    await api('POST', '/api/v1/track/lead', { customer: { externalId, email: 'ken@example.com', name: 'Ken', country: 'gb' } });
+    expect(await customerRow(externalId)).toMatchObject({ name: 'Ken', country: 'GB', email_hash: expect.any(String) });
+    const sale = await api('POST', '/api/v1/track/sale', {
+      customer: { externalId },
+      amount: 1000,
+      currency: 'USD',
+      invoiceId: `inv-${externalId}`,
+      consent: false,
+    });
+    expect(sale.statusCode).toBe(200);
+    expect(await customerRow(externalId)).toMatchObject({ email_hash: null, name: null, country: null });
+  });
+
+  it('refuses a consent that is not a boolean with 422 naming the field', async () => {
+    const res = await api('POST', '/api/v1/track/lead', { customer: { externalId: ext() }, consent: 'no' });
+    expect(res.statusCode).toBe(422);
+    expect(JSON.stringify(res.json())).toContain('consent');
+  });
+});
+
 describe('tenant isolation', () => {
   it("never attributes another workspace's click or coupon, nor refunds its invoices", async () => {
     const other = await signupActor(ctx.app);

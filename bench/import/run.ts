@@ -1,0 +1,118 @@
+/**
+ * Memory of a large conversions import. Starts `tandem serve` (embedded PostgreSQL in a temp data
+ * dir, or BENCH_DATABASE_URL), creates a program and a partner, then streams a generated CSV of
+ * ROWS sales (every 10th carrying the partner's coupon code) to `POST /api/v1/conversions/import`
+ * — generated on the fly, so the client holds no file either. Samples the server process's RSS
+ * (/proc/<pid>/status) every 250 ms and reports the peak, the import time and the rows written.
+ *
+ *   node --import tsx bench/import/run.ts              # ROWS=1000000 by default
+ *   ROWS=100000 node --import tsx bench/import/run.ts
+ *   DRY_RUN=1 node --import tsx bench/import/run.ts    # validate + spool 1M rows, record none
+ *
+ * Exits 1 when the peak RSS reaches LIMIT_MB (default 500) or rows are missing. Not part of `npm test`.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
+const ROWS = Number(process.env.ROWS ?? 1_000_000);
+const LIMIT_MB = Number(process.env.LIMIT_MB ?? 500);
+/** DRY_RUN=1: parse, validate and spool every row, record none (the streaming half, at full size). */
+const DRY_RUN = process.env.DRY_RUN === '1';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function csvStream(rows: number, couponCode: string): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const start = Date.now() - 300 * 24 * 3600 * 1000;
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (i === 0) controller.enqueue(encoder.encode('type,externalId,amount,currency,invoiceId,occurredAt,couponCode\n'));
+      let chunk = '';
+      for (let n = 0; n < 2000 && i < rows; n++, i++) {
+        const at = new Date(start + i * 20_000).toISOString();
+        chunk += `sale,bench-cust-${i % 200_000},${1000 + (i % 5000)},USD,bench-inv-${i},${at},${i % 10 === 0 ? couponCode : ''}\n`;
+      }
+      if (chunk) controller.enqueue(encoder.encode(chunk));
+      if (i >= rows) controller.close();
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-import-bench-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = { TANDEM_DEMO: '0', TANDEM_SECRET: 'import-bench-secret-0123456789abcdef012345', LOG_LEVEL: 'warn' };
+  if (process.env.BENCH_DATABASE_URL) env.DATABASE_URL = process.env.BENCH_DATABASE_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('server did not start');
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const signup = await (await fetch(`${base}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.com', password: 'long enough password', name: 'Bench', workspaceName: 'Bench' }) })).json();
+    const auth = { authorization: `Bearer ${signup.apiKey}`, 'content-type': 'application/json' };
+    const program = await (await fetch(`${base}/api/v1/programs`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench', currency: 'USD', destinationUrl: 'https://brand.example/' }) })).json();
+    const partner = await (await fetch(`${base}/api/v1/programs/${program.id}/partners`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'p@bench.example', name: 'P' }) })).json();
+
+    const pid = child.pid!;
+    const baseline = await rssMb(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      rssMb(pid).then((mb) => (peak = Math.max(peak, mb)), () => undefined);
+    }, 250);
+    const started = Date.now();
+    const res = await fetch(`${base}/api/v1/conversions/import?dryRun=${DRY_RUN}`, {
+      method: 'POST',
+      headers: { authorization: auth.authorization, 'content-type': 'text/csv' },
+      body: csvStream(ROWS, partner.enrollment.couponCode),
+      duplex: 'half',
+    } as RequestInit);
+    const report = await res.json();
+    const seconds = (Date.now() - started) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, await rssMb(pid));
+    console.log(JSON.stringify({ rows: ROWS, dryRun: DRY_RUN, status: res.status, committed: report.committed, succeeded: report.succeeded, failed: report.failed, seconds, rowsPerSecond: Math.round(ROWS / seconds), rssBaselineMb: Math.round(baseline), rssPeakMb: Math.round(peak) }));
+    if (res.status !== 200 || report.succeeded !== ROWS || report.committed === DRY_RUN || peak >= LIMIT_MB) process.exitCode = 1;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@
  */
 import { newId } from '@tandem/core';
 import { startRuntime } from '../../apps/server/src/server.js';
-import { seedDemo } from '../../apps/server/src/demo/demo.js';
+import { createWorkspace } from '../../apps/server/src/modules/accounts/accounts.js';
 import { withTransaction } from '../../apps/server/src/db/tx.js';
 import { createLink } from '../../apps/server/src/modules/links/create-link.js';
 
@@ -15,8 +15,11 @@ const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: seed.ts <data-dir>');
 const runtime = await startRuntime({ 'data-dir': dataDir }, { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn' });
 try {
-  const { workspaceId } = await seedDemo(runtime.services);
   await withTransaction(runtime.services.pool, async (client) => {
+    // A bare owner and workspace: the benchmark needs one link, not the demo's content.
+    const userId = newId('usr');
+    await client.query(`insert into users (id, email, name, password_hash) values ($1, $2, 'Bench Owner', 'unusable')`, [userId, `bench-${userId}@example.com`]);
+    const workspaceId = (await createWorkspace(client, 'Redirect bench', userId)).id;
     const programId = newId('prg');
     const partnerId = newId('ptn');
     const destinationUrl = 'https://example.com/';

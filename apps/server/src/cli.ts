@@ -54,13 +54,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'demo': {
       const { startRuntime } = await import('./server.js');
-      const { seedDemo } = await import('./demo/demo.js');
+      const { buildApp } = await import('./app.js');
+      const { demoLoginLines, seedDemo } = await import('./demo/demo.js');
       const runtime = await startRuntime(flags);
       try {
-        const demo = await seedDemo(runtime.services);
-        console.log(`Demo workspace ${demo.created ? 'created' : 'already present'}.
-  Sign in:  ${demo.email} / ${demo.password}
-  API key:  ${demo.apiKey}`);
+        // The demo is seeded through the API in-process: the app is built, never listens.
+        const app = await buildApp(runtime.services, { serveWeb: false });
+        try {
+          const demo = await seedDemo(runtime.services, app);
+          console.log(`Demo workspace ${demo.created ? 'created' : 'already present'}.`);
+          for (const line of demoLoginLines(demo, runtime.config.publicUrl ?? `http://localhost:${runtime.config.port}`)) console.log(line);
+        } finally {
+          await app.close();
+        }
       } finally {
         await runtime.database.close();
       }

@@ -47,10 +47,6 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
     registerJobs(services);
     services.queue.start();
     stopWebhookWakeups = await startWebhookWakeups(services);
-    if (config.demo === '1' || config.demo === 'auto') {
-      const { seedDemoIfEmpty } = await import('./demo/demo.js');
-      await seedDemoIfEmpty(services, config.demo === '1').catch((error: unknown) => log.error({ err: error }, 'demo seeding failed'));
-    }
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     // Never leave the embedded PostgreSQL running behind a failed start.
@@ -60,11 +56,15 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
     throw error;
   }
   log.info(`Tandem is up on http://localhost:${config.port} (database: ${database.kind}) in ${Date.now() - started} ms`);
+  // The demo is seeded in the background once the server answers (/healthz never waits for it),
+  // through the API of an in-process app of its own that logs nothing per request.
+  const demoSeeding = config.demo === '1' || config.demo === 'auto' ? seedDemoInBackground(runtime, config.demo === '1') : Promise.resolve();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info('Shutting down: draining requests, flushing buffers, stopping workers');
+      await demoSeeding; // its requests go through the app; let it finish rather than fail half-way
       await app.close(); // stops accepting, waits for in-flight requests, runs onClose hooks (click flush)
       await stopWebhookWakeups();
       await services.queue.stop();
@@ -82,4 +82,18 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
     });
   }
   return { app, stop };
+}
+
+async function seedDemoInBackground(runtime: Runtime, force: boolean): Promise<void> {
+  try {
+    const { seedDemoOnStart } = await import('./demo/demo.js');
+    const seedingApp = await buildApp(runtime.services, { serveWeb: false });
+    try {
+      await seedDemoOnStart(runtime.services, seedingApp, force);
+    } finally {
+      await seedingApp.close();
+    }
+  } catch (error) {
+    runtime.log.error({ err: error }, 'demo seeding failed');
+  }
 }

@@ -64,7 +64,13 @@ it('signs up, creates a program, edits its rules with live validation and create
   await rules.fill('{"sale": {"type": "percentage", "amount": 120}}');
   await expect.poll(() => page.getByText('sale.amount').count()).toBeGreaterThan(0);
   expect(await page.getByRole('button', { name: 'Save as new version' }).isDisabled()).toBe(true);
-  await rules.fill(JSON.stringify({ sale: { type: 'percentage', amount: 25 }, lead: { type: 'flat', amount: 200 }, qualification: { holdDays: 30 } }, null, 2));
+  await rules.fill(
+    JSON.stringify(
+      { sale: { type: 'percentage', amount: 25 }, lead: { type: 'flat', amount: 200 }, qualification: { holdDays: 30 } },
+      null,
+      2,
+    ),
+  );
   await expect.poll(() => page.getByText('Valid', { exact: true }).count()).toBe(1);
   await page.getByRole('button', { name: 'Save as new version' }).click();
   await expect.poll(() => page.getByText('Reward rules · version 2').count()).toBe(1);
@@ -81,9 +87,13 @@ it('signs up, creates a program, edits its rules with live validation and create
   const hook = page.getByRole('dialog', { name: 'Add a webhook endpoint' });
   await hook.getByLabel('Endpoint URL').fill('https://hooks.example.com/tandem');
   await hook.getByRole('button', { name: 'Add endpoint' }).click();
-  await expect.poll(async () => (await page.getByRole('dialog', { name: 'Copy your signing secret now' }).textContent()) ?? '').toContain('whsec_');
+  await expect
+    .poll(async () => (await page.getByRole('dialog', { name: 'Copy your signing secret now' }).textContent()) ?? '')
+    .toContain('whsec_');
   await page.keyboard.press('Escape');
-  await expect.poll(() => page.getByRole('table', { name: 'Webhook endpoints' }).getByText('https://hooks.example.com/tandem').count()).toBe(1);
+  await expect
+    .poll(() => page.getByRole('table', { name: 'Webhook endpoints' }).getByText('https://hooks.example.com/tandem').count())
+    .toBe(1);
   await expect.poll(() => page.getByRole('table', { name: 'Audit log' }).getByText('api_key.created').count()).toBe(1);
   await shot(page, 'settings');
 

@@ -133,19 +133,41 @@ it('partner: signs up to the portal, sees the program and copies its link', asyn
 it('a click and a tracked sale appear on the brand overview without reload', async () => {
   await nav(brand, 'Overview');
   await expect.poll(() => brand.getByRole('radio', { name: '30 days' }).count()).toBe(1);
-  const stat = (label: string) => brand.getByLabel('Totals').locator('div', { has: brand.getByText(label, { exact: true }) }).last();
+  const stat = (label: string) =>
+    brand
+      .getByLabel('Totals')
+      .locator('div', { has: brand.getByText(label, { exact: true }) })
+      .last();
   await expect.poll(async () => (await stat('Sales').textContent()) ?? '').toContain('0');
 
-  const click = await fetch(partnerLink, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36' } });
+  const click = await fetch(partnerLink, {
+    redirect: 'manual',
+    headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36' },
+  });
   expect(click.status).toBe(302);
   const clickId = new URL(click.headers.get('location')!).searchParams.get('tdm_click');
   expect(clickId).toMatch(/^clk_/);
-  await api('POST', '/api/v1/track/sale', { customer: { externalId: `cust-${stamp}` }, amount: 29900, currency: 'USD', invoiceId: `inv-${stamp}`, clickId });
+  await api('POST', '/api/v1/track/sale', {
+    customer: { externalId: `cust-${stamp}` },
+    amount: 29900,
+    currency: 'USD',
+    invoiceId: `inv-${stamp}`,
+    clickId,
+  });
 
   // No reload: the event stream refreshes the figures.
   await expect.poll(async () => (await stat('Sales').textContent()) ?? '', { timeout: 15_000 }).toMatch(/Sales1\b/);
   await expect.poll(async () => (await stat('Clicks').textContent()) ?? '', { timeout: 15_000 }).toMatch(/Clicks1\b/);
-  await expect.poll(() => brand.getByRole('list', { name: 'Live activity' }).getByText(/Sale created/).count(), { timeout: 15_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(
+      () =>
+        brand
+          .getByRole('list', { name: 'Live activity' })
+          .getByText(/Sale created/)
+          .count(),
+      { timeout: 15_000 },
+    )
+    .toBeGreaterThan(0);
   await shot(brand, 'overview');
 });
 
@@ -155,7 +177,12 @@ it('the commission appears without reload, matures, is paid out and the CSV down
   await expect.poll(() => rows.count()).toBe(1);
   await expect.poll(async () => (await rows.first().textContent()) ?? '').toContain('Casey Creator');
   // A second sale by the same customer while the page is open: it appears without reload.
-  await api('POST', '/api/v1/track/sale', { customer: { externalId: `cust-${stamp}` }, amount: 29900, currency: 'USD', invoiceId: `inv-${stamp}-2` });
+  await api('POST', '/api/v1/track/sale', {
+    customer: { externalId: `cust-${stamp}` },
+    amount: 29900,
+    currency: 'USD',
+    invoiceId: `inv-${stamp}-2`,
+  });
   await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
   // …and on the partner's side too, pushed by the partner's own event stream.
   const partnerFeed = partner.getByRole('list', { name: 'Live activity' });
@@ -245,7 +272,14 @@ it('a dispute filed by the partner is accepted by the brand', async () => {
   await form.getByLabel('Customer email').fill('friend@example.com');
   await form.getByLabel('What happened').fill('My friend bought with my code but no commission appeared.');
   await form.getByRole('button', { name: 'File dispute' }).click();
-  await expect.poll(() => partner.getByRole('dialog', { name: 'Dispute' }).getByText(/the brand answers by/).count()).toBe(1);
+  await expect
+    .poll(() =>
+      partner
+        .getByRole('dialog', { name: 'Dispute' })
+        .getByText(/the brand answers by/)
+        .count(),
+    )
+    .toBe(1);
   await shot(partner, 'portal-dispute');
   await partner.keyboard.press('Escape');
 
@@ -263,6 +297,24 @@ it('a dispute filed by the partner is accepted by the brand', async () => {
   await partner.reload();
   const mine = partner.getByRole('table', { name: 'My disputes' }).getByRole('row', { name: new RegExp(`order-${stamp}`) });
   await expect.poll(async () => (await mine.textContent()) ?? '').toContain('accepted');
+});
+
+it('new terms are published by the brand and accepted by the partner', async () => {
+  await nav(brand, 'Programs');
+  await brand.getByRole('link', { name: 'Coffee creators' }).click();
+  await brand.getByLabel('Program terms partners accept').fill('Disclose the partnership in every post. No paid search on our brand name.');
+  await brand.getByRole('button', { name: 'Publish terms' }).click();
+  await expect.poll(() => brand.getByText(/Terms saved as version/).count()).toBe(1);
+
+  await partner.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My programs' }).click();
+  await partner.reload();
+  const banner = partner.getByRole('region', { name: 'Terms to accept' });
+  await expect.poll(() => banner.count()).toBe(1);
+  expect(await banner.textContent()).toMatch(/Accept them before/);
+  await shot(partner, 'portal-terms');
+  await banner.getByRole('button', { name: /Accept terms v/ }).click();
+  await expect.poll(() => partner.getByText('Terms accepted').count()).toBe(1);
+  await expect.poll(() => banner.count()).toBe(0);
 });
 
 it('left no console errors on either side', () => {

@@ -56,7 +56,8 @@ it('one brand invites another, the other accepts, and both see the same balance 
 
   await bakery.page.reload();
   await expect.poll(() => bakery.page.getByRole('list', { name: 'Directions' }).getByRole('listitem').count()).toBe(2);
-  const directions = async (page: Page) => (await page.getByRole('list', { name: 'Directions' }).getByRole('listitem').allTextContents()).sort();
+  const directions = async (page: Page) =>
+    (await page.getByRole('list', { name: 'Directions' }).getByRole('listitem').allTextContents()).sort();
   expect(await directions(bakery.page)).toEqual(await directions(roaster.page));
   expect((await directions(bakery.page)).join(' ')).toContain('Sunrise Bakery → Hilltop Roasters');
 

@@ -18,11 +18,15 @@ export async function startServer(): Promise<E2eServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-e2e-'));
   await fs.chmod(dataDir, 0o755);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', TANDEM_DEMO: '0', TANDEM_PUBLIC_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'apps/server/src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'warn', TANDEM_DEMO: '0', TANDEM_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -45,7 +49,16 @@ export async function startServer(): Promise<E2eServer> {
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -56,7 +69,11 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => undefined);
   await page.waitForTimeout(300);
   // Toasts are transient confirmations; the picture is of the screen itself.
-  await page.screenshot({ path: path.join(screenshotsDir, `${name}.png`), fullPage: false, style: '[aria-live="polite"] { display: none !important; }' });
+  await page.screenshot({
+    path: path.join(screenshotsDir, `${name}.png`),
+    fullPage: false,
+    style: '[aria-live="polite"] { display: none !important; }',
+  });
 }
 
 /** Fails the test on any console error or uncaught page error. */

@@ -70,7 +70,12 @@ export async function request<T>(method: string, url: string, body?: unknown): P
   if (body !== undefined) headers['content-type'] = 'application/json';
   const csrf = csrfToken();
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
-  const res = await fetch(url, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
   if (!type.includes('json')) {
@@ -84,13 +89,18 @@ export async function request<T>(method: string, url: string, body?: unknown): P
 
 /** Calls one endpoint of the contract registry. */
 export function call<E extends Endpoint>(endpoint: E, input: CallInput<E> = {}): Promise<ResponseOf<E>> {
-  const url = fillPath(endpoint.path, input.params as Record<string, unknown> | undefined) + queryString(input.query as Record<string, unknown> | undefined);
+  const url =
+    fillPath(endpoint.path, input.params as Record<string, unknown> | undefined) +
+    queryString(input.query as Record<string, unknown> | undefined);
   return request<ResponseOf<E>>(endpoint.method, url, input.body);
 }
 
 /** The URL of an endpoint, for downloads (CSV, .ics) the browser fetches itself. */
 export function urlOf<E extends Endpoint>(endpoint: E, input: Pick<CallInput<E>, 'params' | 'query'> = {}): string {
-  return fillPath(endpoint.path, input.params as Record<string, unknown> | undefined) + queryString(input.query as Record<string, unknown> | undefined);
+  return (
+    fillPath(endpoint.path, input.params as Record<string, unknown> | undefined) +
+    queryString(input.query as Record<string, unknown> | undefined)
+  );
 }
 
 /** A human sentence for any failure, naming the fields the server named. */

@@ -44,12 +44,37 @@ const disputesRoute = createRoute({ getParentRoute: () => consoleRoute, path: '/
 /** The partner portal: a partner's own account, across every brand it promotes. */
 const portalShellRoute = createRoute({ getParentRoute: () => rootRoute, id: 'portal-shell', component: PortalLayout });
 const portalHomeRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal', component: PortalHomePage });
-const portalProgramRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/programs/$enrollmentId', component: PortalProgramPage });
-const portalDisputesRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/disputes', component: PortalDisputesPage });
+const portalProgramRoute = createRoute({
+  getParentRoute: () => portalShellRoute,
+  path: '/portal/programs/$enrollmentId',
+  component: PortalProgramPage,
+});
+const portalDisputesRoute = createRoute({
+  getParentRoute: () => portalShellRoute,
+  path: '/portal/disputes',
+  component: PortalDisputesPage,
+});
 const portalSignupRoute = createRoute({ getParentRoute: () => rootRoute, path: '/portal/signup', component: PortalSignupPage });
 const settingsRoute = createRoute({ getParentRoute: () => consoleRoute, path: '/settings', component: SettingsPage });
 
-const routeTree = rootRoute.addChildren([loginRoute, signupRoute, applyRoute, portalSignupRoute, portalShellRoute.addChildren([portalHomeRoute, portalProgramRoute, portalDisputesRoute]), consoleRoute.addChildren([overviewRoute, programsRoute, programRoute, partnersRoute, partnershipsRoute, commissionsRoute, payoutsRoute, disputesRoute, settingsRoute])]);
+const routeTree = rootRoute.addChildren([
+  loginRoute,
+  signupRoute,
+  applyRoute,
+  portalSignupRoute,
+  portalShellRoute.addChildren([portalHomeRoute, portalProgramRoute, portalDisputesRoute]),
+  consoleRoute.addChildren([
+    overviewRoute,
+    programsRoute,
+    programRoute,
+    partnersRoute,
+    partnershipsRoute,
+    commissionsRoute,
+    payoutsRoute,
+    disputesRoute,
+    settingsRoute,
+  ]),
+]);
 
 export const router = createRouter({ routeTree, defaultPreload: 'intent' });
 

@@ -68,15 +68,25 @@ export function AppFrame({ nav, title, footer, children }: { nav: NavItem[]; tit
   );
   return (
     <div className="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+      >
         Skip to content
       </a>
-      <aside className="fixed inset-y-0 left-0 hidden w-60 border-r border-slate-200 bg-white lg:block dark:border-slate-800 dark:bg-slate-900">{sidebar}</aside>
+      <aside className="fixed inset-y-0 left-0 hidden w-60 border-r border-slate-200 bg-white lg:block dark:border-slate-800 dark:bg-slate-900">
+        {sidebar}
+      </aside>
       <div className="sticky top-0 z-30 flex items-center justify-between border-b border-slate-200 bg-white/90 px-4 py-3 backdrop-blur lg:hidden dark:border-slate-800 dark:bg-slate-900/90">
         <div className="flex items-center gap-2 font-semibold">
           <Logo /> {title}
         </div>
-        <button className="rounded-lg p-2 ring-1 ring-slate-300 dark:ring-slate-700" aria-expanded={open} aria-controls="mobile-nav" onClick={() => setOpen(!open)}>
+        <button
+          className="rounded-lg p-2 ring-1 ring-slate-300 dark:ring-slate-700"
+          aria-expanded={open}
+          aria-controls="mobile-nav"
+          onClick={() => setOpen(!open)}
+        >
           <span className="sr-only">Menu</span>☰
         </button>
       </div>

@@ -65,8 +65,11 @@ export const eventDataSchemas = {
     enrollmentId: z.string(),
     programId: z.string(),
     status: z.string(),
+    email: z.string().nullish().describe("The partner's email"),
+    name: z.string().nullish(),
   }),
   'lead.created': z.object({
+    id: z.string().describe('The lead id (`led_…`)'),
     customerId: z.string(),
     externalId: z.string(),
     eventName: z.string().nullish(),

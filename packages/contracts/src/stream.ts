@@ -22,15 +22,29 @@ export const streamQuery = z.strictObject({
 
 export const streamEndpoints = {
   stream: defineEndpoint({
-    method: 'GET', path: '/api/v1/stream', operationId: 'stream', tag: 'Real time', auth: { kind: 'scope', scope: 'read' },
+    method: 'GET',
+    path: '/api/v1/stream',
+    operationId: 'stream',
+    tag: 'Real time',
+    auth: { kind: 'scope', scope: 'read' },
     summary: "Server-sent events of the workspace's activity (text/event-stream)",
     description: 'Each message is a StreamMessage. A comment line is sent every 15 s to keep proxies from closing the connection.',
-    query: streamQuery, status: 200, produces: 'text/event-stream', response: streamMessage,
+    query: streamQuery,
+    status: 200,
+    produces: 'text/event-stream',
+    response: streamMessage,
   }),
   portalStream: defineEndpoint({
-    method: 'GET', path: '/api/v1/portal/stream', operationId: 'portalStream', tag: 'Real time', auth: { kind: 'user' },
+    method: 'GET',
+    path: '/api/v1/portal/stream',
+    operationId: 'portalStream',
+    tag: 'Real time',
+    auth: { kind: 'user' },
     summary: "Server-sent events about the signed-in partner's own commissions, payouts and disputes, across brands",
     description: "Same framing as /stream. Each event carries only the partner's own ids, amounts and statuses.",
-    query: streamQuery, status: 200, produces: 'text/event-stream', response: streamMessage,
+    query: streamQuery,
+    status: 200,
+    produces: 'text/event-stream',
+    response: streamMessage,
   }),
 } as const;

@@ -1,28 +1,64 @@
+import type { FastifyInstance } from 'fastify';
 import type { Services } from '../http/context.js';
 import { createApiKeyRow, createWorkspace } from '../modules/accounts/accounts.js';
 import { withTransaction } from '../db/tx.js';
 import { hashPassword } from '../security/crypto.js';
 import { newId } from '@tandem/core';
+import { BAKERY_EMAIL, CREATOR_EMAIL, DEMO_PASSWORD, seedDemoContent, type DemoContentSummary } from './content.js';
 
+export { BAKERY_EMAIL, CREATOR_EMAIL, DEMO_PASSWORD } from './content.js';
 export const DEMO_EMAIL = 'demo@tandem.local';
-export const DEMO_PASSWORD = 'tandem-demo-password';
 export const DEMO_WORKSPACE = 'Northwind Coffee';
+
+/** Held for the whole seeding, so a CLI run and a starting server never seed side by side. */
+const SEEDING_LOCK = 7_212_024;
 
 export interface DemoResult {
   email: string;
   password: string;
   workspaceId: string;
   apiKey: string;
+  /** Whether this run created the demo (false: it existed, only the key was refreshed). */
   created: boolean;
+  /** What this run seeded; null when the demo content was already there. */
+  content: DemoContentSummary | null;
+  logins: { role: string; email: string; password: string }[];
 }
 
 /**
- * Idempotently creates the demo workspace and its owner. Each run issues a fresh API key (keys
- * are stored hashed, so an old one cannot be shown again) and revokes the previous demo keys.
+ * Idempotently creates the demo: the owner and its workspace, then (once) the demo content through
+ * the API of `app`. Each run issues a fresh API key (keys are stored hashed, so an old one cannot
+ * be shown again) and revokes the previous demo keys; a second run adds nothing else.
  */
-export async function seedDemo(services: Services): Promise<DemoResult> {
+export async function seedDemo(services: Services, app: FastifyInstance): Promise<DemoResult> {
+  const lock = await services.pool.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [SEEDING_LOCK]);
+    const owner = await ensureOwner(services);
+    // The content is seeded once: a workspace with a program already has it.
+    const seeded = await services.pool.query('select 1 from programs where workspace_id = $1 limit 1', [owner.workspaceId]);
+    const content = seeded.rows.length === 0 ? await seedDemoContent(app, services, owner) : null;
+    return {
+      email: DEMO_EMAIL,
+      password: DEMO_PASSWORD,
+      workspaceId: owner.workspaceId,
+      apiKey: owner.apiKey,
+      created: owner.created,
+      content,
+      logins: [
+        { role: `Brand (${DEMO_WORKSPACE})`, email: DEMO_EMAIL, password: DEMO_PASSWORD },
+        { role: 'Brand (Bluebird Bakery)', email: BAKERY_EMAIL, password: DEMO_PASSWORD },
+        { role: 'Partner portal (Casey Creator)', email: CREATOR_EMAIL, password: DEMO_PASSWORD },
+      ],
+    };
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [SEEDING_LOCK]).catch(() => undefined);
+    lock.release();
+  }
+}
+
+async function ensureOwner(services: Services): Promise<{ userId: string; workspaceId: string; apiKey: string; created: boolean }> {
   return withTransaction(services.pool, async (client) => {
-    await client.query('select pg_advisory_xact_lock(7212024)');
     const existing = await client.query<{ id: string }>('select id from users where email = $1', [DEMO_EMAIL]);
     let userId = existing.rows[0]?.id;
     let workspaceId: string;
@@ -38,16 +74,29 @@ export async function seedDemo(services: Services): Promise<DemoResult> {
     }
     await client.query(`update api_keys set revoked_at = now() where workspace_id = $1 and name = 'Demo key' and revoked_at is null`, [workspaceId]);
     const key = await createApiKeyRow(client, workspaceId, 'Demo key', ['read', 'write', 'admin'], userId);
-    return { email: DEMO_EMAIL, password: DEMO_PASSWORD, workspaceId, apiKey: key.key, created };
+    return { userId, workspaceId, apiKey: key.key, created };
   });
 }
 
-/** On a first start (no workspace at all) seed the demo so there is something to explore. */
-export async function seedDemoIfEmpty(services: Services, force: boolean): Promise<void> {
+/** The lines to show after seeding: where to sign in, as whom, and the fresh API key. */
+export function demoLoginLines(demo: DemoResult, baseUrl: string): string[] {
+  return [
+    `Demo ready at ${baseUrl}${demo.content ? ` (seeded in ${(demo.content.ms / 1000).toFixed(1)} s: ${demo.content.partners} partners, ${demo.content.clicks} clicks, ${demo.content.leads} leads, ${demo.content.sales} sales, ${demo.content.refunds} refunds)` : ''}`,
+    ...demo.logins.map((l) => `  ${l.role.padEnd(32)} ${l.email} / ${l.password}`),
+    `  API key (${DEMO_WORKSPACE}):       ${demo.apiKey}`,
+  ];
+}
+
+/**
+ * Start-up seeding (`TANDEM_DEMO`): `auto` seeds only into an empty database (no workspace at
+ * all), `force` seeds (idempotently) whatever is there. Runs after the server listens.
+ */
+export async function seedDemoOnStart(services: Services, app: FastifyInstance, force: boolean): Promise<DemoResult | null> {
   if (!force) {
     const { rows } = await services.pool.query('select 1 from workspaces limit 1');
-    if (rows.length > 0) return;
+    if (rows.length > 0) return null;
   }
-  const demo = await seedDemo(services);
-  services.log.info(`Demo workspace ready — sign in at http://localhost:${services.config.port} as ${demo.email} / ${demo.password} (API key: ${demo.apiKey})`);
+  const demo = await seedDemo(services, app);
+  for (const line of demoLoginLines(demo, `http://localhost:${services.config.port}`)) services.log.info(line);
+  return demo;
 }

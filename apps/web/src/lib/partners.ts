@@ -7,7 +7,11 @@ import { call } from '../api';
  * Reads the first 100 enrollments; an unknown id is shown as is.
  */
 export function usePartnerNames(): (partnerId: string) => string {
-  const enrollments = useQuery({ queryKey: ['enrollments', 'names'], queryFn: () => call(endpoints.listEnrollments, { query: { limit: 100 } }), staleTime: 60_000 });
+  const enrollments = useQuery({
+    queryKey: ['enrollments', 'names'],
+    queryFn: () => call(endpoints.listEnrollments, { query: { limit: 100 } }),
+    staleTime: 60_000,
+  });
   const names = new Map(enrollments.data?.data.map((e) => [e.partner.id, e.partner.name]));
   return (id) => names.get(id) ?? id;
 }

@@ -8,14 +8,19 @@ import { formatMoney } from './format';
 
 describe('web helpers', () => {
   it('checks rules text as the server does, naming the path of each problem', () => {
-    expect(checkRules('{"sale": {"type": "percentage", "amount": 25}}')).toEqual({ rules: { sale: { type: 'percentage', amount: 25 } }, problems: [] });
+    expect(checkRules('{"sale": {"type": "percentage", "amount": 25}}')).toEqual({
+      rules: { sale: { type: 'percentage', amount: 25 } },
+      problems: [],
+    });
     expect(checkRules('{"sale": {"type": "percentage", "amount": 120}}').problems.map((p) => p.path)).toEqual(['sale.amount']);
     expect(checkRules('{"sale": ').problems[0]!.message).toMatch(/^Not valid JSON/);
     expect(checkRules('{"bonus": 1}').problems[0]!.path).toBe('');
   });
 
   it('summarises rules in a sentence', () => {
-    expect(describeRules({ sale: { type: 'percentage', amount: 20 }, lead: { type: 'flat', amount: 250 } }, 'USD')).toBe('20% of each sale · $2.50 per lead');
+    expect(describeRules({ sale: { type: 'percentage', amount: 20 }, lead: { type: 'flat', amount: 250 } }, 'USD')).toBe(
+      '20% of each sale · $2.50 per lead',
+    );
     expect(describeRules({}, 'USD')).toBe('No rewards yet');
   });
 
@@ -35,7 +40,14 @@ describe('web helpers', () => {
   });
 
   it("fills ready-to-post copy with the partner's own link and coupon", () => {
-    const kit = { program: { brand: 'Northwind' }, couponCode: 'CASEY10', links: [{ shortUrl: 'https://t.example/r/other', isDefault: false }, { shortUrl: 'https://t.example/r/casey', isDefault: true }] };
+    const kit = {
+      program: { brand: 'Northwind' },
+      couponCode: 'CASEY10',
+      links: [
+        { shortUrl: 'https://t.example/r/other', isDefault: false },
+        { shortUrl: 'https://t.example/r/casey', isDefault: true },
+      ],
+    };
     const snippets = copySnippets(kit as never);
     expect(snippets).toHaveLength(3);
     for (const s of snippets) expect(s.text).toContain('https://t.example/r/casey');

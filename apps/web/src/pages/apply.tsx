@@ -33,10 +33,16 @@ export function ApplyPage() {
                 <h1 className="text-2xl font-semibold tracking-tight">{program.data.name}</h1>
               </div>
             </div>
-            <p className="mb-6 rounded-lg bg-indigo-50 p-3 text-sm text-indigo-900 dark:bg-indigo-950 dark:text-indigo-200">You earn: {describeRules(program.data.rules, program.data.currency)}</p>
+            <p className="mb-6 rounded-lg bg-indigo-50 p-3 text-sm text-indigo-900 dark:bg-indigo-950 dark:text-indigo-200">
+              You earn: {describeRules(program.data.rules, program.data.currency)}
+            </p>
             {outcome ? (
               <div role="status" className="rounded-lg bg-emerald-50 p-4 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
-                {outcome === 'approved' ? 'You are in! Check your email to sign in to the partner portal.' : outcome === 'rejected' ? 'Thanks for applying. This program cannot accept your application right now.' : 'Thanks! The team reviews applications and will email you.'}
+                {outcome === 'approved'
+                  ? 'You are in! Check your email to sign in to the partner portal.'
+                  : outcome === 'rejected'
+                    ? 'Thanks for applying. This program cannot accept your application right now.'
+                    : 'Thanks! The team reviews applications and will email you.'}
               </div>
             ) : !program.data.acceptingApplications ? (
               <p className="text-sm text-slate-600">This program is not accepting applications right now.</p>

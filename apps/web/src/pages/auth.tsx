@@ -5,7 +5,17 @@ import { endpoints } from '@tandem/contracts';
 import { ApiFailure, call } from '../api';
 import { Button, ErrorNote, Field } from '../ui/kit';
 
-export function AuthFrame({ title, subtitle, children, footer }: { title: string; subtitle: string; children: React.ReactNode; footer: React.ReactNode }) {
+export function AuthFrame({
+  title,
+  subtitle,
+  children,
+  footer,
+}: {
+  title: string;
+  subtitle: string;
+  children: React.ReactNode;
+  footer: React.ReactNode;
+}) {
   return (
     <div className="flex min-h-screen flex-col items-center justify-center bg-gradient-to-br from-indigo-50 via-white to-sky-50 px-4 py-12 dark:from-slate-950 dark:via-slate-950 dark:to-indigo-950">
       <div className="mb-8 flex items-center gap-2 text-xl font-semibold text-slate-900 dark:text-white">
@@ -98,7 +108,12 @@ export function SignupPage() {
     setError(undefined);
     try {
       await call(endpoints.signup, {
-        body: { name: String(form.get('name')), workspaceName: String(form.get('workspaceName')), email: String(form.get('email')), password: String(form.get('password')) },
+        body: {
+          name: String(form.get('name')),
+          workspaceName: String(form.get('workspaceName')),
+          email: String(form.get('email')),
+          password: String(form.get('password')),
+        },
       });
       queryClient.clear();
       await navigate({ to: '/' });
@@ -128,7 +143,15 @@ export function SignupPage() {
         <Field label="Your name" name="name" autoComplete="name" required error={errors.name} />
         <Field label="Brand name" name="workspaceName" autoComplete="organization" required error={errors.workspaceName} />
         <Field label="Work email" name="email" type="email" autoComplete="email" required error={errors.email} />
-        <Field label="Password" name="password" type="password" autoComplete="new-password" required error={errors.password} hint="At least 10 characters." />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          error={errors.password}
+          hint="At least 10 characters."
+        />
         {unnamed ? <ErrorNote error={error} /> : null}
         <Button type="submit" busy={busy} className="w-full">
           Create workspace

@@ -10,7 +10,13 @@ import { Badge, Button, Card, EmptyState, ErrorNote, Field, PageHeader, Pager, S
 import { usePrograms } from './partners';
 
 type CommissionStatus = z.infer<typeof commissionStatusSchema>;
-export const commissionTone: Record<CommissionStatus, 'amber' | 'rose' | 'green' | 'indigo' | 'slate'> = { pending: 'amber', held: 'rose', payable: 'green', paid: 'indigo', reversed: 'slate' };
+export const commissionTone: Record<CommissionStatus, 'amber' | 'rose' | 'green' | 'indigo' | 'slate'> = {
+  pending: 'amber',
+  held: 'rose',
+  payable: 'green',
+  paid: 'indigo',
+  reversed: 'slate',
+};
 
 function CommissionsTable() {
   const pager = usePager();
@@ -20,7 +26,10 @@ function CommissionsTable() {
   const toast = useToast();
   const [filters, setFilters] = useState<{ programId?: string; status?: CommissionStatus }>({});
   const [expanded, setExpanded] = useState<string>();
-  const commissions = useQuery({ queryKey: ['commissions', filters, pager.cursor], queryFn: () => call(endpoints.listCommissions, { query: { ...filters, cursor: pager.cursor } }) });
+  const commissions = useQuery({
+    queryKey: ['commissions', filters, pager.cursor],
+    queryFn: () => call(endpoints.listCommissions, { query: { ...filters, cursor: pager.cursor } }),
+  });
   const mature = useMutation({
     mutationFn: () => call(endpoints.runMaturity, { body: {} }),
     onSuccess: (r) => {
@@ -35,7 +44,12 @@ function CommissionsTable() {
       title="Commissions"
       actions={
         <div className="flex flex-wrap gap-2">
-          <select aria-label="Filter by program" className={select} value={filters.programId ?? ''} onChange={(e) => (pager.reset(), setFilters({ ...filters, programId: e.target.value || undefined }))}>
+          <select
+            aria-label="Filter by program"
+            className={select}
+            value={filters.programId ?? ''}
+            onChange={(e) => (pager.reset(), setFilters({ ...filters, programId: e.target.value || undefined }))}
+          >
             <option value="">All programs</option>
             {programs.data?.data.map((p) => (
               <option key={p.id} value={p.id}>
@@ -43,13 +57,26 @@ function CommissionsTable() {
               </option>
             ))}
           </select>
-          <select aria-label="Filter by status" className={select} value={filters.status ?? ''} onChange={(e) => (pager.reset(), setFilters({ ...filters, status: (e.target.value || undefined) as CommissionStatus | undefined }))}>
+          <select
+            aria-label="Filter by status"
+            className={select}
+            value={filters.status ?? ''}
+            onChange={(e) => (
+              pager.reset(),
+              setFilters({ ...filters, status: (e.target.value || undefined) as CommissionStatus | undefined })
+            )}
+          >
             <option value="">Any status</option>
             {Object.keys(commissionTone).map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
-          <Button variant="secondary" busy={mature.isPending} onClick={() => mature.mutate()} title="Pending commissions past their hold become payable (this also runs every minute)">
+          <Button
+            variant="secondary"
+            busy={mature.isPending}
+            onClick={() => mature.mutate()}
+            title="Pending commissions past their hold become payable (this also runs every minute)"
+          >
             Run maturity now
           </Button>
         </div>
@@ -60,7 +87,9 @@ function CommissionsTable() {
       ) : commissions.error ? (
         <ErrorNote error={commissions.error} />
       ) : commissions.data.data.length === 0 ? (
-        <EmptyState title="No commissions yet">Commissions are created when a tracked lead or sale is attributed to a partner. Send sales to /api/v1/track/sale.</EmptyState>
+        <EmptyState title="No commissions yet">
+          Commissions are created when a tracked lead or sale is attributed to a partner. Send sales to /api/v1/track/sale.
+        </EmptyState>
       ) : (
         <>
           <div className="-mx-5 overflow-x-auto">
@@ -82,7 +111,9 @@ function CommissionsTable() {
                       <td className="px-5 py-2.5">{c.kind}</td>
                       <td className="px-5 py-2.5 tabular-nums">
                         {formatMoney(c.amount - c.reversedAmount, c.currency)}
-                        {c.reversedAmount ? <span className="ml-1 text-xs text-slate-500 line-through">{formatMoney(c.amount, c.currency)}</span> : null}
+                        {c.reversedAmount ? (
+                          <span className="ml-1 text-xs text-slate-500 line-through">{formatMoney(c.amount, c.currency)}</span>
+                        ) : null}
                       </td>
                       <td className="px-5 py-2.5">
                         <Badge tone={commissionTone[c.status]}>{c.status}</Badge>
@@ -90,7 +121,11 @@ function CommissionsTable() {
                       <td className="px-5 py-2.5">{formatDate(c.payableAt)}</td>
                       <td className="px-5 py-2.5">{formatDate(c.occurredAt)}</td>
                       <td className="px-5 py-2.5">
-                        <button className="text-xs font-medium text-indigo-600 hover:underline" aria-expanded={expanded === c.id} onClick={() => setExpanded(expanded === c.id ? undefined : c.id)}>
+                        <button
+                          className="text-xs font-medium text-indigo-600 hover:underline"
+                          aria-expanded={expanded === c.id}
+                          onClick={() => setExpanded(expanded === c.id ? undefined : c.id)}
+                        >
                           Why this amount?
                         </button>
                       </td>
@@ -130,10 +165,16 @@ function ReviewQueue() {
   const queryClient = useQueryClient();
   const toast = useToast();
   const [reason, setReason] = useState('');
-  const reviews = useQuery({ queryKey: ['reviews', pager.cursor], queryFn: () => call(endpoints.listReviews, { query: { status: 'held', cursor: pager.cursor } }) });
+  const reviews = useQuery({
+    queryKey: ['reviews', pager.cursor],
+    queryFn: () => call(endpoints.listReviews, { query: { status: 'held', cursor: pager.cursor } }),
+  });
   const decide = useMutation({
     mutationFn: ({ id, action }: { id: string; action: 'release' | 'reject' }) =>
-      call(action === 'release' ? endpoints.releaseReview : endpoints.rejectReview, { params: { commissionId: id }, body: { reason: reason.trim() } }),
+      call(action === 'release' ? endpoints.releaseReview : endpoints.rejectReview, {
+        params: { commissionId: id },
+        body: { reason: reason.trim() },
+      }),
     onSuccess: (r) => {
       toast(`Commission ${r.review}`);
       setReason('');
@@ -152,7 +193,12 @@ function ReviewQueue() {
         <p className="text-sm text-slate-500">Nothing is held. Commissions with strong fraud signals wait here for a decision.</p>
       ) : (
         <div className="space-y-4">
-          <Field label="Reason for your decision" value={reason} onChange={(e) => setReason(e.target.value)} hint="Recorded in the audit log and shown to the partner." />
+          <Field
+            label="Reason for your decision"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            hint="Recorded in the audit log and shown to the partner."
+          />
           <ul className="divide-y divide-slate-100 dark:divide-slate-800">
             {reviews.data.data.map((r) => (
               <li key={r.commissionId} className="flex flex-wrap items-start justify-between gap-4 py-3">
@@ -169,10 +215,20 @@ function ReviewQueue() {
                   </ul>
                 </div>
                 <div className="flex gap-2">
-                  <Button variant="secondary" disabled={!reason.trim()} busy={decide.isPending && decide.variables?.id === r.commissionId && decide.variables.action === 'release'} onClick={() => decide.mutate({ id: r.commissionId, action: 'release' })}>
+                  <Button
+                    variant="secondary"
+                    disabled={!reason.trim()}
+                    busy={decide.isPending && decide.variables?.id === r.commissionId && decide.variables.action === 'release'}
+                    onClick={() => decide.mutate({ id: r.commissionId, action: 'release' })}
+                  >
                     Release
                   </Button>
-                  <Button variant="danger" disabled={!reason.trim()} busy={decide.isPending && decide.variables?.id === r.commissionId && decide.variables.action === 'reject'} onClick={() => decide.mutate({ id: r.commissionId, action: 'reject' })}>
+                  <Button
+                    variant="danger"
+                    disabled={!reason.trim()}
+                    busy={decide.isPending && decide.variables?.id === r.commissionId && decide.variables.action === 'reject'}
+                    onClick={() => decide.mutate({ id: r.commissionId, action: 'reject' })}
+                  >
                     Reject
                   </Button>
                 </div>
@@ -189,7 +245,10 @@ function ReviewQueue() {
 export function CommissionsPage() {
   return (
     <>
-      <PageHeader title="Commissions" description="Every reward earned by your partners, why it is that amount, and what is held for review." />
+      <PageHeader
+        title="Commissions"
+        description="Every reward earned by your partners, why it is that amount, and what is held for review."
+      />
       <div className="space-y-6">
         <ReviewQueue />
         <CommissionsTable />

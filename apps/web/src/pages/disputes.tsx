@@ -5,14 +5,40 @@ import type { z } from 'zod';
 import type { dispute as disputeSchema, disputeStatus } from '@tandem/contracts';
 import { ApiFailure, call, type BodyOf, type ResponseOf } from '../api';
 import { formatDate, formatDateTime } from '../lib/format';
-import { Badge, Button, Card, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, TextArea, usePager, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Table,
+  TextArea,
+  usePager,
+  useToast,
+} from '../ui/kit';
 
 export type Dispute = z.infer<typeof disputeSchema>;
 export type DisputeStatus = z.infer<typeof disputeStatus>;
 type DisputeWithComments = ResponseOf<typeof endpoints.getDispute>;
 
-export const disputeTone: Record<DisputeStatus, 'amber' | 'indigo' | 'green' | 'rose' | 'slate'> = { open: 'amber', under_review: 'indigo', accepted: 'green', rejected: 'rose', withdrawn: 'slate' };
-export const disputeKindLabel: Record<Dispute['kind'], string> = { commission: 'Commission', missing_credit: 'Missing credit', payout: 'Payout' };
+export const disputeTone: Record<DisputeStatus, 'amber' | 'indigo' | 'green' | 'rose' | 'slate'> = {
+  open: 'amber',
+  under_review: 'indigo',
+  accepted: 'green',
+  rejected: 'rose',
+  withdrawn: 'slate',
+};
+export const disputeKindLabel: Record<Dispute['kind'], string> = {
+  commission: 'Commission',
+  missing_credit: 'Missing credit',
+  payout: 'Payout',
+};
 
 export function disputeSubject(d: Dispute): string {
   if (d.kind === 'missing_credit' && d.missingCredit) return `Order ${d.missingCredit.orderId} on ${d.missingCredit.saleDate}`;
@@ -40,7 +66,10 @@ export function Conversation({ dispute }: { dispute: DisputeWithComments }) {
         )}
       </li>
       {dispute.comments.map((c) => (
-        <li key={c.id} className={`rounded-lg p-3 text-sm ${c.author === 'brand' ? 'ml-6 bg-indigo-50 dark:bg-indigo-950' : 'mr-6 bg-slate-50 dark:bg-slate-800'}`}>
+        <li
+          key={c.id}
+          className={`rounded-lg p-3 text-sm ${c.author === 'brand' ? 'ml-6 bg-indigo-50 dark:bg-indigo-950' : 'mr-6 bg-slate-50 dark:bg-slate-800'}`}
+        >
           <p className="mb-1 text-xs font-medium text-slate-500">
             {c.author === 'brand' ? 'Brand' : 'Partner'} · {formatDateTime(c.createdAt)}
           </p>
@@ -89,7 +118,12 @@ function DisputeDetail({ id, onClose }: { id: string; onClose: () => void }) {
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <Badge tone={disputeTone[d.status]}>{d.status.replace('_', ' ')}</Badge>
         <span>{disputeKindLabel[d.kind]}</span>·<span>{disputeSubject(d)}</span>
-        {open && <span className={d.escalated ? 'text-rose-600' : 'text-slate-500'}>· answer by {formatDate(d.dueAt)}{d.escalated ? ' (escalated)' : ''}</span>}
+        {open && (
+          <span className={d.escalated ? 'text-rose-600' : 'text-slate-500'}>
+            · answer by {formatDate(d.dueAt)}
+            {d.escalated ? ' (escalated)' : ''}
+          </span>
+        )}
       </div>
       <Conversation dispute={d} />
       {open && (
@@ -114,7 +148,14 @@ function DisputeDetail({ id, onClose }: { id: string; onClose: () => void }) {
               const decision = (e.nativeEvent as SubmitEvent).submitter?.getAttribute('value') as 'accepted' | 'rejected';
               const effect = String(f.get('effect'));
               const amount = Number(f.get('amount'));
-              const resolution = decision !== 'accepted' ? undefined : effect === 'adjustment' ? { kind: 'adjustment' as const, amount } : effect === 'release_hold' ? { kind: 'release_hold' as const } : undefined;
+              const resolution =
+                decision !== 'accepted'
+                  ? undefined
+                  : effect === 'adjustment'
+                    ? { kind: 'adjustment' as const, amount }
+                    : effect === 'release_hold'
+                      ? { kind: 'release_hold' as const }
+                      : undefined;
               decide.mutate({ decision, reason: String(f.get('reason')), ...(resolution ? { resolution } : {}) });
             }}
           >
@@ -133,7 +174,12 @@ function DisputeDetail({ id, onClose }: { id: string; onClose: () => void }) {
               <Button type="submit" value="accepted" busy={decide.isPending && decide.variables?.decision === 'accepted'}>
                 Accept dispute
               </Button>
-              <Button type="submit" value="rejected" variant="secondary" busy={decide.isPending && decide.variables?.decision === 'rejected'}>
+              <Button
+                type="submit"
+                value="rejected"
+                variant="secondary"
+                busy={decide.isPending && decide.variables?.decision === 'rejected'}
+              >
                 Reject dispute
               </Button>
               {d.status === 'open' && (
@@ -156,13 +202,24 @@ export function DisputesPage() {
   const pager = usePager();
   const [status, setStatus] = useState<DisputeStatus | ''>('');
   const [openId, setOpenId] = useState<string>();
-  const disputes = useQuery({ queryKey: ['disputes', status, pager.cursor], queryFn: () => call(endpoints.listDisputes, { query: { status: status || undefined, cursor: pager.cursor } }) });
+  const disputes = useQuery({
+    queryKey: ['disputes', status, pager.cursor],
+    queryFn: () => call(endpoints.listDisputes, { query: { status: status || undefined, cursor: pager.cursor } }),
+  });
   return (
     <>
-      <PageHeader title="Disputes" description="Partners contest a commission, a missing sale or a payout here. Answer before the deadline." />
+      <PageHeader
+        title="Disputes"
+        description="Partners contest a commission, a missing sale or a payout here. Answer before the deadline."
+      />
       <Card
         actions={
-          <select aria-label="Filter by status" className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700" value={status} onChange={(e) => (pager.reset(), setStatus(e.target.value as DisputeStatus | ''))}>
+          <select
+            aria-label="Filter by status"
+            className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
+            value={status}
+            onChange={(e) => (pager.reset(), setStatus(e.target.value as DisputeStatus | ''))}
+          >
             <option value="">All</option>
             {Object.keys(disputeTone).map((s) => (
               <option key={s} value={s}>
@@ -178,7 +235,9 @@ export function DisputesPage() {
         ) : disputes.error ? (
           <ErrorNote error={disputes.error} />
         ) : disputes.data.data.length === 0 ? (
-          <EmptyState title="No disputes">When a partner disputes a commission or reports a missing sale, it lands here with a response deadline.</EmptyState>
+          <EmptyState title="No disputes">
+            When a partner disputes a commission or reports a missing sale, it lands here with a response deadline.
+          </EmptyState>
         ) : (
           <>
             <Table
@@ -186,7 +245,17 @@ export function DisputesPage() {
               rows={disputes.data.data}
               rowKey={(d) => d.id}
               columns={[
-                { header: 'Subject', cell: (d) => <button className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300" onClick={() => setOpenId(d.id)}>{disputeKindLabel[d.kind]}: {disputeSubject(d)}</button> },
+                {
+                  header: 'Subject',
+                  cell: (d) => (
+                    <button
+                      className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+                      onClick={() => setOpenId(d.id)}
+                    >
+                      {disputeKindLabel[d.kind]}: {disputeSubject(d)}
+                    </button>
+                  ),
+                },
                 { header: 'Partner', cell: (d) => <code className="text-xs">{d.partnerId}</code> },
                 { header: 'Status', cell: (d) => <Badge tone={disputeTone[d.status]}>{d.status.replace('_', ' ')}</Badge> },
                 { header: 'Due', cell: (d) => <span className={d.escalated ? 'text-rose-600' : undefined}>{formatDate(d.dueAt)}</span> },

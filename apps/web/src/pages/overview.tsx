@@ -35,13 +35,34 @@ function moneyText(amounts: Money): string {
 /** The getting-started checklist: each step is done when the workspace really has it. */
 function GettingStarted() {
   const programs = useQuery({ queryKey: ['programs', 'first'], queryFn: () => call(endpoints.listPrograms, { query: { limit: 1 } }) });
-  const partners = useQuery({ queryKey: ['enrollments', 'first'], queryFn: () => call(endpoints.listEnrollments, { query: { limit: 1 } }) });
-  const commissions = useQuery({ queryKey: ['commissions', 'first'], queryFn: () => call(endpoints.listCommissions, { query: { limit: 1 } }) });
+  const partners = useQuery({
+    queryKey: ['enrollments', 'first'],
+    queryFn: () => call(endpoints.listEnrollments, { query: { limit: 1 } }),
+  });
+  const commissions = useQuery({
+    queryKey: ['commissions', 'first'],
+    queryFn: () => call(endpoints.listCommissions, { query: { limit: 1 } }),
+  });
   if (programs.isPending || commissions.isPending || partners.isPending) return <Skeleton rows={3} />;
   const steps = [
-    { done: Boolean(programs.data?.data.length), label: 'Create a program', detail: 'Set what partners earn and where their links go.', to: '/programs' },
-    { done: Boolean(partners.data?.data.length), label: 'Add partners', detail: 'Each partner gets a tracked link, a QR code and a coupon code.', to: '/partners' },
-    { done: Boolean(commissions.data?.data.length), label: 'Record a first sale', detail: 'Send sales from your backend to /api/v1/track/sale with an API key from Settings.', to: '/settings' },
+    {
+      done: Boolean(programs.data?.data.length),
+      label: 'Create a program',
+      detail: 'Set what partners earn and where their links go.',
+      to: '/programs',
+    },
+    {
+      done: Boolean(partners.data?.data.length),
+      label: 'Add partners',
+      detail: 'Each partner gets a tracked link, a QR code and a coupon code.',
+      to: '/partners',
+    },
+    {
+      done: Boolean(commissions.data?.data.length),
+      label: 'Record a first sale',
+      detail: 'Send sales from your backend to /api/v1/track/sale with an API key from Settings.',
+      to: '/settings',
+    },
   ];
   if (steps.every((s) => s.done)) return null;
   return (
@@ -49,7 +70,10 @@ function GettingStarted() {
       <ol className="grid gap-4 md:grid-cols-3">
         {steps.map((s, i) => (
           <li key={s.label} className="flex items-start gap-3">
-            <span aria-hidden className={`grid size-6 shrink-0 place-items-center rounded-full text-xs font-semibold ${s.done ? 'bg-emerald-500 text-white' : 'bg-slate-200 text-slate-600 dark:bg-slate-700 dark:text-slate-200'}`}>
+            <span
+              aria-hidden
+              className={`grid size-6 shrink-0 place-items-center rounded-full text-xs font-semibold ${s.done ? 'bg-emerald-500 text-white' : 'bg-slate-200 text-slate-600 dark:bg-slate-700 dark:text-slate-200'}`}
+            >
               {s.done ? '✓' : i + 1}
             </span>
             <div>
@@ -76,7 +100,14 @@ function ActivityFeed() {
     setEvents((list) => [{ id: e.id || `${e.type}-${Date.now()}`, text, at: new Date() }, ...list].slice(0, 8));
   });
   return (
-    <Card title="Live activity" actions={<span className="flex items-center gap-1.5 text-xs text-emerald-600"><span className="size-2 animate-pulse rounded-full bg-emerald-500" aria-hidden /> live</span>}>
+    <Card
+      title="Live activity"
+      actions={
+        <span className="flex items-center gap-1.5 text-xs text-emerald-600">
+          <span className="size-2 animate-pulse rounded-full bg-emerald-500" aria-hidden /> live
+        </span>
+      }
+    >
       {events.length === 0 ? (
         <p className="text-sm text-slate-500">Clicks, sales and commissions appear here the moment they happen.</p>
       ) : (
@@ -93,32 +124,70 @@ function ActivityFeed() {
   );
 }
 
-export function Dashboard({ programId, partnerId }: { programId?: string; partnerId?: string }) {
+export function Dashboard({ partnerId }: { partnerId?: string }) {
   const [days, setDays] = useState<number>(30);
+  const [programId, setProgramId] = useState<string>();
+  const programs = useQuery({ queryKey: ['programs', 'all'], queryFn: () => call(endpoints.listPrograms, { query: { limit: 100 } }) });
   const range = useMemo(() => periodRange(days, new Date()), [days]);
-  const summary = useQuery({ queryKey: ['analytics', range, programId, partnerId], queryFn: () => call(endpoints.analyticsSummary, { query: { ...range, programId, partnerId } }) });
+  const summary = useQuery({
+    queryKey: ['analytics', range, programId, partnerId],
+    queryFn: () => call(endpoints.analyticsSummary, { query: { ...range, programId, partnerId } }),
+  });
   const chart = useMemo(() => {
     if (!summary.data) return undefined;
     const s = summary.data.series;
     const currency = summary.data.totals.revenue[0]?.currency ?? 'USD';
-    const revenueOf = (m: Money) => (m.find((x) => x.currency === currency)?.amount ?? 0);
+    const revenueOf = (m: Money) => m.find((x) => x.currency === currency)?.amount ?? 0;
     return {
       days: s.map((b) => b.date),
       series: [
         { label: 'Clicks', values: s.map((b) => b.clicks), color: '#6366f1' },
         { label: 'Sales', values: s.map((b) => b.sales), color: '#10b981' },
-        { label: `Revenue (${currency})`, values: s.map((b) => revenueOf(b.revenue)), color: '#f59e0b', rightAxis: true, format: (n: number) => formatMoney(n, currency) },
+        {
+          label: `Revenue (${currency})`,
+          values: s.map((b) => revenueOf(b.revenue)),
+          color: '#f59e0b',
+          rightAxis: true,
+          format: (n: number) => formatMoney(n, currency),
+        },
       ],
     };
   }, [summary.data]);
   return (
     <>
-      <div role="radiogroup" aria-label="Period" className="mb-4 inline-flex rounded-lg bg-white p-1 shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800">
-        {periods.map((p) => (
-          <button key={p.days} role="radio" aria-checked={days === p.days} onClick={() => setDays(p.days)} className={`rounded-md px-3 py-1 text-sm font-medium ${days === p.days ? 'bg-indigo-600 text-white' : 'text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800'}`}>
-            {p.label}
-          </button>
-        ))}
+      <div className="mb-4 flex flex-wrap items-center gap-3">
+        {(programs.data?.data.length ?? 0) > 1 && (
+          <select
+            aria-label="Program"
+            className="rounded-lg border-0 bg-white py-1.5 text-sm shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800"
+            value={programId ?? ''}
+            onChange={(e) => setProgramId(e.target.value || undefined)}
+          >
+            <option value="">All programs</option>
+            {programs.data?.data.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        )}
+        <div
+          role="radiogroup"
+          aria-label="Period"
+          className="inline-flex rounded-lg bg-white p-1 shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800"
+        >
+          {periods.map((p) => (
+            <button
+              key={p.days}
+              role="radio"
+              aria-checked={days === p.days}
+              onClick={() => setDays(p.days)}
+              className={`rounded-md px-3 py-1 text-sm font-medium ${days === p.days ? 'bg-indigo-600 text-white' : 'text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800'}`}
+            >
+              {p.label}
+            </button>
+          ))}
+        </div>
       </div>
       {summary.isPending ? (
         <Skeleton rows={6} />
@@ -128,14 +197,30 @@ export function Dashboard({ programId, partnerId }: { programId?: string; partne
         <>
           <div className="grid grid-cols-2 gap-4 md:grid-cols-3 xl:grid-cols-6" aria-label="Totals">
             <Stat label="Clicks" value={formatNumber(summary.data.totals.clicks)} />
-            <Stat label="Leads" value={formatNumber(summary.data.totals.leads)} hint={summary.data.totals.leadRate === null ? undefined : `${formatPercent(summary.data.totals.leadRate)} of clicks`} />
+            <Stat
+              label="Leads"
+              value={formatNumber(summary.data.totals.leads)}
+              hint={summary.data.totals.leadRate === null ? undefined : `${formatPercent(summary.data.totals.leadRate)} of clicks`}
+            />
             <Stat label="Sales" value={formatNumber(summary.data.totals.sales)} />
-            <Stat label="Revenue" value={moneyText(summary.data.totals.revenue)} hint={summary.data.totals.refunds ? `${summary.data.totals.refunds} refunds` : undefined} />
-            <Stat label="Conversion" value={summary.data.totals.conversionRate === null ? '—' : formatPercent(summary.data.totals.conversionRate)} hint="sales per click" />
+            <Stat
+              label="Revenue"
+              value={moneyText(summary.data.totals.revenue)}
+              hint={summary.data.totals.refunds ? `${summary.data.totals.refunds} refunds` : undefined}
+            />
+            <Stat
+              label="Conversion"
+              value={summary.data.totals.conversionRate === null ? '—' : formatPercent(summary.data.totals.conversionRate)}
+              hint="sales per click"
+            />
             <Stat label="EPC" value={moneyText(summary.data.totals.epc)} hint="net revenue per click" />
           </div>
           <Card title="Performance" className="mt-6">
-            <Suspense fallback={<Skeleton rows={5} />}>{chart && <TimeSeriesChart label={`Clicks, sales and revenue per day over ${days} days`} days={chart.days} series={chart.series} />}</Suspense>
+            <Suspense fallback={<Skeleton rows={5} />}>
+              {chart && (
+                <TimeSeriesChart label={`Clicks, sales and revenue per day over ${days} days`} days={chart.days} series={chart.series} />
+              )}
+            </Suspense>
           </Card>
         </>
       )}

@@ -4,7 +4,24 @@ import { endpoints, type Application, type Enrollment, type EnrollmentStatus } f
 import { ApiFailure, call, urlOf, type BodyOf } from '../api';
 import { formatDate } from '../lib/format';
 import { useMe } from '../lib/session';
-import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, TextArea, usePager, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Table,
+  TextArea,
+  usePager,
+  useToast,
+} from '../ui/kit';
 
 const enrollmentTone: Record<EnrollmentStatus, 'green' | 'amber' | 'slate' | 'rose' | 'indigo'> = {
   approved: 'green',
@@ -25,7 +42,8 @@ function AddPartnerModal({ open, onClose }: { open: boolean; onClose: () => void
   const queryClient = useQueryClient();
   const toast = useToast();
   const add = useMutation({
-    mutationFn: ({ programId, body }: { programId: string; body: BodyOf<typeof endpoints.addPartner> }) => call(endpoints.addPartner, { params: { id: programId }, body }),
+    mutationFn: ({ programId, body }: { programId: string; body: BodyOf<typeof endpoints.addPartner> }) =>
+      call(endpoints.addPartner, { params: { id: programId }, body }),
     onSuccess: (added) => {
       toast(`${added.partner.name} added${added.link ? ` with the link ${added.link.shortUrl}` : ''}`);
       void queryClient.invalidateQueries({ queryKey: ['enrollments'] });
@@ -51,7 +69,10 @@ function AddPartnerModal({ open, onClose }: { open: boolean; onClose: () => void
               .split(',')
               .map((t) => t.trim())
               .filter(Boolean);
-            add.mutate({ programId: String(form.get('programId')), body: { name: String(form.get('name')), email: String(form.get('email')), tags, status: 'approved' } });
+            add.mutate({
+              programId: String(form.get('programId')),
+              body: { name: String(form.get('name')), email: String(form.get('email')), tags, status: 'approved' },
+            });
           }}
         >
           <SelectField label="Program" name="programId" defaultValue={list[0]?.id}>
@@ -62,8 +83,21 @@ function AddPartnerModal({ open, onClose }: { open: boolean; onClose: () => void
             ))}
           </SelectField>
           <Field label="Partner name" name="name" required error={err('name')} />
-          <Field label="Partner email" name="email" type="email" required error={err('email')} hint="They sign in to the partner portal with this address." />
-          <Field label="Tags" name="tags" placeholder="creator, newsletter" hint="Comma separated; used for segments and tiered rules." error={err('tags')} />
+          <Field
+            label="Partner email"
+            name="email"
+            type="email"
+            required
+            error={err('email')}
+            hint="They sign in to the partner portal with this address."
+          />
+          <Field
+            label="Tags"
+            name="tags"
+            placeholder="creator, newsletter"
+            hint="Comma separated; used for segments and tiered rules."
+            error={err('tags')}
+          />
           {add.error && !err('name') && !err('email') && !err('tags') ? <ErrorNote error={add.error} /> : null}
           <Button type="submit" busy={add.isPending}>
             Add partner
@@ -100,7 +134,13 @@ function TagsModal({ enrollment, onClose }: { enrollment: Enrollment | undefined
             save.mutate({ id: enrollment.id, tags });
           }}
         >
-          <Field label="Tags" name="tags" defaultValue={enrollment.tags.join(', ')} hint="Comma separated, such as creator, newsletter, vip." error={save.error instanceof ApiFailure ? save.error.details[0]?.message : undefined} />
+          <Field
+            label="Tags"
+            name="tags"
+            defaultValue={enrollment.tags.join(', ')}
+            hint="Comma separated, such as creator, newsletter, vip."
+            error={save.error instanceof ApiFailure ? save.error.details[0]?.message : undefined}
+          />
           {save.error && !(save.error instanceof ApiFailure && save.error.details.length) ? <ErrorNote error={save.error} /> : null}
           <Button type="submit" busy={save.isPending}>
             Save tags
@@ -115,7 +155,8 @@ function StatusActions({ enrollment }: { enrollment: Enrollment }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const change = useMutation({
-    mutationFn: (status: BodyOf<typeof endpoints.changeEnrollmentStatus>['status']) => call(endpoints.changeEnrollmentStatus, { params: { id: enrollment.id }, body: { status } }),
+    mutationFn: (status: BodyOf<typeof endpoints.changeEnrollmentStatus>['status']) =>
+      call(endpoints.changeEnrollmentStatus, { params: { id: enrollment.id }, body: { status } }),
     onSuccess: (e) => {
       toast(`${e.partner.name} is now ${e.status}`);
       void queryClient.invalidateQueries({ queryKey: ['enrollments'] });
@@ -144,7 +185,14 @@ function StatusActions({ enrollment }: { enrollment: Enrollment }) {
   return (
     <span className="flex gap-1">
       {actions.map((a) => (
-        <Button key={a.label} variant={a.status === 'banned' ? 'ghost' : 'secondary'} className="px-2 py-1 text-xs" busy={change.isPending && change.variables === a.status} onClick={() => change.mutate(a.status)} aria-label={`${a.label} ${enrollment.partner.name}`}>
+        <Button
+          key={a.label}
+          variant={a.status === 'banned' ? 'ghost' : 'secondary'}
+          className="px-2 py-1 text-xs"
+          busy={change.isPending && change.variables === a.status}
+          onClick={() => change.mutate(a.status)}
+          aria-label={`${a.label} ${enrollment.partner.name}`}
+        >
           {a.label}
         </Button>
       ))}
@@ -157,7 +205,10 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
   const programs = usePrograms();
   const [filters, setFilters] = useState<{ programId?: string; status?: EnrollmentStatus; tag?: string }>({});
   const [tagging, setTagging] = useState<Enrollment>();
-  const enrollments = useQuery({ queryKey: ['enrollments', filters, pager.cursor], queryFn: () => call(endpoints.listEnrollments, { query: { ...filters, cursor: pager.cursor } }) });
+  const enrollments = useQuery({
+    queryKey: ['enrollments', filters, pager.cursor],
+    queryFn: () => call(endpoints.listEnrollments, { query: { ...filters, cursor: pager.cursor } }),
+  });
   const programName = (id: string) => programs.data?.data.find((p) => p.id === id)?.name ?? id;
   const filtered = Boolean(filters.programId || filters.status || filters.tag);
   return (
@@ -165,7 +216,12 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
       title="Enrollments"
       actions={
         <div className="flex flex-wrap gap-2">
-          <select aria-label="Filter by program" className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700" value={filters.programId ?? ''} onChange={(e) => (pager.reset(), setFilters({ ...filters, programId: e.target.value || undefined }))}>
+          <select
+            aria-label="Filter by program"
+            className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
+            value={filters.programId ?? ''}
+            onChange={(e) => (pager.reset(), setFilters({ ...filters, programId: e.target.value || undefined }))}
+          >
             <option value="">All programs</option>
             {programs.data?.data.map((p) => (
               <option key={p.id} value={p.id}>
@@ -179,10 +235,20 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
             className="w-28 rounded-lg border-0 bg-white px-2 py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
             defaultValue={filters.tag ?? ''}
             onKeyDown={(e) => {
-              if (e.key === 'Enter') (pager.reset(), setFilters({ ...filters, tag: e.currentTarget.value.trim() || undefined }));
+              if (e.key !== 'Enter') return;
+              pager.reset();
+              setFilters({ ...filters, tag: e.currentTarget.value.trim() || undefined });
             }}
           />
-          <select aria-label="Filter by status" className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700" value={filters.status ?? ''} onChange={(e) => (pager.reset(), setFilters({ ...filters, status: (e.target.value || undefined) as EnrollmentStatus | undefined }))}>
+          <select
+            aria-label="Filter by status"
+            className="rounded-lg border-0 bg-white py-1.5 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
+            value={filters.status ?? ''}
+            onChange={(e) => (
+              pager.reset(),
+              setFilters({ ...filters, status: (e.target.value || undefined) as EnrollmentStatus | undefined })
+            )}
+          >
             <option value="">Any status</option>
             {Object.keys(enrollmentTone).map((s) => (
               <option key={s}>{s}</option>
@@ -197,7 +263,14 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
         <ErrorNote error={enrollments.error} />
       ) : enrollments.data.data.length === 0 ? (
         filtered ? (
-          <EmptyState title="No partner matches these filters" action={<Button variant="secondary" onClick={() => setFilters({})}>Clear filters</Button>} />
+          <EmptyState
+            title="No partner matches these filters"
+            action={
+              <Button variant="secondary" onClick={() => setFilters({})}>
+                Clear filters
+              </Button>
+            }
+          />
         ) : (
           <EmptyState title="No partners yet" action={<Button onClick={onAdd}>Add your first partner</Button>}>
             Add creators, affiliates or another brand to a program. Each gets a tracked link and a coupon code.
@@ -226,17 +299,42 @@ function EnrollmentsCard({ onAdd }: { onAdd: () => void }) {
               {
                 header: 'Tags',
                 cell: (e) => (
-                  <button className="flex flex-wrap items-center gap-1 rounded text-left hover:ring-1 hover:ring-slate-300" onClick={() => setTagging(e)} aria-label={`Edit tags of ${e.partner.name}`}>
-                    {e.tags.length ? e.tags.map((t) => <Badge key={t}>{t}</Badge>) : <span className="text-xs text-slate-400">add tags</span>}
+                  <button
+                    className="flex flex-wrap items-center gap-1 rounded text-left hover:ring-1 hover:ring-slate-300"
+                    onClick={() => setTagging(e)}
+                    aria-label={`Edit tags of ${e.partner.name}`}
+                  >
+                    {e.tags.length ? (
+                      e.tags.map((t) => <Badge key={t}>{t}</Badge>)
+                    ) : (
+                      <span className="text-xs text-slate-400">add tags</span>
+                    )}
                   </button>
                 ),
               },
-              { header: 'Link', cell: (e) => (e.link ? <span className="flex items-center gap-2"><code className="text-xs">{e.link.shortUrl}</code><CopyButton value={e.link.shortUrl} /></span> : '—') },
+              {
+                header: 'Link',
+                cell: (e) =>
+                  e.link ? (
+                    <span className="flex items-center gap-2">
+                      <code className="text-xs">{e.link.shortUrl}</code>
+                      <CopyButton value={e.link.shortUrl} />
+                    </span>
+                  ) : (
+                    '—'
+                  ),
+              },
               { header: 'Coupon', cell: (e) => (e.couponCode ? <code className="text-xs">{e.couponCode}</code> : '—') },
               {
                 header: 'Statement',
                 cell: (e) => (
-                  <a className="text-xs text-indigo-600 hover:underline" target="_blank" rel="noreferrer" href={urlOf(endpoints.partnerStatementHtml, { params: { id: e.partner.id }, query: { programId: e.programId } })} aria-label={`Statement of ${e.partner.name}`}>
+                  <a
+                    className="text-xs text-indigo-600 hover:underline"
+                    target="_blank"
+                    rel="noreferrer"
+                    href={urlOf(endpoints.partnerStatementHtml, { params: { id: e.partner.id }, query: { programId: e.programId } })}
+                    aria-label={`Statement of ${e.partner.name}`}
+                  >
                     View
                   </a>
                 ),
@@ -257,7 +355,8 @@ function DecideForm({ application }: { application: Application }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const decide = useMutation({
-    mutationFn: (status: 'approved' | 'rejected') => call(endpoints.changeEnrollmentStatus, { params: { id: application.enrollmentId }, body: { status } }),
+    mutationFn: (status: 'approved' | 'rejected') =>
+      call(endpoints.changeEnrollmentStatus, { params: { id: application.enrollmentId }, body: { status } }),
     onSuccess: (e) => {
       toast(`Application ${e.status}`);
       void queryClient.invalidateQueries({ queryKey: ['applications'] });
@@ -268,10 +367,19 @@ function DecideForm({ application }: { application: Application }) {
   if (application.status !== 'applied') return null;
   return (
     <div className="flex items-start gap-2">
-      <Button onClick={() => decide.mutate('approved')} busy={decide.isPending && decide.variables === 'approved'} aria-label={`Approve ${application.partner.name}`}>
+      <Button
+        onClick={() => decide.mutate('approved')}
+        busy={decide.isPending && decide.variables === 'approved'}
+        aria-label={`Approve ${application.partner.name}`}
+      >
         Approve
       </Button>
-      <Button variant="secondary" onClick={() => decide.mutate('rejected')} busy={decide.isPending && decide.variables === 'rejected'} aria-label={`Reject ${application.partner.name}`}>
+      <Button
+        variant="secondary"
+        onClick={() => decide.mutate('rejected')}
+        busy={decide.isPending && decide.variables === 'rejected'}
+        aria-label={`Reject ${application.partner.name}`}
+      >
         Reject
       </Button>
     </div>
@@ -285,7 +393,11 @@ function VoteForm({ application }: { application: Application }) {
   const me = useMe();
   const [comment, setComment] = useState('');
   const vote = useMutation({
-    mutationFn: (decision: 'approve' | 'reject') => call(endpoints.voteOnApplication, { params: { id: application.id }, body: { decision, ...(comment.trim() ? { comment: comment.trim() } : {}) } }),
+    mutationFn: (decision: 'approve' | 'reject') =>
+      call(endpoints.voteOnApplication, {
+        params: { id: application.id },
+        body: { decision, ...(comment.trim() ? { comment: comment.trim() } : {}) },
+      }),
     onSuccess: (a) => {
       toast(a.status === 'applied' ? 'Vote recorded; waiting for the rest of the council' : `Application ${a.status}`);
       void queryClient.invalidateQueries({ queryKey: ['applications'] });
@@ -300,10 +412,19 @@ function VoteForm({ application }: { application: Application }) {
     <div className="space-y-2">
       <TextArea label="Comment (optional)" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
       <div className="flex gap-2">
-        <Button onClick={() => vote.mutate('approve')} busy={vote.isPending && vote.variables === 'approve'} aria-label={`Approve ${application.partner.name}`}>
+        <Button
+          onClick={() => vote.mutate('approve')}
+          busy={vote.isPending && vote.variables === 'approve'}
+          aria-label={`Approve ${application.partner.name}`}
+        >
           Approve
         </Button>
-        <Button variant="secondary" onClick={() => vote.mutate('reject')} busy={vote.isPending && vote.variables === 'reject'} aria-label={`Reject ${application.partner.name}`}>
+        <Button
+          variant="secondary"
+          onClick={() => vote.mutate('reject')}
+          busy={vote.isPending && vote.variables === 'reject'}
+          aria-label={`Reject ${application.partner.name}`}
+        >
           Reject
         </Button>
       </div>
@@ -314,7 +435,10 @@ function VoteForm({ application }: { application: Application }) {
 function ApplicationsCard() {
   const [status, setStatus] = useState<'applied' | 'approved' | 'rejected'>('applied');
   const pager = usePager();
-  const applications = useQuery({ queryKey: ['applications', status, pager.cursor], queryFn: () => call(endpoints.listApplications, { query: { status, cursor: pager.cursor } }) });
+  const applications = useQuery({
+    queryKey: ['applications', status, pager.cursor],
+    queryFn: () => call(endpoints.listApplications, { query: { status, cursor: pager.cursor } }),
+  });
   const programs = usePrograms();
   const isCouncil = (programId: string) => programs.data?.data.find((p) => p.id === programId)?.approval.mode === 'council';
   return (
@@ -323,7 +447,13 @@ function ApplicationsCard() {
       actions={
         <div role="tablist" aria-label="Application status" className="flex gap-1">
           {(['applied', 'approved', 'rejected'] as const).map((s) => (
-            <button key={s} role="tab" aria-selected={status === s} onClick={() => (pager.reset(), setStatus(s))} className={`rounded-md px-2.5 py-1 text-xs font-medium ${status === s ? 'bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300' : 'text-slate-600 hover:bg-slate-100 dark:text-slate-400 dark:hover:bg-slate-800'}`}>
+            <button
+              key={s}
+              role="tab"
+              aria-selected={status === s}
+              onClick={() => (pager.reset(), setStatus(s))}
+              className={`rounded-md px-2.5 py-1 text-xs font-medium ${status === s ? 'bg-indigo-50 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300' : 'text-slate-600 hover:bg-slate-100 dark:text-slate-400 dark:hover:bg-slate-800'}`}
+            >
               {s === 'applied' ? 'Waiting' : s}
             </button>
           ))}
@@ -376,7 +506,11 @@ export function PartnersPage() {
   const [adding, setAdding] = useState(false);
   return (
     <>
-      <PageHeader title="Partners" description="Everyone who promotes your programs, and who wants to." actions={<Button onClick={() => setAdding(true)}>Add partner</Button>} />
+      <PageHeader
+        title="Partners"
+        description="Everyone who promotes your programs, and who wants to."
+        actions={<Button onClick={() => setAdding(true)}>Add partner</Button>}
+      />
       <div className="space-y-6">
         <ApplicationsCard />
         <EnrollmentsCard onAdd={() => setAdding(true)} />

@@ -38,7 +38,13 @@ function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) 
           });
         }}
       >
-        <Field label="Brand to invite" name="who" placeholder="their-workspace-slug or owner@brand.com" required error={err('inviteWorkspaceSlug') ?? err('inviteEmail')} />
+        <Field
+          label="Brand to invite"
+          name="who"
+          placeholder="their-workspace-slug or owner@brand.com"
+          required
+          error={err('inviteWorkspaceSlug') ?? err('inviteEmail')}
+        />
         <SelectField label="Your program they will promote" name="programId" error={err('programId')}>
           {programs.data?.data.map((p) => (
             <option key={p.id} value={p.id}>
@@ -46,7 +52,15 @@ function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) 
             </option>
           ))}
         </SelectField>
-        <Field label="Keep traffic balanced within (%)" name="target" type="number" min={0} max={100} defaultValue={20} error={err('agreement.reciprocityTargetPct')} />
+        <Field
+          label="Keep traffic balanced within (%)"
+          name="target"
+          type="number"
+          min={0}
+          max={100}
+          defaultValue={20}
+          error={err('agreement.reciprocityTargetPct')}
+        />
         <Field label="Message" name="message" placeholder="Let's cross-promote this spring" />
         {create.error && !['inviteWorkspaceSlug', 'inviteEmail', 'programId'].some(err) ? <ErrorNote error={create.error} /> : null}
         <Button type="submit" busy={create.isPending}>
@@ -59,7 +73,10 @@ function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) 
 
 /** Both directions of a reciprocal partnership, from the same figures each member sees. */
 function BalanceView({ partnership }: { partnership: Partnership }) {
-  const balance = useQuery({ queryKey: ['partnership-balance', partnership.id], queryFn: () => call(endpoints.getPartnershipBalance, { params: { id: partnership.id } }) });
+  const balance = useQuery({
+    queryKey: ['partnership-balance', partnership.id],
+    queryFn: () => call(endpoints.getPartnershipBalance, { params: { id: partnership.id } }),
+  });
   const name = (id: string | null) => partnership.members.find((m) => m.workspaceId === id)?.name ?? id ?? '—';
   if (balance.isPending) return <Skeleton rows={3} />;
   if (balance.error) return <ErrorNote error={balance.error} />;
@@ -92,13 +109,17 @@ function BalanceView({ partnership }: { partnership: Partnership }) {
       <div className="flex flex-wrap gap-3 text-sm">
         {b.nets.map((n, i) => (
           <p key={i} className="rounded-lg bg-indigo-50 px-3 py-2 dark:bg-indigo-950" data-testid="net">
-            {n.amount === 0 || !n.owedByWorkspaceId ? `Even in ${n.currency}` : `${name(n.owedByWorkspaceId)} owes ${name(n.owedToWorkspaceId)} ${formatMoney(n.amount, n.currency)} after netting`}
+            {n.amount === 0 || !n.owedByWorkspaceId
+              ? `Even in ${n.currency}`
+              : `${name(n.owedByWorkspaceId)} owes ${name(n.owedToWorkspaceId)} ${formatMoney(n.amount, n.currency)} after netting`}
           </p>
         ))}
         {b.reciprocity.map((r) => (
           <p key={r.workspaceIds.join()} className="rounded-lg bg-slate-100 px-3 py-2 dark:bg-slate-800">
             Traffic imbalance {r.imbalancePct.toFixed(1)}%{' '}
-            {r.withinTarget === null ? null : <Badge tone={r.withinTarget ? 'green' : 'amber'}>{r.withinTarget ? 'within target' : 'outside target'}</Badge>}
+            {r.withinTarget === null ? null : (
+              <Badge tone={r.withinTarget ? 'green' : 'amber'}>{r.withinTarget ? 'within target' : 'outside target'}</Badge>
+            )}
           </p>
         ))}
       </div>
@@ -113,8 +134,14 @@ function PartnershipCard({ partnership, myWorkspaceId }: { partnership: Partners
   const me = partnership.members.find((m) => m.workspaceId === myWorkspaceId);
   const others = partnership.members.filter((m) => m.workspaceId !== myWorkspaceId);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['partnerships'] });
-  const accept = useMutation({ mutationFn: (programId: string) => call(endpoints.acceptPartnership, { params: { id: partnership.id }, body: { programId } }), onSuccess: () => (toast('Partnership active'), refresh()) });
-  const decline = useMutation({ mutationFn: () => call(endpoints.declinePartnership, { params: { id: partnership.id } }), onSuccess: refresh });
+  const accept = useMutation({
+    mutationFn: (programId: string) => call(endpoints.acceptPartnership, { params: { id: partnership.id }, body: { programId } }),
+    onSuccess: () => (toast('Partnership active'), refresh()),
+  });
+  const decline = useMutation({
+    mutationFn: () => call(endpoints.declinePartnership, { params: { id: partnership.id } }),
+    onSuccess: refresh,
+  });
   return (
     <Card
       title={`With ${others.map((o) => o.name).join(', ')}`}
@@ -152,7 +179,14 @@ function PartnershipCard({ partnership, myWorkspaceId }: { partnership: Partners
       ) : partnership.status === 'active' ? (
         <BalanceView partnership={partnership} />
       ) : (
-        <p className="text-sm text-slate-500">Waiting for {others.filter((o) => o.status === 'invited').map((o) => o.name).join(', ')} to accept.</p>
+        <p className="text-sm text-slate-500">
+          Waiting for{' '}
+          {others
+            .filter((o) => o.status === 'invited')
+            .map((o) => o.name)
+            .join(', ')}{' '}
+          to accept.
+        </p>
       )}
     </Card>
   );
@@ -168,7 +202,8 @@ export function PartnershipsPage() {
         title="Partnerships"
         description={
           <>
-            Cross-promote with other brands: each promotes the other, and both see the same balance both ways. Your workspace slug is <code>{me.data?.workspace?.slug}</code>.
+            Cross-promote with other brands: each promotes the other, and both see the same balance both ways. Your workspace slug is{' '}
+            <code>{me.data?.workspace?.slug}</code>.
           </>
         }
         actions={<Button onClick={() => setInviting(true)}>Invite a brand</Button>}

@@ -6,12 +6,32 @@ import type { payoutStatus as payoutStatusSchema } from '@tandem/contracts';
 import { ApiFailure, call, urlOf, type ResponseOf } from '../api';
 import { formatDate, formatMoney } from '../lib/format';
 import { usePartnerNames } from '../lib/partners';
-import { Badge, Button, Card, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, usePager, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Table,
+  usePager,
+  useToast,
+} from '../ui/kit';
 import { usePrograms } from './partners';
 
 type PayoutStatus = z.infer<typeof payoutStatusSchema>;
 type Payout = ResponseOf<typeof endpoints.markPayoutPaid>;
-const payoutTone: Record<PayoutStatus, 'amber' | 'indigo' | 'green' | 'rose'> = { pending: 'amber', processing: 'indigo', paid: 'green', failed: 'rose' };
+const payoutTone: Record<PayoutStatus, 'amber' | 'indigo' | 'green' | 'rose'> = {
+  pending: 'amber',
+  processing: 'indigo',
+  paid: 'green',
+  failed: 'rose',
+};
 
 function RunBatch({ programs }: { programs: Program[] }) {
   const queryClient = useQueryClient();
@@ -21,7 +41,11 @@ function RunBatch({ programs }: { programs: Program[] }) {
     mutationFn: (programId: string) => call(endpoints.createPayouts, { body: { programId } }),
     onSuccess: (b) => {
       setBatch(b);
-      toast(b.payouts.length ? `Batch created with ${b.payouts.length} payout${b.payouts.length > 1 ? 's' : ''}` : 'No partner has reached the payout threshold yet');
+      toast(
+        b.payouts.length
+          ? `Batch created with ${b.payouts.length} payout${b.payouts.length > 1 ? 's' : ''}`
+          : 'No partner has reached the payout threshold yet',
+      );
       void queryClient.invalidateQueries({ queryKey: ['payouts'] });
     },
   });
@@ -45,14 +69,24 @@ function RunBatch({ programs }: { programs: Program[] }) {
           Run payout batch
         </Button>
       </form>
-      <p className="mt-2 text-xs text-slate-500">One payout per partner whose payable balance reaches the threshold. Negative balances after clawbacks carry over.</p>
-      {run.error ? <div className="mt-3"><ErrorNote error={run.error} /></div> : null}
+      <p className="mt-2 text-xs text-slate-500">
+        One payout per partner whose payable balance reaches the threshold. Negative balances after clawbacks carry over.
+      </p>
+      {run.error ? (
+        <div className="mt-3">
+          <ErrorNote error={run.error} />
+        </div>
+      ) : null}
       {batch && batch.payouts.length > 0 && (
         <div className="mt-4 flex flex-wrap items-center gap-3 rounded-lg bg-emerald-50 p-3 text-sm dark:bg-emerald-950">
           <span>
             Batch <code>{batch.batchId}</code> via {batch.provider}: pay it from your bank with the CSV, then mark each payout paid.
           </span>
-          <a className="font-medium text-indigo-600 hover:underline" href={urlOf(endpoints.payoutBatchCsv, { params: { batchId: batch.batchId } })} download>
+          <a
+            className="font-medium text-indigo-600 hover:underline"
+            href={urlOf(endpoints.payoutBatchCsv, { params: { batchId: batch.batchId } })}
+            download
+          >
             Download CSV
           </a>
         </div>
@@ -65,7 +99,8 @@ function MarkPaidModal({ payout, onClose }: { payout: Payout | undefined; onClos
   const queryClient = useQueryClient();
   const toast = useToast();
   const markPaid = useMutation({
-    mutationFn: ({ id, reference }: { id: string; reference: string }) => call(endpoints.markPayoutPaid, { params: { id }, body: { reference } }),
+    mutationFn: ({ id, reference }: { id: string; reference: string }) =>
+      call(endpoints.markPayoutPaid, { params: { id }, body: { reference } }),
     onSuccess: () => {
       toast('Payout marked paid');
       void queryClient.invalidateQueries({ queryKey: ['payouts'] });
@@ -86,8 +121,16 @@ function MarkPaidModal({ payout, onClose }: { payout: Payout | undefined; onClos
           <p className="text-sm">
             {formatMoney(payout.amount, payout.currency)} · batch <code>{payout.batchId}</code>
           </p>
-          <Field label="Payment reference" name="reference" placeholder="Bank transfer id" required error={markPaid.error instanceof ApiFailure ? markPaid.error.fieldError('reference') : undefined} />
-          {markPaid.error && !(markPaid.error instanceof ApiFailure && markPaid.error.fieldError('reference')) ? <ErrorNote error={markPaid.error} /> : null}
+          <Field
+            label="Payment reference"
+            name="reference"
+            placeholder="Bank transfer id"
+            required
+            error={markPaid.error instanceof ApiFailure ? markPaid.error.fieldError('reference') : undefined}
+          />
+          {markPaid.error && !(markPaid.error instanceof ApiFailure && markPaid.error.fieldError('reference')) ? (
+            <ErrorNote error={markPaid.error} />
+          ) : null}
           <Button type="submit" busy={markPaid.isPending}>
             Mark paid
           </Button>
@@ -101,13 +144,21 @@ function MarkPaidModal({ payout, onClose }: { payout: Payout | undefined; onClos
 function LedgerCheck() {
   const verify = useMutation({ mutationFn: () => call(endpoints.verifyLedger) });
   return (
-    <Card title="Ledger integrity" actions={<Button variant="secondary" busy={verify.isPending} onClick={() => verify.mutate()}>Verify ledger</Button>}>
+    <Card
+      title="Ledger integrity"
+      actions={
+        <Button variant="secondary" busy={verify.isPending} onClick={() => verify.mutate()}>
+          Verify ledger
+        </Button>
+      }
+    >
       {verify.error ? (
         <ErrorNote error={verify.error} />
       ) : verify.data ? (
         <div className="space-y-1 text-sm" role="status">
           <p>
-            <Badge tone={verify.data.ok ? 'green' : 'rose'}>{verify.data.ok ? 'intact' : `${verify.data.problems.length} problems`}</Badge> {verify.data.entries} entries in {verify.data.chains} chains
+            <Badge tone={verify.data.ok ? 'green' : 'rose'}>{verify.data.ok ? 'intact' : `${verify.data.problems.length} problems`}</Badge>{' '}
+            {verify.data.entries} entries in {verify.data.chains} chains
           </p>
           {verify.data.head && (
             <p className="break-all text-xs text-slate-500">
@@ -121,7 +172,10 @@ function LedgerCheck() {
           ))}
         </div>
       ) : (
-        <p className="text-sm text-slate-500">Every commission and payout is an entry in a hash-chained ledger. Verify recomputes each chain; partner statements end with their chain head.</p>
+        <p className="text-sm text-slate-500">
+          Every commission and payout is an entry in a hash-chained ledger. Verify recomputes each chain; partner statements end with their
+          chain head.
+        </p>
       )}
     </Card>
   );
@@ -132,13 +186,22 @@ export function PayoutsPage() {
   const partnerName = usePartnerNames();
   const pager = usePager();
   const [paying, setPaying] = useState<Payout>();
-  const payouts = useQuery({ queryKey: ['payouts', pager.cursor], queryFn: () => call(endpoints.listPayouts, { query: { cursor: pager.cursor } }) });
+  const payouts = useQuery({
+    queryKey: ['payouts', pager.cursor],
+    queryFn: () => call(endpoints.listPayouts, { query: { cursor: pager.cursor } }),
+  });
   const list = programs.data?.data ?? [];
   return (
     <>
       <PageHeader title="Payouts" description="Pay partners what they have earned, in batches, with a CSV for your bank." />
       <div className="space-y-6">
-        {programs.isPending ? <Skeleton rows={2} /> : list.length === 0 ? <EmptyState title="No programs yet">Create a program and add partners before paying anyone.</EmptyState> : <RunBatch programs={list} />}
+        {programs.isPending ? (
+          <Skeleton rows={2} />
+        ) : list.length === 0 ? (
+          <EmptyState title="No programs yet">Create a program and add partners before paying anyone.</EmptyState>
+        ) : (
+          <RunBatch programs={list} />
+        )}
         <LedgerCheck />
         <Card title="Payouts">
           {payouts.isPending ? (
@@ -154,7 +217,10 @@ export function PayoutsPage() {
                 rows={payouts.data.data}
                 rowKey={(p) => p.id}
                 columns={[
-                  { header: 'Partner', cell: (p) => <span className="font-medium text-slate-900 dark:text-white">{partnerName(p.partnerId)}</span> },
+                  {
+                    header: 'Partner',
+                    cell: (p) => <span className="font-medium text-slate-900 dark:text-white">{partnerName(p.partnerId)}</span>,
+                  },
                   { header: 'Amount', cell: (p) => <span className="tabular-nums">{formatMoney(p.amount, p.currency)}</span> },
                   { header: 'Status', cell: (p) => <Badge tone={payoutTone[p.status]}>{p.status}</Badge> },
                   { header: 'Reference', cell: (p) => p.reference ?? p.failureReason ?? '—' },
@@ -163,11 +229,20 @@ export function PayoutsPage() {
                     header: '',
                     cell: (p) => (
                       <span className="flex items-center gap-2">
-                        <a className="text-xs text-indigo-600 hover:underline" href={urlOf(endpoints.payoutBatchCsv, { params: { batchId: p.batchId } })} download>
+                        <a
+                          className="text-xs text-indigo-600 hover:underline"
+                          href={urlOf(endpoints.payoutBatchCsv, { params: { batchId: p.batchId } })}
+                          download
+                        >
                           CSV
                         </a>
                         {(p.status === 'pending' || p.status === 'processing') && (
-                          <Button variant="secondary" className="px-2 py-1 text-xs" onClick={() => setPaying(p)} aria-label={`Mark paid ${partnerName(p.partnerId)}`}>
+                          <Button
+                            variant="secondary"
+                            className="px-2 py-1 text-xs"
+                            onClick={() => setPaying(p)}
+                            aria-label={`Mark paid ${partnerName(p.partnerId)}`}
+                          >
                             Mark paid
                           </Button>
                         )}

@@ -4,7 +4,23 @@ import { endpoints } from '@tandem/contracts';
 import { ApiFailure, call, type BodyOf } from '../api';
 import { formatDate } from '../lib/format';
 import { usePortalEnrollments } from '../lib/session';
-import { Badge, Button, Card, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, TextArea, usePager, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Table,
+  TextArea,
+  usePager,
+  useToast,
+} from '../ui/kit';
 import { Conversation, disputeKindLabel, disputeSubject, disputeTone } from './disputes';
 
 type Kind = 'commission' | 'missing_credit' | 'payout';
@@ -37,7 +53,16 @@ function FileDisputeForm({ onFiled, commissionId }: { onFiled: (id: string) => v
           .filter(Boolean);
         if (kind === 'commission') file.mutate({ kind, commissionId: String(f.get('commissionId')), message, evidenceUrls });
         else if (kind === 'payout') file.mutate({ kind, payoutId: String(f.get('payoutId')), message, evidenceUrls });
-        else file.mutate({ kind, programId: String(f.get('programId')), orderId: String(f.get('orderId')), customerEmail: String(f.get('customerEmail')), saleDate: String(f.get('saleDate')), message, evidenceUrls });
+        else
+          file.mutate({
+            kind,
+            programId: String(f.get('programId')),
+            orderId: String(f.get('orderId')),
+            customerEmail: String(f.get('customerEmail')),
+            saleDate: String(f.get('saleDate')),
+            message,
+            evidenceUrls,
+          });
       }}
     >
       <SelectField label="What is wrong?" value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
@@ -45,7 +70,16 @@ function FileDisputeForm({ onFiled, commissionId }: { onFiled: (id: string) => v
         <option value="commission">A commission is wrong or held</option>
         <option value="payout">A payout is wrong</option>
       </SelectField>
-      {kind === 'commission' && <Field label="Commission id" name="commissionId" defaultValue={commissionId} placeholder="com_…" required error={err('commissionId')} />}
+      {kind === 'commission' && (
+        <Field
+          label="Commission id"
+          name="commissionId"
+          defaultValue={commissionId}
+          placeholder="com_…"
+          required
+          error={err('commissionId')}
+        />
+      )}
       {kind === 'payout' && <Field label="Payout id" name="payoutId" placeholder="pay_…" required error={err('payoutId')} />}
       {kind === 'missing_credit' && (
         <>
@@ -64,7 +98,12 @@ function FileDisputeForm({ onFiled, commissionId }: { onFiled: (id: string) => v
         </>
       )}
       <TextArea label="What happened" name="message" rows={3} required error={err('message')} />
-      <TextArea label="Evidence links (one per line, optional)" name="evidence" rows={2} error={file.error instanceof ApiFailure ? file.error.details.find((d) => d.path.includes('evidenceUrls'))?.message : undefined} />
+      <TextArea
+        label="Evidence links (one per line, optional)"
+        name="evidence"
+        rows={2}
+        error={file.error instanceof ApiFailure ? file.error.details.find((d) => d.path.includes('evidenceUrls'))?.message : undefined}
+      />
       {file.error && !fields.some(err) ? <ErrorNote error={file.error} /> : null}
       <Button type="submit" busy={file.isPending}>
         File dispute
@@ -81,7 +120,10 @@ function PortalDisputeDetail({ id }: { id: string }) {
     void queryClient.invalidateQueries({ queryKey: ['portal-dispute', id] });
     void queryClient.invalidateQueries({ queryKey: ['portal-disputes'] });
   };
-  const addComment = useMutation({ mutationFn: () => call(endpoints.commentPortalDispute, { params: { id }, body: { body: comment } }), onSuccess: () => (setComment(''), refresh()) });
+  const addComment = useMutation({
+    mutationFn: () => call(endpoints.commentPortalDispute, { params: { id }, body: { body: comment } }),
+    onSuccess: () => (setComment(''), refresh()),
+  });
   const withdraw = useMutation({ mutationFn: () => call(endpoints.withdrawDispute, { params: { id } }), onSuccess: refresh });
   if (detail.isPending) return <Skeleton rows={3} />;
   if (detail.error) return <ErrorNote error={detail.error} />;
@@ -121,17 +163,31 @@ export function PortalDisputesPage() {
   const pager = usePager();
   const [filing, setFiling] = useState(false);
   const [openId, setOpenId] = useState<string>();
-  const disputes = useQuery({ queryKey: ['portal-disputes', pager.cursor], queryFn: () => call(endpoints.listPortalDisputes, { query: { cursor: pager.cursor } }) });
+  const disputes = useQuery({
+    queryKey: ['portal-disputes', pager.cursor],
+    queryFn: () => call(endpoints.listPortalDisputes, { query: { cursor: pager.cursor } }),
+  });
   return (
     <>
-      <PageHeader title="Disputes" description="Tell a brand when a sale is missing or a commission looks wrong, and follow the answer." actions={<Button onClick={() => setFiling(true)}>File a dispute</Button>} />
+      <PageHeader
+        title="Disputes"
+        description="Tell a brand when a sale is missing or a commission looks wrong, and follow the answer."
+        actions={<Button onClick={() => setFiling(true)}>File a dispute</Button>}
+      />
       <Card>
         {disputes.isPending ? (
           <Skeleton rows={3} />
         ) : disputes.error ? (
           <ErrorNote error={disputes.error} />
         ) : disputes.data.data.length === 0 ? (
-          <EmptyState title="No disputes" action={<Button variant="secondary" onClick={() => setFiling(true)}>File a dispute</Button>}>
+          <EmptyState
+            title="No disputes"
+            action={
+              <Button variant="secondary" onClick={() => setFiling(true)}>
+                File a dispute
+              </Button>
+            }
+          >
             If a sale you referred is missing or a commission is held, file a dispute. The brand must answer by a deadline.
           </EmptyState>
         ) : (
@@ -141,7 +197,17 @@ export function PortalDisputesPage() {
               rows={disputes.data.data}
               rowKey={(d) => d.id}
               columns={[
-                { header: 'Subject', cell: (d) => <button className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300" onClick={() => setOpenId(d.id)}>{disputeKindLabel[d.kind]}: {disputeSubject(d)}</button> },
+                {
+                  header: 'Subject',
+                  cell: (d) => (
+                    <button
+                      className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+                      onClick={() => setOpenId(d.id)}
+                    >
+                      {disputeKindLabel[d.kind]}: {disputeSubject(d)}
+                    </button>
+                  ),
+                },
                 { header: 'Status', cell: (d) => <Badge tone={disputeTone[d.status]}>{d.status.replace('_', ' ')}</Badge> },
                 { header: 'Answer due', cell: (d) => formatDate(d.dueAt) },
                 { header: 'Filed', cell: (d) => formatDate(d.createdAt) },

@@ -28,7 +28,9 @@ export function PortalSignupPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await call(endpoints.portalSignup, { body: { name: String(form.get('name')), email: String(form.get('email')), password: String(form.get('password')) } });
+      await call(endpoints.portalSignup, {
+        body: { name: String(form.get('name')), email: String(form.get('email')), password: String(form.get('password')) },
+      });
       queryClient.clear();
       await navigate({ to: '/portal' });
     } catch (e) {
@@ -55,7 +57,15 @@ export function PortalSignupPage() {
       <form onSubmit={submit} className="space-y-4" noValidate>
         <Field label="Your name" name="name" autoComplete="name" required error={errors.name} />
         <Field label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
-        <Field label="Password" name="password" type="password" autoComplete="new-password" required error={errors.password} hint="At least 10 characters." />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          error={errors.password}
+          hint="At least 10 characters."
+        />
         {error && !names.some((n) => errors[n]) ? <ErrorNote error={error} /> : null}
         <Button type="submit" busy={busy} className="w-full">
           Create partner account
@@ -74,7 +84,9 @@ export function PortalLayout() {
     if (enrollments.data === null) void navigate({ to: '/login' });
   }, [enrollments.data, navigate]);
   if (!enrollments.data) {
-    return <div className="mx-auto max-w-3xl p-10">{enrollments.error ? <ErrorNote error={enrollments.error} /> : <Skeleton rows={5} />}</div>;
+    return (
+      <div className="mx-auto max-w-3xl p-10">{enrollments.error ? <ErrorNote error={enrollments.error} /> : <Skeleton rows={5} />}</div>
+    );
   }
   async function signOut() {
     await call(endpoints.logout);
@@ -110,7 +122,11 @@ function TermsBanner({ enrollment, termsText }: { enrollment: PortalEnrollment; 
   const t = enrollment.terms;
   if (t.currentVersion === 0 || (!t.needsAcceptance && t.acceptedVersion === t.currentVersion)) return null;
   return (
-    <div role="region" aria-label="Terms to accept" className="rounded-lg bg-amber-50 p-4 text-sm text-amber-900 ring-1 ring-amber-200 dark:bg-amber-950 dark:text-amber-100 dark:ring-amber-900">
+    <div
+      role="region"
+      aria-label="Terms to accept"
+      className="rounded-lg bg-amber-50 p-4 text-sm text-amber-900 ring-1 ring-amber-200 dark:bg-amber-950 dark:text-amber-100 dark:ring-amber-900"
+    >
       <p className="font-medium">
         {enrollment.brand.name} published terms version {t.currentVersion}.{' '}
         {t.graceEndsAt ? `Accept them before ${formatDate(t.graceEndsAt)} to keep earning.` : 'Accept them to keep earning.'}
@@ -119,7 +135,11 @@ function TermsBanner({ enrollment, termsText }: { enrollment: PortalEnrollment; 
       <Button className="mt-3" busy={accept.isPending} onClick={() => accept.mutate()}>
         Accept terms v{t.currentVersion}
       </Button>
-      {accept.error ? <div className="mt-2"><ErrorNote error={accept.error} /></div> : null}
+      {accept.error ? (
+        <div className="mt-2">
+          <ErrorNote error={accept.error} />
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -146,9 +166,18 @@ export function describePartnerEvent(e: Pick<LiveEvent, 'type' | 'data'>): strin
 
 function PortalActivity() {
   const [events, setEvents] = useState<{ id: string; text: string; at: Date }[]>([]);
-  useLiveEvents((e) => setEvents((list) => [{ id: e.id || `${e.type}-${Date.now()}`, text: describePartnerEvent(e), at: new Date() }, ...list].slice(0, 10)));
+  useLiveEvents((e) =>
+    setEvents((list) => [{ id: e.id || `${e.type}-${Date.now()}`, text: describePartnerEvent(e), at: new Date() }, ...list].slice(0, 10)),
+  );
   return (
-    <Card title="Live activity" actions={<span className="flex items-center gap-1.5 text-xs text-emerald-600"><span className="size-2 animate-pulse rounded-full bg-emerald-500" aria-hidden /> live</span>}>
+    <Card
+      title="Live activity"
+      actions={
+        <span className="flex items-center gap-1.5 text-xs text-emerald-600">
+          <span className="size-2 animate-pulse rounded-full bg-emerald-500" aria-hidden /> live
+        </span>
+      }
+    >
       {events.length === 0 ? (
         <p className="text-sm text-slate-500">Commissions and payouts appear here the moment a brand records them.</p>
       ) : (
@@ -175,7 +204,9 @@ export function PortalHomePage() {
         <PortalActivity />
       </div>
       {list.length === 0 ? (
-        <EmptyState title="No programs yet">When a brand adds you with this email address, or approves your application, the program appears here.</EmptyState>
+        <EmptyState title="No programs yet">
+          When a brand adds you with this email address, or approves your application, the program appears here.
+        </EmptyState>
       ) : (
         <div className="grid gap-6 md:grid-cols-2">
           {list.map((e) => (
@@ -186,7 +217,11 @@ export function PortalHomePage() {
                   {e.program.name} <span className="font-normal text-slate-500">· {e.brand.name}</span>
                 </span>
               }
-              actions={<Badge tone={e.status === 'approved' ? 'green' : e.status === 'banned' || e.status === 'suspended' ? 'rose' : 'amber'}>{e.status}</Badge>}
+              actions={
+                <Badge tone={e.status === 'approved' ? 'green' : e.status === 'banned' || e.status === 'suspended' ? 'rose' : 'amber'}>
+                  {e.status}
+                </Badge>
+              }
             >
               <div className="space-y-4">
                 <TermsBanner enrollment={e} />
@@ -207,7 +242,11 @@ export function PortalHomePage() {
                     Coupon code <code className="rounded bg-slate-100 px-1.5 py-0.5 dark:bg-slate-800">{e.couponCode}</code>
                   </p>
                 )}
-                <Link to="/portal/programs/$enrollmentId" params={{ enrollmentId: e.id }} className="inline-block text-sm font-medium text-indigo-600 hover:underline">
+                <Link
+                  to="/portal/programs/$enrollmentId"
+                  params={{ enrollmentId: e.id }}
+                  className="inline-block text-sm font-medium text-indigo-600 hover:underline"
+                >
                   Welcome kit, assets and milestones →
                 </Link>
               </div>
@@ -226,14 +265,20 @@ export function copySnippets(kit: WelcomeKit): { title: string; text: string }[]
   const coupon = kit.couponCode ? ` Use code ${kit.couponCode} at checkout.` : '';
   return [
     { title: 'Short post', text: `I use ${kit.program.brand} every day and love it. Try it here: ${link}${coupon}` },
-    { title: 'Newsletter blurb', text: `This week's pick: ${kit.program.brand}. It has earned a permanent place in my toolkit — see for yourself at ${link}.${coupon}` },
+    {
+      title: 'Newsletter blurb',
+      text: `This week's pick: ${kit.program.brand}. It has earned a permanent place in my toolkit — see for yourself at ${link}.${coupon}`,
+    },
     { title: 'Link in bio', text: `${kit.program.brand} → ${link}` },
   ];
 }
 
 export function PortalProgramPage() {
   const { enrollmentId } = useParams({ from: '/portal-shell/portal/programs/$enrollmentId' });
-  const kit = useQuery({ queryKey: ['welcome-kit', enrollmentId], queryFn: () => call(endpoints.getPortalWelcomeKit, { params: { id: enrollmentId } }) });
+  const kit = useQuery({
+    queryKey: ['welcome-kit', enrollmentId],
+    queryFn: () => call(endpoints.getPortalWelcomeKit, { params: { id: enrollmentId } }),
+  });
   const enrollments = usePortalEnrollments();
   const enrollment = enrollments.data?.data.find((e) => e.id === enrollmentId);
   if (kit.isPending) return <Skeleton rows={8} />;
@@ -242,7 +287,10 @@ export function PortalProgramPage() {
   const achieved = k.milestones.filter((m) => m.achievedAt).length;
   return (
     <>
-      <PageHeader title={k.program.name} description={`${k.program.brand} · you earn ${describeRules(k.program.rules, k.program.currency)} · ${k.program.attributionWindowDays}-day attribution window`} />
+      <PageHeader
+        title={k.program.name}
+        description={`${k.program.brand} · you earn ${describeRules(k.program.rules, k.program.currency)} · ${k.program.attributionWindowDays}-day attribution window`}
+      />
       <div className="space-y-6">
         {enrollment && <TermsBanner enrollment={enrollment} termsText={k.terms?.text} />}
         <div className="grid gap-6 lg:grid-cols-2">
@@ -263,7 +311,11 @@ export function PortalProgramPage() {
           <Card
             title={`Onboarding · ${achieved} of ${k.milestones.length} done`}
             actions={
-              <a href={urlOf(endpoints.getPortalCalendar, { params: { id: enrollmentId } })} download className="text-sm font-medium text-indigo-600 hover:underline">
+              <a
+                href={urlOf(endpoints.getPortalCalendar, { params: { id: enrollmentId } })}
+                download
+                className="text-sm font-medium text-indigo-600 hover:underline"
+              >
                 Add to calendar (.ics)
               </a>
             }
@@ -271,7 +323,10 @@ export function PortalProgramPage() {
             <ol className="space-y-3" aria-label="Milestones">
               {k.milestones.map((m) => (
                 <li key={m.id} className="flex items-start gap-3">
-                  <span aria-hidden className={`mt-0.5 grid size-5 shrink-0 place-items-center rounded-full text-xs ${m.achievedAt ? 'bg-emerald-500 text-white' : 'ring-1 ring-slate-300'}`}>
+                  <span
+                    aria-hidden
+                    className={`mt-0.5 grid size-5 shrink-0 place-items-center rounded-full text-xs ${m.achievedAt ? 'bg-emerald-500 text-white' : 'ring-1 ring-slate-300'}`}
+                  >
                     {m.achievedAt ? '✓' : ''}
                   </span>
                   <div>

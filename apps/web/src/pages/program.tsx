@@ -1,8 +1,17 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useParams } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { approvalConfig, endpoints, rulesDocument, type ApprovalConfig, type Program, type ProgramStatus, type RulesDocument, type UpdateProgramBody } from '@tandem/contracts';
-import { call, describeError } from '../api';
+import {
+  approvalConfig,
+  endpoints,
+  rulesDocument,
+  type ApprovalConfig,
+  type Program,
+  type ProgramStatus,
+  type RulesDocument,
+  type UpdateProgramBody,
+} from '@tandem/contracts';
+import { ApiFailure, call, describeError } from '../api';
 import { formatDate, formatDateTime, formatMoney } from '../lib/format';
 import { Badge, Button, Card, ErrorNote, Field, PageHeader, SelectField, Skeleton, TextArea, useToast } from '../ui/kit';
 import { describeRules, statusTone } from './programs';
@@ -41,7 +50,14 @@ function RulesEditor({ program }: { program: Program }) {
     },
   });
   return (
-    <Card title={`Reward rules · version ${program.rulesVersion}`} actions={<Badge tone={check.problems.length ? 'rose' : 'green'}>{check.problems.length ? `${check.problems.length} problem${check.problems.length > 1 ? 's' : ''}` : 'Valid'}</Badge>}>
+    <Card
+      title={`Reward rules · version ${program.rulesVersion}`}
+      actions={
+        <Badge tone={check.problems.length ? 'rose' : 'green'}>
+          {check.problems.length ? `${check.problems.length} problem${check.problems.length > 1 ? 's' : ''}` : 'Valid'}
+        </Badge>
+      }
+    >
       <TextArea
         label="Rules document (JSON)"
         rows={14}
@@ -67,7 +83,11 @@ function RulesEditor({ program }: { program: Program }) {
         </Button>
         {dirty && <span className="text-xs text-slate-500">Unsaved changes. Saving never changes commissions already earned.</span>}
       </div>
-      {save.error ? <div className="mt-3"><ErrorNote error={save.error} /></div> : null}
+      {save.error ? (
+        <div className="mt-3">
+          <ErrorNote error={save.error} />
+        </div>
+      ) : null}
       <div className="mt-6 border-t border-slate-100 pt-5 dark:border-slate-800">
         <h3 className="mb-3 text-sm font-semibold">What would a partner earn?</h3>
         <EarningsPreview program={program} rules={check.rules} />
@@ -87,7 +107,10 @@ function useDebounced<T>(value: T, ms: number): T {
 
 /** "What would a partner earn": the server evaluates the rules being edited, unsaved. */
 function EarningsPreview({ program, rules }: { program: Program; rules: RulesDocument | undefined }) {
-  const partners = useQuery({ queryKey: ['program-partners', program.id], queryFn: () => call(endpoints.listProgramPartners, { params: { id: program.id }, query: { status: 'approved', limit: 100 } }) });
+  const partners = useQuery({
+    queryKey: ['program-partners', program.id],
+    queryFn: () => call(endpoints.listProgramPartners, { params: { id: program.id }, query: { status: 'approved', limit: 100 } }),
+  });
   const [partnerId, setPartnerId] = useState<string>();
   const [amount, setAmount] = useState(10000);
   const chosen = partnerId ?? partners.data?.data[0]?.partner.id;
@@ -95,9 +118,14 @@ function EarningsPreview({ program, rules }: { program: Program; rules: RulesDoc
   const preview = useQuery({
     queryKey: ['preview', program.id, input],
     enabled: Boolean(input.chosen && input.rules),
-    queryFn: () => call(endpoints.previewCommission, { params: { id: program.id }, body: { partnerId: input.chosen!, event: { type: 'sale', amount: input.amount }, rules: input.rules } }),
+    queryFn: () =>
+      call(endpoints.previewCommission, {
+        params: { id: program.id },
+        body: { partnerId: input.chosen!, event: { type: 'sale', amount: input.amount }, rules: input.rules },
+      }),
   });
-  if (partners.data?.data.length === 0) return <p className="text-sm text-slate-500">Add a partner to this program to preview what they would earn.</p>;
+  if (partners.data?.data.length === 0)
+    return <p className="text-sm text-slate-500">Add a partner to this program to preview what they would earn.</p>;
   return (
     <div className="space-y-3">
       <div className="grid gap-3 sm:grid-cols-2">
@@ -108,14 +136,22 @@ function EarningsPreview({ program, rules }: { program: Program; rules: RulesDoc
             </option>
           ))}
         </SelectField>
-        <Field label={`Sale amount (${program.currency} minor units)`} type="number" min={0} value={amount} onChange={(e) => setAmount(Math.max(0, Math.trunc(Number(e.target.value))))} />
+        <Field
+          label={`Sale amount (${program.currency} minor units)`}
+          type="number"
+          min={0}
+          value={amount}
+          onChange={(e) => setAmount(Math.max(0, Math.trunc(Number(e.target.value))))}
+        />
       </div>
       {preview.error ? (
         <ErrorNote error={preview.error} />
       ) : preview.data ? (
         <div aria-live="polite" className="rounded-lg bg-indigo-50 p-3 text-sm dark:bg-indigo-950">
           <p className="font-medium" data-testid="preview-amount">
-            {preview.data.earns ? `Earns ${formatMoney(preview.data.amount, preview.data.currency)}` : `Earns nothing: ${preview.data.reason ?? 'not eligible'}`}
+            {preview.data.earns
+              ? `Earns ${formatMoney(preview.data.amount, preview.data.currency)}`
+              : `Earns nothing: ${preview.data.reason ?? 'not eligible'}`}
             <span className="font-normal text-slate-500"> · payable {formatDate(preview.data.payableAt)}</span>
           </p>
           <ol className="mt-2 space-y-0.5 text-xs text-slate-600 dark:text-slate-300">
@@ -133,12 +169,23 @@ function EarningsPreview({ program, rules }: { program: Program; rules: RulesDoc
   );
 }
 
-const nextStatuses: Record<ProgramStatus, ProgramStatus[]> = { draft: ['active'], active: ['paused', 'closed'], paused: ['active', 'closed'], closed: [] };
+const nextStatuses: Record<ProgramStatus, ProgramStatus[]> = {
+  draft: ['active'],
+  active: ['paused', 'closed'],
+  paused: ['active', 'closed'],
+  closed: [],
+};
 const statusVerb: Record<ProgramStatus, string> = { active: 'Activate', paused: 'Pause', closed: 'Close', draft: 'Draft' };
 
 function VersionsCard({ program }: { program: Program }) {
-  const versions = useQuery({ queryKey: ['rules-versions', program.id], queryFn: () => call(endpoints.listRulesVersions, { params: { id: program.id } }) });
-  const terms = useQuery({ queryKey: ['terms-versions', program.id], queryFn: () => call(endpoints.listTermsVersions, { params: { id: program.id } }) });
+  const versions = useQuery({
+    queryKey: ['rules-versions', program.id],
+    queryFn: () => call(endpoints.listRulesVersions, { params: { id: program.id } }),
+  });
+  const terms = useQuery({
+    queryKey: ['terms-versions', program.id],
+    queryFn: () => call(endpoints.listTermsVersions, { params: { id: program.id } }),
+  });
   return (
     <Card title="History">
       {versions.isPending || terms.isPending ? (
@@ -149,7 +196,9 @@ function VersionsCard({ program }: { program: Program }) {
         <ol className="space-y-2 text-sm">
           {versions.data.data.map((v) => (
             <li key={`r${v.version}`} className="flex justify-between gap-2">
-              <span>Rules v{v.version}: {describeRules(v.rules, program.currency)}</span>
+              <span>
+                Rules v{v.version}: {describeRules(v.rules, program.currency)}
+              </span>
               <span className="shrink-0 text-slate-500">{formatDateTime(v.createdAt)}</span>
             </li>
           ))}
@@ -180,11 +229,76 @@ function TermsCard({ program }: { program: Program }) {
   });
   return (
     <Card title={`Terms${program.terms ? ` · version ${program.terms.version}` : ''}`}>
-      <TextArea label="Program terms partners accept" rows={5} value={text} onChange={(e) => setText(e.target.value)} hint={`Partners get ${program.termsGraceDays} days to accept a new version.`} />
-      <Button className="mt-3" variant="secondary" disabled={!text.trim() || text === (program.terms?.text ?? '')} busy={save.isPending} onClick={() => save.mutate({ terms: { text } })}>
+      <TextArea
+        label="Program terms partners accept"
+        rows={5}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        hint={`Partners get ${program.termsGraceDays} days to accept a new version.`}
+      />
+      <Button
+        className="mt-3"
+        variant="secondary"
+        disabled={!text.trim() || text === (program.terms?.text ?? '')}
+        busy={save.isPending}
+        onClick={() => save.mutate({ terms: { text } })}
+      >
         Publish terms
       </Button>
-      {save.error ? <div className="mt-3"><ErrorNote error={save.error} /></div> : null}
+      {save.error ? (
+        <div className="mt-3">
+          <ErrorNote error={save.error} />
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+function DetailsCard({ program }: { program: Program }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const save = useMutation({
+    mutationFn: (body: UpdateProgramBody) => call(endpoints.updateProgram, { params: { id: program.id }, body }),
+    onSuccess: (updated) => {
+      toast('Program details saved');
+      queryClient.setQueryData(['program', program.id], updated);
+      void queryClient.invalidateQueries({ queryKey: ['programs'] });
+    },
+  });
+  const err = (f: string) => (save.error instanceof ApiFailure ? (save.error.details.find((d) => d.path === f || d.path.startsWith(`${f}.`))?.message) : undefined);
+  const named = ['name', 'destinationUrl', 'allowedDomains', 'payoutThreshold', 'attribution'].some((f) => err(f));
+  return (
+    <Card title="Details">
+      <form
+        className="space-y-4"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          const domains = String(f.get('allowedDomains'))
+            .split(/[\s,]+/)
+            .filter(Boolean);
+          save.mutate({
+            name: String(f.get('name')),
+            destinationUrl: String(f.get('destinationUrl')),
+            allowedDomains: domains,
+            payoutThreshold: Math.round(Number(f.get('payoutThreshold'))),
+            attribution: { windowDays: Number(f.get('windowDays')) },
+          });
+        }}
+      >
+        <Field label="Name" name="name" defaultValue={program.name} error={err('name')} />
+        <Field label="Destination URL" name="destinationUrl" type="url" defaultValue={program.destinationUrl} error={err('destinationUrl')} />
+        <Field label="Other allowed domains" name="allowedDomains" defaultValue={program.allowedDomains.join(', ')} hint="Deep links may point at these too." error={err('allowedDomains')} />
+        <div className="grid grid-cols-2 gap-3">
+          <Field label={`Payout threshold (${program.currency} minor units)`} name="payoutThreshold" type="number" min={0} defaultValue={program.payoutThreshold} error={err('payoutThreshold')} />
+          <Field label="Attribution window (days)" name="windowDays" type="number" min={1} max={365} defaultValue={program.attribution.windowDays} error={err('attribution')} />
+        </div>
+        {save.error && !named ? <ErrorNote error={save.error} /> : null}
+        <Button type="submit" variant="secondary" busy={save.isPending}>
+          Save details
+        </Button>
+      </form>
     </Card>
   );
 }
@@ -221,12 +335,22 @@ function ApprovalCard({ program }: { program: Program }) {
               <legend className="mb-1 text-sm font-medium">Reviewers</legend>
               {members.data?.data.map((m) => (
                 <label key={m.userId} className="flex items-center gap-2 text-sm">
-                  <input type="checkbox" checked={reviewers.includes(m.userId)} onChange={(e) => setReviewers(e.target.checked ? [...reviewers, m.userId] : reviewers.filter((r) => r !== m.userId))} />
+                  <input
+                    type="checkbox"
+                    checked={reviewers.includes(m.userId)}
+                    onChange={(e) => setReviewers(e.target.checked ? [...reviewers, m.userId] : reviewers.filter((r) => r !== m.userId))}
+                  />
                   {m.name} <span className="text-slate-500">{m.email}</span>
                 </label>
               ))}
             </fieldset>
-            <Field label="Approvals needed (quorum)" type="number" min={1} value={quorum} onChange={(e) => setQuorum(Number(e.target.value))} />
+            <Field
+              label="Approvals needed (quorum)"
+              type="number"
+              min={1}
+              value={quorum}
+              onChange={(e) => setQuorum(Number(e.target.value))}
+            />
           </>
         )}
         {problems.length > 0 && (
@@ -237,7 +361,12 @@ function ApprovalCard({ program }: { program: Program }) {
           </ul>
         )}
         <div className="flex flex-wrap items-center gap-3">
-          <Button variant="secondary" disabled={!check.success} busy={save.isPending} onClick={() => check.success && save.mutate(check.data)}>
+          <Button
+            variant="secondary"
+            disabled={!check.success}
+            busy={save.isPending}
+            onClick={() => check.success && save.mutate(check.data)}
+          >
             Save approval settings
           </Button>
         </div>
@@ -278,7 +407,12 @@ export function ProgramPage() {
           </span>
         }
         actions={nextStatuses[p.status].map((s) => (
-          <Button key={s} variant={s === 'active' ? 'primary' : 'secondary'} busy={setStatus.isPending && setStatus.variables === s} onClick={() => setStatus.mutate(s)}>
+          <Button
+            key={s}
+            variant={s === 'active' ? 'primary' : 'secondary'}
+            busy={setStatus.isPending && setStatus.variables === s}
+            onClick={() => setStatus.mutate(s)}
+          >
             {statusVerb[s]}
           </Button>
         ))}
@@ -291,6 +425,7 @@ export function ProgramPage() {
         </div>
         <div className="space-y-6">
           <ApprovalCard key={JSON.stringify(p.approval)} program={p} />
+          <DetailsCard key={p.updatedAt} program={p} />
           <VersionsCard program={p} />
         </div>
       </div>

@@ -4,14 +4,37 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type CreateProgramBody, type ProgramStatus } from '@tandem/contracts';
 import { ApiFailure, call } from '../api';
 import { formatDate, formatMoney } from '../lib/format';
-import { Badge, Button, Card, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, usePager, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Table,
+  usePager,
+  useToast,
+} from '../ui/kit';
 
-export const statusTone: Record<ProgramStatus, 'green' | 'amber' | 'slate' | 'rose'> = { active: 'green', draft: 'slate', paused: 'amber', closed: 'rose' };
+export const statusTone: Record<ProgramStatus, 'green' | 'amber' | 'slate' | 'rose'> = {
+  active: 'green',
+  draft: 'slate',
+  paused: 'amber',
+  closed: 'rose',
+};
 
 /** A one-line human summary of what a partner earns under a rules document. */
 export function describeRules(rules: CreateProgramBody['rules'], currency: string): string {
   const parts: string[] = [];
-  if (rules?.sale) parts.push(rules.sale.type === 'percentage' ? `${rules.sale.amount}% of each sale` : `${formatMoney(rules.sale.amount, currency)} per sale`);
+  if (rules?.sale)
+    parts.push(
+      rules.sale.type === 'percentage' ? `${rules.sale.amount}% of each sale` : `${formatMoney(rules.sale.amount, currency)} per sale`,
+    );
   if (rules?.lead) parts.push(`${formatMoney(rules.lead.amount, currency)} per lead`);
   if (rules?.tiers) parts.push(`${rules.tiers.levels.length} tiers`);
   if (rules?.bonuses?.length) parts.push(`${rules.bonuses.length} bonus${rules.bonuses.length > 1 ? 'es' : ''}`);
@@ -52,14 +75,30 @@ export function CreateProgramModal({ open, onClose }: { open: boolean; onClose: 
         }}
       >
         <Field label="Program name" name="name" placeholder="Creator program" required error={err('name')} />
-        <Field label="Where partner links send visitors" name="destinationUrl" type="url" placeholder="https://shop.example.com" required error={err('destinationUrl')} />
+        <Field
+          label="Where partner links send visitors"
+          name="destinationUrl"
+          type="url"
+          placeholder="https://shop.example.com"
+          required
+          error={err('destinationUrl')}
+        />
         <div className="grid grid-cols-2 gap-3">
           <SelectField label="Currency" name="currency" defaultValue="USD" error={err('currency')}>
             {['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'JPY'].map((c) => (
               <option key={c}>{c}</option>
             ))}
           </SelectField>
-          <Field label="Commission per sale (%)" name="percent" type="number" min={0} max={100} step="0.01" defaultValue={20} error={err('rules.sale.amount')} />
+          <Field
+            label="Commission per sale (%)"
+            name="percent"
+            type="number"
+            min={0}
+            max={100}
+            step="0.01"
+            defaultValue={20}
+            error={err('rules.sale.amount')}
+          />
         </div>
         <p className="text-xs text-slate-500">Tiers, bonuses, lead rewards and holds are set in the rules editor next.</p>
         {create.error && !named ? <ErrorNote error={create.error} /> : null}
@@ -74,10 +113,17 @@ export function CreateProgramModal({ open, onClose }: { open: boolean; onClose: 
 export function ProgramsPage() {
   const pager = usePager();
   const [creating, setCreating] = useState(false);
-  const programs = useQuery({ queryKey: ['programs', pager.cursor], queryFn: () => call(endpoints.listPrograms, { query: { cursor: pager.cursor } }) });
+  const programs = useQuery({
+    queryKey: ['programs', pager.cursor],
+    queryFn: () => call(endpoints.listPrograms, { query: { cursor: pager.cursor } }),
+  });
   return (
     <>
-      <PageHeader title="Programs" description="What partners promote and what they earn for it." actions={<Button onClick={() => setCreating(true)}>New program</Button>} />
+      <PageHeader
+        title="Programs"
+        description="What partners promote and what they earn for it."
+        actions={<Button onClick={() => setCreating(true)}>New program</Button>}
+      />
       <Card>
         {programs.isPending ? (
           <Skeleton rows={4} />
@@ -97,7 +143,11 @@ export function ProgramsPage() {
                 {
                   header: 'Program',
                   cell: (p) => (
-                    <Link to="/programs/$programId" params={{ programId: p.id }} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+                    <Link
+                      to="/programs/$programId"
+                      params={{ programId: p.id }}
+                      className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+                    >
                       {p.name}
                     </Link>
                   ),

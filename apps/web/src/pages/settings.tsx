@@ -4,13 +4,32 @@ import { endpoints, type Scope } from '@tandem/contracts';
 import { ApiFailure, call, type ResponseOf } from '../api';
 import { formatDate, formatDateTime } from '../lib/format';
 import { AuditCard, WebhooksCard } from './settings-webhooks';
-import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, Modal, PageHeader, Pager, SelectField, Skeleton, Table, usePager, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Table,
+  usePager,
+  useToast,
+} from '../ui/kit';
 
 type CreatedKey = ResponseOf<typeof endpoints.createApiKey>;
 
 function MembersCard() {
   const pager = usePager();
-  const members = useQuery({ queryKey: ['members', pager.cursor], queryFn: () => call(endpoints.listMembers, { query: { cursor: pager.cursor } }) });
+  const members = useQuery({
+    queryKey: ['members', pager.cursor],
+    queryFn: () => call(endpoints.listMembers, { query: { cursor: pager.cursor } }),
+  });
   return (
     <Card title="Members">
       {members.isPending ? (
@@ -74,7 +93,11 @@ function InvitationsCard() {
           Send invitation
         </Button>
       </form>
-      {invite.error && !emailError ? <div className="mt-3"><ErrorNote error={invite.error} /></div> : null}
+      {invite.error && !emailError ? (
+        <div className="mt-3">
+          <ErrorNote error={invite.error} />
+        </div>
+      ) : null}
       {lastLink && (
         <div className="mt-4 flex flex-wrap items-center gap-2 rounded-lg bg-indigo-50 p-3 text-sm dark:bg-indigo-950">
           <span>Share this link with your teammate (it is also in the server log):</span>
@@ -97,7 +120,12 @@ function InvitationsCard() {
             columns={[
               { header: 'Email', cell: (i) => i.email },
               { header: 'Role', cell: (i) => i.role },
-              { header: 'Status', cell: (i) => <Badge tone={i.status === 'pending' ? 'amber' : i.status === 'accepted' ? 'green' : 'slate'}>{i.status}</Badge> },
+              {
+                header: 'Status',
+                cell: (i) => (
+                  <Badge tone={i.status === 'pending' ? 'amber' : i.status === 'accepted' ? 'green' : 'slate'}>{i.status}</Badge>
+                ),
+              },
               { header: 'Expires', cell: (i) => formatDate(i.expiresAt) },
               {
                 header: '',
@@ -121,7 +149,10 @@ const allScopes: Scope[] = ['read', 'write', 'admin'];
 function ApiKeysCard() {
   const queryClient = useQueryClient();
   const pager = usePager();
-  const keys = useQuery({ queryKey: ['api-keys', pager.cursor], queryFn: () => call(endpoints.listApiKeys, { query: { cursor: pager.cursor } }) });
+  const keys = useQuery({
+    queryKey: ['api-keys', pager.cursor],
+    queryFn: () => call(endpoints.listApiKeys, { query: { cursor: pager.cursor } }),
+  });
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedKey>();
   const create = useMutation({
@@ -153,7 +184,16 @@ function ApiKeysCard() {
             columns={[
               { header: 'Name', cell: (k) => <span className="font-medium text-slate-900 dark:text-white">{k.name}</span> },
               { header: 'Key', cell: (k) => <code className="text-xs">{k.prefix}…</code> },
-              { header: 'Scopes', cell: (k) => <span className="flex gap-1">{k.scopes.map((s) => <Badge key={s}>{s}</Badge>)}</span> },
+              {
+                header: 'Scopes',
+                cell: (k) => (
+                  <span className="flex gap-1">
+                    {k.scopes.map((s) => (
+                      <Badge key={s}>{s}</Badge>
+                    ))}
+                  </span>
+                ),
+              },
               { header: 'Last used', cell: (k) => formatDateTime(k.lastUsedAt) },
               {
                 header: '',
@@ -180,7 +220,13 @@ function ApiKeysCard() {
             create.mutate({ name: String(form.get('name')), scopes: allScopes.filter((s) => form.get(`scope-${s}`)) });
           }}
         >
-          <Field label="Name" name="name" placeholder="Checkout backend" required error={create.error instanceof ApiFailure ? create.error.fieldError('name') : undefined} />
+          <Field
+            label="Name"
+            name="name"
+            placeholder="Checkout backend"
+            required
+            error={create.error instanceof ApiFailure ? create.error.fieldError('name') : undefined}
+          />
           <fieldset>
             <legend className="mb-1 text-sm font-medium">Scopes</legend>
             <div className="flex gap-4">
@@ -202,7 +248,9 @@ function ApiKeysCard() {
         </form>
       </Modal>
       <Modal open={Boolean(created)} title="Copy your new key now" onClose={() => setCreated(undefined)}>
-        <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">This is the only time Tandem shows the whole key. Store it in your secrets manager.</p>
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
+          This is the only time Tandem shows the whole key. Store it in your secrets manager.
+        </p>
         <div className="flex items-center gap-2 rounded-lg bg-slate-100 p-3 dark:bg-slate-800">
           <code className="flex-1 break-all text-xs" data-testid="new-api-key">
             {created?.key}

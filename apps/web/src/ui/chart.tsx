@@ -16,7 +16,17 @@ export interface ChartSeries {
  * A time-series chart on uPlot: tiny, fast on thousands of points, and resizes with its box.
  * `days` are YYYY-MM-DD (UTC) buckets.
  */
-export function TimeSeriesChart({ days, series, height = 260, label }: { days: string[]; series: ChartSeries[]; height?: number; label: string }) {
+export function TimeSeriesChart({
+  days,
+  series,
+  height = 260,
+  label,
+}: {
+  days: string[];
+  series: ChartSeries[];
+  height?: number;
+  label: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -36,7 +46,17 @@ export function TimeSeriesChart({ days, series, height = 260, label }: { days: s
       axes: [
         { stroke: axisStroke, grid, ticks: grid },
         { stroke: axisStroke, grid, ticks: grid, values: (_u, vals) => vals.map((v) => (leftFormat ? leftFormat(v) : String(v))) },
-        ...(hasRight ? [{ side: 1, scale: 'right', stroke: axisStroke, grid: { show: false }, values: (_u: uPlot, vals: number[]) => vals.map((v) => (rightFormat ? rightFormat(v) : String(v))) }] : []),
+        ...(hasRight
+          ? [
+              {
+                side: 1,
+                scale: 'right',
+                stroke: axisStroke,
+                grid: { show: false },
+                values: (_u: uPlot, vals: number[]) => vals.map((v) => (rightFormat ? rightFormat(v) : String(v))),
+              },
+            ]
+          : []),
       ],
       series: [
         { label: 'Day', value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toISOString().slice(0, 10)) },

@@ -12,18 +12,29 @@ export { cx };
 type ButtonVariant = 'primary' | 'secondary' | 'ghost' | 'danger';
 const buttonStyles: Record<ButtonVariant, string> = {
   primary: 'bg-indigo-600 text-white hover:bg-indigo-500 disabled:bg-indigo-300 dark:disabled:bg-indigo-900',
-  secondary: 'bg-white text-slate-800 ring-1 ring-slate-300 hover:bg-slate-50 dark:bg-slate-800 dark:text-slate-100 dark:ring-slate-600 dark:hover:bg-slate-700',
+  secondary:
+    'bg-white text-slate-800 ring-1 ring-slate-300 hover:bg-slate-50 dark:bg-slate-800 dark:text-slate-100 dark:ring-slate-600 dark:hover:bg-slate-700',
   ghost: 'text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800',
   danger: 'bg-rose-600 text-white hover:bg-rose-500 disabled:bg-rose-300',
 };
 
-export function Button({ variant = 'primary', busy, className, children, ...props }: React.ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; busy?: boolean }) {
+export function Button({
+  variant = 'primary',
+  busy,
+  className,
+  children,
+  ...props
+}: React.ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; busy?: boolean }) {
   return (
     <button
       {...props}
       disabled={props.disabled || busy}
       aria-busy={busy || undefined}
-      className={cx('inline-flex items-center justify-center gap-2 rounded-lg px-3.5 py-2 text-sm font-medium shadow-sm transition focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed', buttonStyles[variant], className)}
+      className={cx(
+        'inline-flex items-center justify-center gap-2 rounded-lg px-3.5 py-2 text-sm font-medium shadow-sm transition focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed',
+        buttonStyles[variant],
+        className,
+      )}
     >
       {busy && <span className="size-3.5 animate-spin rounded-full border-2 border-current border-r-transparent" aria-hidden />}
       {children}
@@ -31,7 +42,8 @@ export function Button({ variant = 'primary', busy, className, children, ...prop
   );
 }
 
-const inputClass = 'block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-indigo-500 focus:outline-none dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700';
+const inputClass =
+  'block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-indigo-500 focus:outline-none dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700';
 
 interface FieldProps {
   label: string;
@@ -46,7 +58,13 @@ export function Field({ label, error, hint, className, ...props }: FieldProps & 
       <label htmlFor={id} className="mb-1 block text-sm font-medium text-slate-700 dark:text-slate-300">
         {label}
       </label>
-      <input id={id} {...props} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} className={cx(inputClass, error && 'ring-rose-500')} />
+      <input
+        id={id}
+        {...props}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        className={cx(inputClass, error && 'ring-rose-500')}
+      />
       {hint && !error && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       {error && (
         <p id={`${id}-error`} role="alert" className="mt-1 text-xs text-rose-600">
@@ -76,14 +94,25 @@ export function SelectField({ label, error, children, className, ...props }: Fie
   );
 }
 
-export function TextArea({ label, error, hint, className, ...props }: Omit<FieldProps, 'error'> & { error?: ReactNode } & React.TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextArea({
+  label,
+  error,
+  hint,
+  className,
+  ...props
+}: Omit<FieldProps, 'error'> & { error?: ReactNode } & React.TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const id = useId();
   return (
     <div className={className}>
       <label htmlFor={id} className="mb-1 block text-sm font-medium text-slate-700 dark:text-slate-300">
         {label}
       </label>
-      <textarea id={id} {...props} aria-invalid={error ? true : undefined} className={cx(inputClass, 'font-mono', error ? 'ring-rose-500' : undefined)} />
+      <textarea
+        id={id}
+        {...props}
+        aria-invalid={error ? true : undefined}
+        className={cx(inputClass, 'font-mono', error ? 'ring-rose-500' : undefined)}
+      />
       {hint && !error && <div className="mt-1 text-xs text-slate-500">{hint}</div>}
       {error && (
         <div role="alert" className="mt-1 text-xs text-rose-600">
@@ -94,7 +123,17 @@ export function TextArea({ label, error, hint, className, ...props }: Omit<Field
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <section className={cx('rounded-xl bg-white shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800', className)}>
       {(title || actions) && (
@@ -218,7 +257,14 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       {children}
       <div aria-live="polite" className="pointer-events-none fixed right-4 bottom-4 z-50 flex flex-col gap-2">
         {toasts.map((t) => (
-          <div key={t.id} role="status" className={cx('pointer-events-auto rounded-lg px-4 py-2.5 text-sm shadow-lg', t.tone === 'ok' ? 'bg-slate-900 text-white dark:bg-white dark:text-slate-900' : 'bg-rose-600 text-white')}>
+          <div
+            key={t.id}
+            role="status"
+            className={cx(
+              'pointer-events-auto rounded-lg px-4 py-2.5 text-sm shadow-lg',
+              t.tone === 'ok' ? 'bg-slate-900 text-white dark:bg-white dark:text-slate-900' : 'bg-rose-600 text-white',
+            )}
+          >
             {t.text}
           </div>
         ))}
@@ -237,7 +283,12 @@ export function Modal({ open, title, onClose, children }: { open: boolean; title
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return (
-    <dialog ref={ref} onClose={onClose} aria-label={title} className="m-auto w-[min(32rem,calc(100vw-2rem))] rounded-xl bg-white p-0 shadow-2xl backdrop:bg-slate-900/50 dark:bg-slate-900 dark:text-slate-100">
+    <dialog
+      ref={ref}
+      onClose={onClose}
+      aria-label={title}
+      className="m-auto w-[min(32rem,calc(100vw-2rem))] rounded-xl bg-white p-0 shadow-2xl backdrop:bg-slate-900/50 dark:bg-slate-900 dark:text-slate-100"
+    >
       {open && (
         <div className="p-6">
           <div className="mb-4 flex items-start justify-between gap-4">

@@ -8,7 +8,10 @@ export function QrCode({ value, size = 128 }: { value: string; size?: number }) 
     // The encoder loads on first use, so screens without QR codes do not pay for it.
     import('qrcode')
       .then((QRCode) => QRCode.toDataURL(value, { width: size * 2, margin: 1, errorCorrectionLevel: 'M' }))
-      .then((url) => live && setSrc(url), () => live && setSrc(undefined));
+      .then(
+        (url) => live && setSrc(url),
+        () => live && setSrc(undefined),
+      );
     return () => {
       live = false;
     };

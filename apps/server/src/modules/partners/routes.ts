@@ -1,4 +1,5 @@
 import { ApiError, endpoints } from '@tandem/contracts';
+import { holdAllPending } from '../fraud/reviews.js';
 import { withTransaction } from '../../db/tx.js';
 import type { Services } from '../../http/context.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
@@ -63,7 +64,10 @@ export function partnerRoutes(r: Router): void {
       if (current.status === 'applied') await decidePendingApplicationByHand(client, program, current.id, body.status, reason, actor, now);
       // Approving someone who never accepted any terms vouches for the version in force, as adding an approved partner does.
       const vouchedTerms = body.status === 'approved' && current.accepted_terms_version === null ? { acceptTerms: { version: program.terms_version, ipHash: null } } : {};
-      return transitionEnrollment(client, { workspaceId: auth.workspaceId, enrollmentId: params.id, to: body.status, reason, actor, program, now, ...vouchedTerms });
+      const changed = await transitionEnrollment(client, { workspaceId: auth.workspaceId, enrollmentId: params.id, to: body.status, reason, actor, program, now, ...vouchedTerms });
+      // A ban freezes the partner's unpaid earnings in this program for review, in the same transaction.
+      if (body.status === 'banned') await holdAllPending(client, services, { workspaceId: auth.workspaceId, partnerId: current.partner_id, programId: program.id, reason: reason ?? 'Partner banned' });
+      return changed;
     });
     return toEnrollment(row, publicBaseUrl(services, req));
   });
@@ -102,7 +106,11 @@ export function partnerRoutes(r: Router): void {
   r.handle(endpoints.getApplication, async ({ params, auth, services }) => getApplication(services.pool, auth.workspaceId, params.id));
 
   r.handle(endpoints.voteOnApplication, async ({ params, body, auth, services }) => {
-    if (auth.kind !== 'session') throw new ApiError('forbidden', 'A council vote is personal: sign in as the reviewer');
+    if (auth.kind !== 'session') {
+      // Another workspace's application is not_found whoever asks; only then does the key matter.
+      await getApplication(services.pool, auth.workspaceId, params.id);
+      throw new ApiError('forbidden', 'A council vote is personal: sign in as the reviewer');
+    }
     return withTransaction(services.pool, (client) =>
       voteOnApplication(client, { workspaceId: auth.workspaceId, applicationId: params.id, reviewerId: auth.userId, decision: body.decision, comment: body.comment ?? null, actor: requestActor(auth), now: services.now() }),
     );

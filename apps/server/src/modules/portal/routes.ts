@@ -1,4 +1,5 @@
 import { endpoints } from '@tandem/contracts';
+import { recordPartnerRequestIp } from '../fraud/identities.js';
 import { ApiError } from '@tandem/contracts';
 import { setSessionCookies } from '../../http/auth.js';
 import type { Router } from '../../http/router.js';
@@ -19,7 +20,14 @@ export function portalRoutes(r: Router): void {
     return { user: result.user, csrfToken: result.session.csrfToken };
   });
 
-  r.handle(endpoints.listPortalEnrollments, async ({ auth, services, req }) => ({ data: await listPortalEnrollments(services.pool, auth.userId, publicBaseUrl(services, req), services.now()) }));
+  r.handle(endpoints.listPortalEnrollments, async ({ auth, services, req }) => {
+    const data = await listPortalEnrollments(services.pool, auth.userId, publicBaseUrl(services, req), services.now());
+    // The portal's home call: remember the address the partner works from, so a "customer" clicking
+    // its own link from the same address is caught as a self-referral (hashed like click IPs).
+    const { rows } = await services.pool.query<{ workspace_id: string; id: string }>('select workspace_id, id from partners where user_id = $1', [auth.userId]);
+    for (const row of rows) await recordPartnerRequestIp(services.pool, services.secret, { workspaceId: row.workspace_id, partnerId: row.id, ip: req.ip, at: services.now() });
+    return { data };
+  });
 
   r.handle(endpoints.acceptPortalTerms, async ({ params, auth, services, req }) => {
     await acceptTerms(services, auth.userId, params.id, keyedHash(services.secret, req.ip));

@@ -59,10 +59,28 @@ export function sseFrame(id: string | undefined, payload: unknown): string {
   return `${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(payload)}\n\n`;
 }
 
+/** The events a partner is told about: its own money, its disputes and its enrollments. Sales stay the brand's. */
+export const PARTNER_EVENT_TYPES = [
+  'partner.enrolled',
+  'commission.created',
+  'commission.payable',
+  'commission.reversed',
+  'payout.created',
+  'payout.paid',
+  'payout.failed',
+  'dispute.created',
+  'dispute.updated',
+  'dispute.decided',
+];
+
 /** What a partner may see of an event about itself: its own ids, amounts and statuses, never the brand's customer data. */
 const PARTNER_FIELDS = ['id', 'programId', 'partnerId', 'kind', 'amount', 'currency', 'status', 'payoutId', 'batchId'] as const;
 
-export function partnerView(type: string, data: Record<string, unknown>, occurredAt: Date): { type: string; data: Record<string, unknown>; occurredAt: string } {
+export function partnerView(
+  type: string,
+  data: Record<string, unknown>,
+  occurredAt: Date,
+): { type: string; data: Record<string, unknown>; occurredAt: string } {
   const visible: Record<string, unknown> = {};
   for (const key of PARTNER_FIELDS) if (key in data) visible[key] = data[key];
   return { type, data: visible, occurredAt: occurredAt.toISOString() };

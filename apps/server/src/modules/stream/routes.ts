@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endpoints, type StreamMessage } from '@tandem/contracts';
 import type { Router } from '../../http/router.js';
 import type { Services } from '../../http/context.js';
-import { partnerView, pollFrom, sseFrame, startCursor, takeUnsent } from './cursor.js';
+import { PARTNER_EVENT_TYPES, partnerView, pollFrom, sseFrame, startCursor, takeUnsent } from './cursor.js';
 
 /** How often an open stream looks for new rows; a poll is a few index range scans. */
 export const POLL_INTERVAL_MS = 1000;
@@ -81,7 +81,8 @@ function serveStream(req: FastifyRequest, reply: FastifyReply, lastEventId: stri
         send(row.id, source.view(row));
       }
       const clicks = await source.newClicks();
-      if (clicks > 0 && !closed) send(undefined, { type: 'clicks.recorded', data: { count: clicks }, occurredAt: new Date(now).toISOString() });
+      if (clicks > 0 && !closed)
+        send(undefined, { type: 'clicks.recorded', data: { count: clicks }, occurredAt: new Date(now).toISOString() });
       if (!closed && Date.now() - lastWrite >= HEARTBEAT_MS) {
         reply.raw.write(': keep-alive\n\n');
         lastWrite = Date.now();
@@ -96,7 +97,8 @@ function serveStream(req: FastifyRequest, reply: FastifyReply, lastEventId: stri
   void poll();
 }
 
-const lastEventIdOf = (req: FastifyRequest, query: { lastEventId?: string | undefined }) => (req.headers['last-event-id'] as string | undefined) ?? query.lastEventId;
+const lastEventIdOf = (req: FastifyRequest, query: { lastEventId?: string | undefined }) =>
+  (req.headers['last-event-id'] as string | undefined) ?? query.lastEventId;
 
 export function streamRoutes(r: Router) {
   r.handle(endpoints.stream, async ({ auth, query, req, reply, services }) => {
@@ -127,9 +129,9 @@ export function streamRoutes(r: Router) {
             `select o.id, o.type, o.data, o.occurred_at
                from partners p
                join outbox_events o on o.workspace_id = p.workspace_id and o.id > $2 and o.data->>'partnerId' = p.id
-              where p.user_id = $1
+              where p.user_id = $1 and o.type = any($3)
               order by o.id limit 200`,
-            [auth.userId, after],
+            [auth.userId, after, PARTNER_EVENT_TYPES],
           )
         ).rows,
       view: (row) => partnerView(row.type, row.data, row.occurred_at),
@@ -139,7 +141,9 @@ export function streamRoutes(r: Router) {
 }
 
 async function latestClickId(services: Services, workspaceId: string): Promise<string | null> {
-  const { rows } = await services.pool.query<{ id: string }>('select id from clicks where workspace_id = $1 order by id desc limit 1', [workspaceId]);
+  const { rows } = await services.pool.query<{ id: string }>('select id from clicks where workspace_id = $1 order by id desc limit 1', [
+    workspaceId,
+  ]);
   return rows[0]?.id ?? null;
 }
 

@@ -38,7 +38,13 @@ describe('stream cursor (pure)', () => {
 
   it("shows a partner only its own ids, amounts and statuses, never the brand's customer data", () => {
     const at = new Date('2026-11-21T06:00:00Z');
-    expect(partnerView('commission.created', { id: 'com_1', partnerId: 'ptn_1', amount: 500, currency: 'USD', status: 'pending', customerId: 'cus_9', saleId: 'sal_9' }, at)).toEqual({
+    expect(
+      partnerView(
+        'commission.created',
+        { id: 'com_1', partnerId: 'ptn_1', amount: 500, currency: 'USD', status: 'pending', customerId: 'cus_9', saleId: 'sal_9' },
+        at,
+      ),
+    ).toEqual({
       type: 'commission.created',
       data: { id: 'com_1', partnerId: 'ptn_1', amount: 500, currency: 'USD', status: 'pending' },
       occurredAt: '2026-11-21T06:00:00.000Z',
@@ -63,7 +69,12 @@ describe('GET /api/v1/stream', () => {
   afterAll(async () => ctx?.close());
 
   /** Opens a stream and collects its parsed messages until `done` says stop. */
-  async function collect(headers: Record<string, string>, done: (messages: { id?: string; type: string; data: Record<string, unknown> }[]) => boolean, afterOpen?: () => Promise<void>, path = '/api/v1/stream') {
+  async function collect(
+    headers: Record<string, string>,
+    done: (messages: { id?: string; type: string; data: Record<string, unknown> }[]) => boolean,
+    afterOpen?: () => Promise<void>,
+    path = '/api/v1/stream',
+  ) {
     const abort = new AbortController();
     const res = await fetch(`${baseUrl}${path}`, { headers, signal: abort.signal });
     expect(res.status).toBe(200);
@@ -118,7 +129,11 @@ describe('GET /api/v1/stream', () => {
 
   it('works with the session cookie of the web app', async () => {
     const brand = await signupActor(ctx.app);
-    const messages = await collect({ cookie: brand.cookie }, (m) => m.length > 0, () => emit(brand.workspaceId, 'sale.created', { saleId: 'sal_cookie' }).then(() => undefined));
+    const messages = await collect(
+      { cookie: brand.cookie },
+      (m) => m.length > 0,
+      () => emit(brand.workspaceId, 'sale.created', { saleId: 'sal_cookie' }).then(() => undefined),
+    );
     expect(messages.map((m) => m.data)).toEqual([{ saleId: 'sal_cookie' }]);
   });
 
@@ -135,7 +150,10 @@ describe('GET /api/v1/stream', () => {
     const brand = await signupActor(ctx.app);
     const other = await signupActor(ctx.app);
     const insertClick = (workspaceId: string) =>
-      ctx.pool.query(`insert into clicks (workspace_id, id, link_id, program_id, partner_id, created_at) values ($1, $2, 'lnk_x', 'prg_x', 'ptn_x', now())`, [workspaceId, uuidv7()]);
+      ctx.pool.query(
+        `insert into clicks (workspace_id, id, link_id, program_id, partner_id, created_at) values ($1, $2, 'lnk_x', 'prg_x', 'ptn_x', now())`,
+        [workspaceId, uuidv7()],
+      );
     const messages = await collect(
       { authorization: `Bearer ${brand.apiKey}` },
       (m) => m.some((x) => x.type === 'clicks.recorded'),
@@ -152,18 +170,38 @@ describe('GET /api/v1/stream', () => {
   it("streams to a partner's portal session only the events about its own partner records", async () => {
     const brand = await signupActor(ctx.app);
     const email = `partner-${Date.now()}@example.com`;
-    const signup = await ctx.app.inject({ method: 'POST', url: '/api/v1/portal/signup', payload: { email, password: 'long enough password', name: 'Pat' } });
+    const signup = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/portal/signup',
+      payload: { email, password: 'long enough password', name: 'Pat' },
+    });
     expect(signup.statusCode).toBe(201);
     const cookie = signup.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
     const userId = (signup.json() as { user: { id: string } }).user.id;
-    await ctx.pool.query(`insert into partners (workspace_id, id, email, name, user_id) values ($1, 'ptn_mine', $2, 'Pat', $3), ($1, 'ptn_other', 'other@example.com', 'Other', null)`, [brand.workspaceId, email, userId]);
+    await ctx.pool.query(
+      `insert into partners (workspace_id, id, email, name, user_id) values ($1, 'ptn_mine', $2, 'Pat', $3), ($1, 'ptn_other', 'other@example.com', 'Other', null)`,
+      [brand.workspaceId, email, userId],
+    );
     const messages = await collect(
       { cookie },
       (m) => m.some((x) => x.type === 'payout.paid'),
       async () => {
         await emit(brand.workspaceId, 'commission.created', { id: 'com_other', partnerId: 'ptn_other', amount: 1 });
-        await emit(brand.workspaceId, 'commission.created', { id: 'com_mine', partnerId: 'ptn_mine', amount: 700, customerId: 'cus_secret' });
-        await withTransaction(ctx.pool, (client) => emitEvent(client, { workspaceId: brand.workspaceId, type: 'payout.paid', data: { id: 'pay_1', partnerId: 'ptn_mine', amount: 700 } }));
+        // The sale itself is the brand's business, even when this partner referred it.
+        await emit(brand.workspaceId, 'sale.created', { id: 'sal_mine', partnerId: 'ptn_mine', amount: 29900 });
+        await emit(brand.workspaceId, 'commission.created', {
+          id: 'com_mine',
+          partnerId: 'ptn_mine',
+          amount: 700,
+          customerId: 'cus_secret',
+        });
+        await withTransaction(ctx.pool, (client) =>
+          emitEvent(client, {
+            workspaceId: brand.workspaceId,
+            type: 'payout.paid',
+            data: { id: 'pay_1', partnerId: 'ptn_mine', amount: 700 },
+          }),
+        );
       },
       '/api/v1/portal/stream',
     );

@@ -12,6 +12,7 @@
  * Exits 1 when the peak RSS reaches LIMIT_MB (default 500) or rows are missing. Not part of `npm test`.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -42,21 +43,37 @@ async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
-function csvStream(rows: number, couponCode: string): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
+/** The CSV, generated chunk by chunk as the request body drains. */
+async function* csvChunks(rows: number, couponCode: string): AsyncGenerator<string> {
   const start = Date.now() - 300 * 24 * 3600 * 1000;
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i === 0) controller.enqueue(encoder.encode('type,externalId,amount,currency,invoiceId,occurredAt,couponCode\n'));
-      let chunk = '';
-      for (let n = 0; n < 2000 && i < rows; n++, i++) {
-        const at = new Date(start + i * 20_000).toISOString();
-        chunk += `sale,bench-cust-${i % 200_000},${1000 + (i % 5000)},USD,bench-inv-${i},${at},${i % 10 === 0 ? couponCode : ''}\n`;
-      }
-      if (chunk) controller.enqueue(encoder.encode(chunk));
-      if (i >= rows) controller.close();
-    },
+  yield 'type,externalId,amount,currency,invoiceId,occurredAt,couponCode\n';
+  for (let i = 0; i < rows; ) {
+    let chunk = '';
+    for (let n = 0; n < 2000 && i < rows; n++, i++) {
+      const at = new Date(start + i * 20_000).toISOString();
+      chunk += `sale,bench-cust-${i % 200_000},${1000 + (i % 5000)},USD,bench-inv-${i},${at},${i % 10 === 0 ? couponCode : ''}\n`;
+    }
+    yield chunk;
+  }
+}
+
+/**
+ * POSTs the CSV with node:http rather than fetch: the server answers only when the import is done,
+ * which for a large recorded import is longer than fetch's five-minute wait for response headers.
+ */
+function upload(url: string, apiKey: string, chunks: AsyncIterable<string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'text/csv' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    void (async () => {
+      for await (const chunk of chunks) if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+      req.end();
+    })().catch(reject);
   });
 }
 
@@ -81,10 +98,10 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 250));
       }
     }
-    const signup = await (await fetch(`${base}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.com', password: 'long enough password', name: 'Bench', workspaceName: 'Bench' }) })).json();
+    const signup = (await (await fetch(`${base}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.com', password: 'long enough password', name: 'Bench', workspaceName: 'Bench' }) })).json()) as { apiKey: string };
     const auth = { authorization: `Bearer ${signup.apiKey}`, 'content-type': 'application/json' };
-    const program = await (await fetch(`${base}/api/v1/programs`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench', currency: 'USD', destinationUrl: 'https://brand.example/' }) })).json();
-    const partner = await (await fetch(`${base}/api/v1/programs/${program.id}/partners`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'p@bench.example', name: 'P' }) })).json();
+    const program = (await (await fetch(`${base}/api/v1/programs`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench', currency: 'USD', destinationUrl: 'https://brand.example/' }) })).json()) as { id: string };
+    const partner = (await (await fetch(`${base}/api/v1/programs/${program.id}/partners`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'p@bench.example', name: 'P' }) })).json()) as { enrollment: { couponCode: string } };
 
     const pid = child.pid!;
     const baseline = await rssMb(pid);
@@ -93,13 +110,8 @@ async function main(): Promise<void> {
       rssMb(pid).then((mb) => (peak = Math.max(peak, mb)), () => undefined);
     }, 250);
     const started = Date.now();
-    const res = await fetch(`${base}/api/v1/conversions/import?dryRun=${DRY_RUN}`, {
-      method: 'POST',
-      headers: { authorization: auth.authorization, 'content-type': 'text/csv' },
-      body: csvStream(ROWS, partner.enrollment.couponCode),
-      duplex: 'half',
-    } as RequestInit);
-    const report = await res.json();
+    const res = await upload(`${base}/api/v1/conversions/import?dryRun=${DRY_RUN}`, signup.apiKey, csvChunks(ROWS, partner.enrollment.couponCode));
+    const report = JSON.parse(res.body) as { committed: boolean; succeeded: number; failed: number };
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
     peak = Math.max(peak, await rssMb(pid));

@@ -76,6 +76,15 @@ it('signs up, creates a program, edits its rules with live validation and create
   await expect.poll(() => page.getByText('Reward rules · version 2').count()).toBe(1);
   await shot(page, 'program-rules');
 
+  // Editing the details names the field the server refused.
+  await page.getByLabel('Destination URL').fill('ftp://engines.example.com');
+  await page.getByRole('button', { name: 'Save details' }).click();
+  await expect.poll(() => page.getByText('must be an http(s) URL').count()).toBe(1);
+  await page.getByLabel('Destination URL').fill('https://engines.example.com/shop');
+  await page.getByLabel('Attribution window (days)').fill('45');
+  await page.getByRole('button', { name: 'Save details' }).click();
+  await expect.poll(() => page.getByText('https://engines.example.com/shop', { exact: true }).count()).toBe(1);
+
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('button', { name: 'New API key' }).click();
   await page.getByLabel('Name', { exact: true }).fill('Checkout backend');

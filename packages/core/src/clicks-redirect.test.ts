@@ -76,6 +76,18 @@ describe('RecentClicks', () => {
     expect(recent.isRecentClickOf('u1', 'lnk_a', 1_000 + CLICK_REUSE_MS)).toBe(false);
   });
 
+  it('claims a new id for a first visit and the same one for a repeat within the hour', () => {
+    const recent = new RecentClicks();
+    let made = 0;
+    const newUuid = () => `u${++made}`;
+    expect(recent.claim('lnk_a', 'v1', 5_000, newUuid)).toEqual({ uuid: 'u1', reused: false });
+    expect(recent.claim('lnk_a', 'v1', 5_000 + CLICK_REUSE_MS - 1, newUuid)).toEqual({ uuid: 'u1', reused: true });
+    expect(recent.claim('lnk_b', 'v1', 6_000, newUuid)).toEqual({ uuid: 'u2', reused: false });
+    expect(recent.claim('lnk_a', 'v1', 5_000 + CLICK_REUSE_MS, newUuid)).toEqual({ uuid: 'u3', reused: false });
+    expect(recent.isRecentClickOf('u3', 'lnk_a', 5_000 + CLICK_REUSE_MS)).toBe(true);
+    expect(made).toBe(3);
+  });
+
   it('forgets the oldest visitors beyond its bound, a generation at a time', () => {
     const recent = new RecentClicks(4);
     for (let i = 0; i < 5; i++) recent.remember('lnk_a', `v${i}`, `u${i}`, 10);

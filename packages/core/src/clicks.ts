@@ -141,16 +141,32 @@ export class RecentClicks {
     return hit !== undefined && hit.linkId === linkId && nowMs - hit.atMs < CLICK_REUSE_MS && nowMs >= hit.atMs;
   }
 
+  /**
+   * The redirect's one call: the visitor's click id on this link from the last hour, or a new one
+   * (from `newUuid`) remembered from now on. The map key is built once for the lookup and the insert.
+   */
+  claim(linkId: string, visitorHash: string, nowMs: number, newUuid: () => string): { uuid: string; reused: boolean } {
+    const key = linkId + '|' + visitorHash;
+    const hit = this.youngVisitors.get(key) ?? this.oldVisitors.get(key);
+    if (hit !== undefined && nowMs - hit.atMs < CLICK_REUSE_MS && nowMs >= hit.atMs) return { uuid: hit.clickUuid, reused: true };
+    const uuid = newUuid();
+    this.store(key, { clickUuid: uuid, linkId, atMs: nowMs });
+    return { uuid, reused: false };
+  }
+
   remember(linkId: string, visitorHash: string, clickUuid: string, nowMs: number): void {
+    this.store(linkId + '|' + visitorHash, { clickUuid, linkId, atMs: nowMs });
+  }
+
+  private store(visitorKey: string, entry: RecentClick): void {
     if (this.youngVisitors.size >= this.generationSize) {
       this.oldVisitors = this.youngVisitors;
       this.oldClicks = this.youngClicks;
       this.youngVisitors = new Map();
       this.youngClicks = new Map();
     }
-    const entry: RecentClick = { clickUuid, linkId, atMs: nowMs };
-    this.youngVisitors.set(linkId + '|' + visitorHash, entry);
-    this.youngClicks.set(clickUuid, entry);
+    this.youngVisitors.set(visitorKey, entry);
+    this.youngClicks.set(entry.clickUuid, entry);
   }
 }
 

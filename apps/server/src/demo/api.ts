@@ -41,7 +41,12 @@ export function withSession(app: FastifyInstance, cookies: { name: string; value
 }
 
 /** Unauthenticated calls (sign-ups, public applications); sign-ups also hand back the session cookies. */
-export async function anonymous(app: FastifyInstance, method: Method, url: string, payload: object): Promise<{ body: Json; cookies: { name: string; value: string }[] }> {
+export async function anonymous(
+  app: FastifyInstance,
+  method: Method,
+  url: string,
+  payload: object,
+): Promise<{ body: Json; cookies: { name: string; value: string }[] }> {
   const res = await app.inject({ method, url, payload });
   if (res.statusCode >= 300) throw new DemoApiError(method, url, res.statusCode, res.body);
   return { body: res.json(), cookies: res.cookies.map((c) => ({ name: c.name, value: c.value })) };

@@ -36,7 +36,13 @@ interface PartnerSpec {
 /** Twenty partners with different reach, so the leaderboards and tiers show a spread. */
 const PARTNERS: PartnerSpec[] = [
   { name: 'Casey Creator', email: CREATOR_EMAIL, tags: ['creator', 'launch'], dailyClicks: 14, website: 'https://casey.example' },
-  { name: 'Morning Brew Blog', email: 'hello@morningbrew-blog.example', tags: ['blogger'], dailyClicks: 11, website: 'https://morningbrew-blog.example' },
+  {
+    name: 'Morning Brew Blog',
+    email: 'hello@morningbrew-blog.example',
+    tags: ['blogger'],
+    dailyClicks: 11,
+    website: 'https://morningbrew-blog.example',
+  },
   { name: 'Latte Art Lena', email: 'lena@latteart.example', tags: ['creator'], dailyClicks: 9 },
   { name: 'The Bean Review', email: 'editor@beanreview.example', tags: ['blogger'], dailyClicks: 8 },
   { name: 'Corner Bookshop', email: 'owner@cornerbooks.example', tags: ['local'], dailyClicks: 3 },
@@ -124,7 +130,8 @@ export async function seedDemoContent(app: FastifyInstance, services: Services, 
     programId: nwProgram.id,
     message: 'Coffee and pastries belong together — shall we send our customers to each other?',
     agreement: {
-      targeting: 'Northwind promotes Bluebird to subscribers in cities with a Bluebird shop; Bluebird promotes Northwind beans at checkout.',
+      targeting:
+        'Northwind promotes Bluebird to subscribers in cities with a Bluebird shop; Bluebird promotes Northwind beans at checkout.',
       messagingGuidelines: 'Friendly, no discount codes in paid ads.',
       metrics: ['clicks', 'referrals', 'revenue'],
       reciprocityTargetPct: 25,
@@ -137,7 +144,11 @@ export async function seedDemoContent(app: FastifyInstance, services: Services, 
   sources.push(source(bakeryWorkspace.id, bbProgram.id, northwindAsPartner.partnerId, northwindAsPartner.linkId, 7, random, 'bb'));
 
   // The partner portal login of Casey Creator (linked to its partner row by email), terms accepted.
-  const portalSignup = await anonymous(app, 'POST', '/api/v1/portal/signup', { email: CREATOR_EMAIL, password: DEMO_PASSWORD, name: 'Casey Creator' });
+  const portalSignup = await anonymous(app, 'POST', '/api/v1/portal/signup', {
+    email: CREATOR_EMAIL,
+    password: DEMO_PASSWORD,
+    name: 'Casey Creator',
+  });
   const portal = withSession(app, portalSignup.cookies, portalSignup.body.csrfToken as string);
   const portalEnrollments = await portal('GET', '/api/v1/portal/enrollments');
   for (const enrollment of portalEnrollments.data as Json[]) {
@@ -240,7 +251,15 @@ function northwindProgram(reviewerUserId: string, now: number) {
 }
 
 /** A partner's traffic profile: its reach, and conversion rates that vary a little per partner. */
-function source(workspaceId: string, programId: string, partnerId: string, linkId: string, dailyClicks: number, random: Random, prefix: string): TrafficSource {
+function source(
+  workspaceId: string,
+  programId: string,
+  partnerId: string,
+  linkId: string,
+  dailyClicks: number,
+  random: Random,
+  prefix: string,
+): TrafficSource {
   return {
     workspaceId,
     programId,
@@ -255,7 +274,12 @@ function source(workspaceId: string, programId: string, partnerId: string, linkI
 }
 
 /** The partner row a brand has in the other brand's program (created by the partnership) and its default link. */
-async function brandPartnerLink(services: Services, hostWorkspaceId: string, programId: string, guestWorkspaceId: string): Promise<{ partnerId: string; linkId: string }> {
+async function brandPartnerLink(
+  services: Services,
+  hostWorkspaceId: string,
+  programId: string,
+  guestWorkspaceId: string,
+): Promise<{ partnerId: string; linkId: string }> {
   const { rows } = await services.pool.query<{ partner_id: string; link_id: string }>(
     `select p.id as partner_id, l.id as link_id from partners p
        join links l on l.workspace_id = p.workspace_id and l.partner_id = p.id and l.program_id = $2
@@ -331,7 +355,10 @@ async function insertSelfClick(services: Services, source: TrafficSource, at: nu
  * Sends the conversions in time order, each through the brand's own key: tiers, early-bird
  * bonuses and first/last touch depend on the order things happened in, so they go one by one.
  */
-async function sendConversions(callers: Record<string, Caller>, conversions: readonly Conversion[]): Promise<{ leads: number; sales: number; refunds: number }> {
+async function sendConversions(
+  callers: Record<string, Caller>,
+  conversions: readonly Conversion[],
+): Promise<{ leads: number; sales: number; refunds: number }> {
   const counts = { leads: 0, sales: 0, refunds: 0 };
   for (const conversion of conversions) {
     const call = callers[conversion.workspaceId]!;

@@ -65,14 +65,24 @@ async function ensureOwner(services: Services): Promise<{ userId: string; worksp
     let created = false;
     if (!userId) {
       userId = newId('usr');
-      await client.query('insert into users (id, email, name, password_hash) values ($1, $2, $3, $4)', [userId, DEMO_EMAIL, 'Dana Demo', await hashPassword(DEMO_PASSWORD)]);
+      await client.query('insert into users (id, email, name, password_hash) values ($1, $2, $3, $4)', [
+        userId,
+        DEMO_EMAIL,
+        'Dana Demo',
+        await hashPassword(DEMO_PASSWORD),
+      ]);
       workspaceId = (await createWorkspace(client, DEMO_WORKSPACE, userId)).id;
       created = true;
     } else {
-      const ws = await client.query<{ workspace_id: string }>(`select workspace_id from memberships where user_id = $1 and role = 'owner' order by created_at limit 1`, [userId]);
+      const ws = await client.query<{ workspace_id: string }>(
+        `select workspace_id from memberships where user_id = $1 and role = 'owner' order by created_at limit 1`,
+        [userId],
+      );
       workspaceId = ws.rows[0]?.workspace_id ?? (await createWorkspace(client, DEMO_WORKSPACE, userId)).id;
     }
-    await client.query(`update api_keys set revoked_at = now() where workspace_id = $1 and name = 'Demo key' and revoked_at is null`, [workspaceId]);
+    await client.query(`update api_keys set revoked_at = now() where workspace_id = $1 and name = 'Demo key' and revoked_at is null`, [
+      workspaceId,
+    ]);
     const key = await createApiKeyRow(client, workspaceId, 'Demo key', ['read', 'write', 'admin'], userId);
     return { userId, workspaceId, apiKey: key.key, created };
   });
@@ -83,7 +93,7 @@ export function demoLoginLines(demo: DemoResult, baseUrl: string): string[] {
   return [
     `Demo ready at ${baseUrl}${demo.content ? ` (seeded in ${(demo.content.ms / 1000).toFixed(1)} s: ${demo.content.partners} partners, ${demo.content.clicks} clicks, ${demo.content.leads} leads, ${demo.content.sales} sales, ${demo.content.refunds} refunds)` : ''}`,
     ...demo.logins.map((l) => `  ${l.role.padEnd(32)} ${l.email} / ${l.password}`),
-    `  API key (${DEMO_WORKSPACE}):       ${demo.apiKey}`,
+    `  ${`API key (${DEMO_WORKSPACE})`.padEnd(32)} ${demo.apiKey}`,
   ];
 }
 
@@ -97,6 +107,6 @@ export async function seedDemoOnStart(services: Services, app: FastifyInstance, 
     if (rows.length > 0) return null;
   }
   const demo = await seedDemo(services, app);
-  for (const line of demoLoginLines(demo, `http://localhost:${services.config.port}`)) services.log.info(line);
+  for (const line of demoLoginLines(demo, services.config.publicUrl ?? `http://localhost:${services.config.port}`)) services.log.info(line);
   return demo;
 }

@@ -1,4 +1,4 @@
-import { DAY_MS, clickIdFromUuid, uuidv7 } from '@tandem/core';
+import { DAY_MS, clickIdFromUuid } from '@tandem/core';
 import type { Random } from './random.js';
 
 /*
@@ -74,8 +74,55 @@ const DEVICES = [
 const DEVICE_WEIGHTS = [34, 22, 14, 16, 6, 8];
 const REFERRERS = ['instagram.com', 'youtube.com', 'tiktok.com', 'newsletter.example', null, 'pinterest.com', 'reddit.com'] as const;
 const REFERRER_WEIGHTS = [26, 18, 16, 12, 14, 8, 6];
-const FIRST_NAMES = ['Ava', 'Ben', 'Chloe', 'Diego', 'Emma', 'Felix', 'Grace', 'Hugo', 'Iris', 'Jonas', 'Kira', 'Liam', 'Maya', 'Noah', 'Olivia', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tara', 'Uma', 'Victor', 'Wen', 'Yara', 'Zane'];
-const LAST_NAMES = ['Adams', 'Berg', 'Costa', 'Dubois', 'Evans', 'Fischer', 'Garcia', 'Hansen', 'Ito', 'Jansen', 'Khan', 'Larsen', 'Moreau', 'Nowak', 'Okafor', 'Patel', 'Rossi', 'Silva', 'Tanaka', 'Weber'];
+const FIRST_NAMES = [
+  'Ava',
+  'Ben',
+  'Chloe',
+  'Diego',
+  'Emma',
+  'Felix',
+  'Grace',
+  'Hugo',
+  'Iris',
+  'Jonas',
+  'Kira',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olivia',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tara',
+  'Uma',
+  'Victor',
+  'Wen',
+  'Yara',
+  'Zane',
+];
+const LAST_NAMES = [
+  'Adams',
+  'Berg',
+  'Costa',
+  'Dubois',
+  'Evans',
+  'Fischer',
+  'Garcia',
+  'Hansen',
+  'Ito',
+  'Jansen',
+  'Khan',
+  'Larsen',
+  'Moreau',
+  'Nowak',
+  'Okafor',
+  'Patel',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+  'Weber',
+];
 
 export interface Product {
   id: string;
@@ -100,6 +147,16 @@ export const CATALOGUES: Record<string, Product[]> = {
   ],
 };
 
+/**
+ * A UUIDv7 of the given time (the layout of @tandem/core's `uuidv7`) whose random bits come from
+ * the seeded PRNG, so the simulated history is the same on every run.
+ */
+export function seededUuidv7(ms: number, random: Random): string {
+  const hex =
+    ms.toString(16).padStart(12, '0') + '7' + random.hex(3) + ((8 + random.int(0, 3)).toString(16) + random.hex(3)) + random.hex(12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export interface SimulationResult {
   clicks: SimulatedClick[];
   conversions: Conversion[];
@@ -111,7 +168,13 @@ export interface SimulationResult {
  * (no click: the customer's standing attribution decides) and a few refunds. Nothing lies in the
  * future. About one customer in ten withholds consent, so only the attribution is kept.
  */
-export function simulateTraffic(random: Random, sources: readonly TrafficSource[], now: number, days: number, customerSeq: { next: number }): SimulationResult {
+export function simulateTraffic(
+  random: Random,
+  sources: readonly TrafficSource[],
+  now: number,
+  days: number,
+  customerSeq: { next: number },
+): SimulationResult {
   const clicks: SimulatedClick[] = [];
   const conversions: Conversion[] = [];
   const latest = now - 10 * MINUTE_MS;
@@ -126,7 +189,7 @@ export function simulateTraffic(random: Random, sources: readonly TrafficSource[
       for (let i = 0; i < count; i++) {
         const at = dayStart + random.int(0, DAY_MS - 1);
         if (at > latest) continue;
-        const uuid = uuidv7(at);
+        const uuid = seededUuidv7(at, random);
         const device = random.weighted(DEVICES, DEVICE_WEIGHTS);
         clicks.push({
           workspaceId: source.workspaceId,
@@ -166,7 +229,10 @@ export function simulateTraffic(random: Random, sources: readonly TrafficSource[
         let purchase = 0;
         while (saleAt <= latest && purchase < 3) {
           purchase++;
-          const product = random.weighted(catalogue, catalogue.map((p) => p.weight));
+          const product = random.weighted(
+            catalogue,
+            catalogue.map((p) => p.weight),
+          );
           const quantity = product.price < 2000 ? random.int(1, 3) : 1;
           const invoiceId = `${source.prefix}-inv-${String(n).padStart(5, '0')}-${purchase}`;
           conversions.push({
@@ -192,7 +258,11 @@ export function simulateTraffic(random: Random, sources: readonly TrafficSource[
                 kind: 'refund',
                 at: refundAt,
                 workspaceId: source.workspaceId,
-                body: { invoiceId, ...(partial ? { amount: Math.floor((product.price * quantity) / 2) } : {}), occurredAt: new Date(refundAt).toISOString() },
+                body: {
+                  invoiceId,
+                  ...(partial ? { amount: Math.floor((product.price * quantity) / 2) } : {}),
+                  occurredAt: new Date(refundAt).toISOString(),
+                },
               });
             }
           }

@@ -5,6 +5,8 @@ import { asKey, cookieHeader, signupActor, type Actor, type TestContext } from '
 /** One workspace holding one of every kind of resource, created over HTTP as an integrator would. */
 export interface Tenant {
   actor: Actor;
+  /** The session of the tenant's partner's own person in the partner portal. */
+  portal: { cookie: string; csrf: string };
   ids: {
     programId: string;
     partnerId: string;
@@ -102,6 +104,7 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
 
   return {
     actor,
+    portal: { cookie, csrf: portal.csrfToken },
     ids: {
       programId: program.id,
       partnerId: added.partner.id,

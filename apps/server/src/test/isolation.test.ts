@@ -17,9 +17,10 @@ import { seedTenant, type Tenant } from './fixtures.js';
  *  - `none` (public: health, signup/login/logout, invitations/accept, public program pages and
  *    applications by slug, portal signup, the Stripe webhook): no workspace is acting, so there is no
  *    "other workspace" to be isolated from; slugs are public by design.
- *  - `user` (partner portal, workspace creation/switching): the acting party is a partner's person,
- *    not a workspace; portal access is scoped by the signed-in user and covered by the portal and
- *    dispute tests.
+ *  - `user` outside /api/v1/portal (workspace creation and switching): they act on the signed-in
+ *    user's own memberships, not on a workspace's resources.
+ * The partner portal (`user` endpoints under /api/v1/portal) gets its own sweep below: B's partner,
+ * signed in, with A's enrollment and dispute ids → 404, and B's partner's lists hold nothing of A.
  */
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
@@ -73,6 +74,7 @@ function validInput(tenant: Tenant, operationId: string): { body?: unknown; quer
   const t = tenant.ids;
   const inputs: Record<string, { body?: unknown; query?: Record<string, string>; contentType?: string }> = {
     commentDispute: { body: { body: 'A comment from the wrong workspace' } },
+    commentPortalDispute: { body: { body: 'A comment from the wrong partner' } },
     reviewDispute: {},
     decideDispute: { body: { decision: 'rejected', reason: 'Wrong workspace' } },
     updateDisputePolicy: { body: { responseDays: 5 } },
@@ -112,7 +114,8 @@ function fillPath(tenant: Tenant, path: string): { url: string; missing: string[
 
 async function call(tenant: Tenant, endpoint: Endpoint, url: string, input: { body?: unknown; query?: Record<string, string>; contentType?: string }): Promise<LightMyRequestResponse> {
   const query = input.query ? `?${new URLSearchParams(input.query).toString()}` : '';
-  const headers: Record<string, string> = { authorization: `Bearer ${tenant.actor.apiKey}` };
+  // Portal endpoints act as the tenant's partner's person; everything else as the workspace's key.
+  const headers: Record<string, string> = endpoint.auth.kind === 'user' ? { cookie: tenant.portal.cookie, 'x-csrf-token': tenant.portal.csrf } : { authorization: `Bearer ${tenant.actor.apiKey}` };
   if (input.contentType) headers['content-type'] = input.contentType;
   return ctx.app.inject({
     method: endpoint.method,
@@ -123,9 +126,10 @@ async function call(tenant: Tenant, endpoint: Endpoint, url: string, input: { bo
 }
 
 const workspaceEndpoints = Object.values(endpoints as Record<string, Endpoint>).filter((e) => e.auth.kind === 'scope');
-const withPathParams = workspaceEndpoints.filter((e) => e.path.includes(':'));
+const portalEndpoints = Object.values(endpoints as Record<string, Endpoint>).filter((e) => e.auth.kind === 'user' && e.path.startsWith('/api/v1/portal/'));
+const withPathParams = [...workspaceEndpoints, ...portalEndpoints].filter((e) => e.path.includes(':'));
 // Server-sent events never end; the stream is scoped by the same auth as everything else.
-const withoutPathParams = workspaceEndpoints.filter((e) => !e.path.includes(':') && e.method === 'GET' && e.produces !== 'text/event-stream');
+const withoutPathParams = [...workspaceEndpoints, ...portalEndpoints].filter((e) => !e.path.includes(':') && e.method === 'GET' && e.produces !== 'text/event-stream');
 
 /** Every id and tenant-unique value of A, named for the failure message; none may reach B. */
 function leaksIn(body: string, tenant: Tenant): string[] {

@@ -199,7 +199,7 @@ function ReviewQueue() {
             onChange={(e) => setReason(e.target.value)}
             hint="Recorded in the audit log and shown to the partner."
           />
-          <ul className="divide-y divide-slate-100 dark:divide-slate-800">
+          <ul className="divide-y divide-slate-100 dark:divide-slate-800" aria-label="Held commissions">
             {reviews.data.data.map((r) => (
               <li key={r.commissionId} className="flex flex-wrap items-start justify-between gap-4 py-3">
                 <div className="min-w-0">
@@ -220,6 +220,7 @@ function ReviewQueue() {
                     disabled={!reason.trim()}
                     busy={decide.isPending && decide.variables?.id === r.commissionId && decide.variables.action === 'release'}
                     onClick={() => decide.mutate({ id: r.commissionId, action: 'release' })}
+                    aria-label={`Release ${formatMoney(r.amount, r.currency)} of ${partnerName(r.partnerId)}`}
                   >
                     Release
                   </Button>
@@ -228,6 +229,7 @@ function ReviewQueue() {
                     disabled={!reason.trim()}
                     busy={decide.isPending && decide.variables?.id === r.commissionId && decide.variables.action === 'reject'}
                     onClick={() => decide.mutate({ id: r.commissionId, action: 'reject' })}
+                    aria-label={`Reject ${formatMoney(r.amount, r.currency)} of ${partnerName(r.partnerId)}`}
                   >
                     Reject
                   </Button>

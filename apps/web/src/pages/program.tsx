@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { useParams } from '@tanstack/react-router';
+import { Link, useParams } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   approvalConfig,
@@ -11,7 +11,7 @@ import {
   type RulesDocument,
   type UpdateProgramBody,
 } from '@tandem/contracts';
-import { ApiFailure, call, describeError } from '../api';
+import { ApiFailure, call, describeError, urlOf } from '../api';
 import { formatDate, formatDateTime, formatMoney } from '../lib/format';
 import { Badge, Button, Card, ErrorNote, Field, PageHeader, SelectField, Skeleton, TextArea, useToast } from '../ui/kit';
 import { describeRules, statusTone } from './programs';
@@ -254,6 +254,54 @@ function TermsCard({ program }: { program: Program }) {
   );
 }
 
+function ProgramPartnersCard({ program }: { program: Program }) {
+  const partners = useQuery({
+    queryKey: ['program-partners', program.id, 'list'],
+    queryFn: () => call(endpoints.listProgramPartners, { params: { id: program.id }, query: { limit: 10 } }),
+  });
+  return (
+    <Card
+      title="Partners in this program"
+      actions={
+        <Link to="/partners" className="text-sm font-medium text-indigo-600 hover:underline">
+          All partners →
+        </Link>
+      }
+    >
+      {partners.isPending ? (
+        <Skeleton rows={2} />
+      ) : partners.error ? (
+        <ErrorNote error={partners.error} />
+      ) : partners.data.data.length === 0 ? (
+        <p className="text-sm text-slate-500">
+          No partners yet. Add them on the{' '}
+          <Link to="/partners" className="text-indigo-600 hover:underline">
+            Partners
+          </Link>{' '}
+          page or share the application page below.
+        </p>
+      ) : (
+        <ul className="space-y-2 text-sm">
+          {partners.data.data.map((e) => (
+            <li key={e.id} className="flex flex-wrap items-center justify-between gap-2">
+              <span>
+                {e.partner.name} <Badge tone={e.status === 'approved' ? 'green' : 'slate'}>{e.status}</Badge>
+              </span>
+              <a
+                className="text-xs text-indigo-600 hover:underline"
+                href={urlOf(endpoints.getEnrollmentCalendar, { params: { id: e.id } })}
+                download
+              >
+                Milestones (.ics)
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
 function DetailsCard({ program }: { program: Program }) {
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -265,7 +313,8 @@ function DetailsCard({ program }: { program: Program }) {
       void queryClient.invalidateQueries({ queryKey: ['programs'] });
     },
   });
-  const err = (f: string) => (save.error instanceof ApiFailure ? (save.error.details.find((d) => d.path === f || d.path.startsWith(`${f}.`))?.message) : undefined);
+  const err = (f: string) =>
+    save.error instanceof ApiFailure ? save.error.details.find((d) => d.path === f || d.path.startsWith(`${f}.`))?.message : undefined;
   const named = ['name', 'destinationUrl', 'allowedDomains', 'payoutThreshold', 'attribution'].some((f) => err(f));
   return (
     <Card title="Details">
@@ -288,11 +337,38 @@ function DetailsCard({ program }: { program: Program }) {
         }}
       >
         <Field label="Name" name="name" defaultValue={program.name} error={err('name')} />
-        <Field label="Destination URL" name="destinationUrl" type="url" defaultValue={program.destinationUrl} error={err('destinationUrl')} />
-        <Field label="Other allowed domains" name="allowedDomains" defaultValue={program.allowedDomains.join(', ')} hint="Deep links may point at these too." error={err('allowedDomains')} />
+        <Field
+          label="Destination URL"
+          name="destinationUrl"
+          type="url"
+          defaultValue={program.destinationUrl}
+          error={err('destinationUrl')}
+        />
+        <Field
+          label="Other allowed domains"
+          name="allowedDomains"
+          defaultValue={program.allowedDomains.join(', ')}
+          hint="Deep links may point at these too."
+          error={err('allowedDomains')}
+        />
         <div className="grid grid-cols-2 gap-3">
-          <Field label={`Payout threshold (${program.currency} minor units)`} name="payoutThreshold" type="number" min={0} defaultValue={program.payoutThreshold} error={err('payoutThreshold')} />
-          <Field label="Attribution window (days)" name="windowDays" type="number" min={1} max={365} defaultValue={program.attribution.windowDays} error={err('attribution')} />
+          <Field
+            label={`Payout threshold (${program.currency} minor units)`}
+            name="payoutThreshold"
+            type="number"
+            min={0}
+            defaultValue={program.payoutThreshold}
+            error={err('payoutThreshold')}
+          />
+          <Field
+            label="Attribution window (days)"
+            name="windowDays"
+            type="number"
+            min={1}
+            max={365}
+            defaultValue={program.attribution.windowDays}
+            error={err('attribution')}
+          />
         </div>
         {save.error && !named ? <ErrorNote error={save.error} /> : null}
         <Button type="submit" variant="secondary" busy={save.isPending}>
@@ -425,6 +501,7 @@ export function ProgramPage() {
         </div>
         <div className="space-y-6">
           <ApprovalCard key={JSON.stringify(p.approval)} program={p} />
+          <ProgramPartnersCard program={p} />
           <DetailsCard key={p.updatedAt} program={p} />
           <VersionsCard program={p} />
         </div>

@@ -54,6 +54,19 @@ describe('POST /api/v1/conversions/import', () => {
     expect(await salesOf('A-')).toHaveLength(2);
   });
 
+  it('records each customer’s rows in file order, so a lead attributes before its sale', async () => {
+    const lines = ['type,externalId,clickId,amount,currency,invoiceId,occurredAt'];
+    for (let i = 0; i < 40; i++) {
+      lines.push(`lead,o-${i},${clickId},,,,${ago(12)}`);
+      lines.push(`sale,o-${i},,${100 + i},USD,O-${String(i).padStart(2, '0')},${ago(11)}`);
+    }
+    const report = (await upload(lines.join('\n'))).json();
+    expect(report).toMatchObject({ committed: true, rows: 80, failed: 0 });
+    const sales = await salesOf('O-');
+    expect(sales).toHaveLength(40);
+    expect(sales.every((s) => s.partner_id === partnerId)).toBe(true);
+  });
+
   it('validates every row like the tracking API and writes nothing when one fails', async () => {
     const csv = [
       'type,externalId,amount,currency,invoiceId,occurredAt',

@@ -115,8 +115,26 @@ export async function importConversions(services: Services, auth: WorkspaceAuth,
       }
     };
     let batch: Validated[] = [];
+    // Rows of one customer are recorded in file order (a lead's click must attribute before that
+    // customer's sale is recorded, as on the API where events count in arrival order); different
+    // customers run side by side. Batches follow each other, so order holds across them too.
     const flush = async () => {
-      for (let i = 0; i < batch.length; i += CONCURRENCY) await Promise.all(batch.slice(i, i + CONCURRENCY).map(recordOne));
+      const byCustomer = new Map<string, Validated[]>();
+      for (const item of batch) {
+        const key = item.body.customer.externalId;
+        const queue = byCustomer.get(key);
+        if (queue) queue.push(item);
+        else byCustomer.set(key, [item]);
+      }
+      const queues = [...byCustomer.values()];
+      let next = 0;
+      const worker = async () => {
+        while (next < queues.length) {
+          const queue = queues[next++]!;
+          for (const item of queue) await recordOne(item);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queues.length) }, worker));
       batch = [];
     };
     for await (const line of readline.createInterface({ input: fs.createReadStream(spool), crlfDelay: Infinity })) {

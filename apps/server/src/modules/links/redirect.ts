@@ -103,16 +103,15 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
     const nowMs = services.now().getTime();
     const { ipHash, visitorHash } = hasher.hash(req.ip, userAgent!, nowMs);
     const cookieUuid = uuidFromCookie(req.cookies?.[CLICK_COOKIE]);
-    const reused =
-      cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs)
-        ? cookieUuid
-        : recent.findByVisitor(link.linkId, visitorHash, nowMs);
+    if (cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs)) {
+      counters.reusedClicks += 1;
+      return redirect(reply, link, clickIdFromUuid(cookieUuid), paid);
+    }
+    const { uuid, reused } = recent.claim(link.linkId, visitorHash, nowMs, () => clickIds.uuid(nowMs));
     if (reused) {
       counters.reusedClicks += 1;
-      return redirect(reply, link, clickIdFromUuid(reused), paid);
+      return redirect(reply, link, clickIdFromUuid(uuid), paid);
     }
-    const uuid = clickIds.uuid(nowMs);
-    recent.remember(link.linkId, visitorHash, uuid, nowMs);
     counters.newClicks += 1;
     const row = {
       workspaceId: link.workspaceId,

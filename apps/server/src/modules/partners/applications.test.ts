@@ -212,5 +212,10 @@ describe('council approval', () => {
     expect((await asKey(ctx.app, stranger.apiKey)('GET', `/api/v1/applications/${res.id}`)).statusCode).toBe(404);
     const vote = await reviewerFromSession(stranger.userId, stranger.cookie, stranger.csrf).vote(res.id, 'approve');
     expect(vote.statusCode).toBe(404);
+    // With an API key too: not_found comes before "a vote is personal", which would confirm the id exists.
+    const byKey = await asKey(ctx.app, stranger.apiKey)('POST', `/api/v1/applications/${res.id}/votes`, { decision: 'approve' });
+    expect(byKey.statusCode).toBe(404);
+    const ownByKey = await api('POST', `/api/v1/applications/${res.id}/votes`, { decision: 'approve' });
+    expect(ownByKey.statusCode).toBe(403);
   });
 });

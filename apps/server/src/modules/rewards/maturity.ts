@@ -89,7 +89,14 @@ export async function matureProgram(client: pg.PoolClient, workspaceId: string, 
         key: b.key, kind: 'bonus', partnerId: b.partnerId, customerId: b.customerId, saleId: null, leadId: null, amount: b.amount, status: 'payable',
         rulesVersion: program.rulesVersion, termsVersion: null, occurredAt: b.occurredAt, payableAt: b.occurredAt, reason: b.reason, explanation: b.explanation,
       }, now);
-      if (created) bonuses += 1;
+      if (!created) continue;
+      bonuses += 1;
+      // Bonuses are born payable: subscribers to commission.payable hear of them too.
+      await emitEvent(client, {
+        workspaceId,
+        type: 'commission.payable',
+        data: commissionEventData({ id: created.id, program_id: programId, partner_id: b.partnerId, customer_id: b.customerId, sale_id: null, kind: 'bonus', amount: b.amount, currency: program.currency, status: 'payable' }),
+      });
     }
     if (due.length > 0 || plan.qualified.length > 0) await logRewardEvent(client, workspaceId, programId, 'mature', null, { asOf: asOf.toISOString(), rulesVersion: program.rulesVersion });
     return { payable: due.length, qualified: plan.qualified.length, bonuses };

@@ -68,6 +68,8 @@ describe('the worked example of rewards.md, end to end', () => {
     expect((await api('POST', '/api/v1/jobs/mature', { asOf: '2026-02-10T00:00:00Z' })).json()).toEqual({ payable: 0, qualified: 0, bonuses: 0 });
     const bonus = (await api('GET', `/api/v1/commissions?programId=${program.programId}&status=payable`)).json().data.find((c: { kind: string }) => c.kind === 'bonus');
     expect(bonus).toMatchObject({ amount: 5000, status: 'payable', occurredAt: '2026-02-09T00:00:00.000Z' });
+    const { rows: events } = await ctx.pool.query<{ type: string }>(`select type from outbox_events where workspace_id = $1 and data->>'id' = $2 order by id`, [brand.workspaceId, bonus.id]);
+    expect(events.map((e) => e.type)).toEqual(['commission.created', 'commission.payable']);
     expect(await balanceOf(program, partner)).toEqual({ currency: 'USD', pending: 0, payable: 8000, paid: 0 });
   });
 
@@ -159,6 +161,23 @@ describe('exactly once, lead rewards and customer rewards', () => {
     const plain = await api('POST', '/api/v1/track/sale', { customer: { externalId: 'y' }, amount: 100, currency: 'USD', invoiceId: 'inv-plain' });
     expect(plain.json()).toMatchObject({ attributed: false });
     expect(plain.json().commission).toBeUndefined();
+  });
+});
+
+describe('listing commissions', () => {
+  it('pages newest first with a cursor and filters by partner and status', async () => {
+    const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 10 } });
+    const a = await insertPartnerWithTags(ctx.pool, program);
+    const b = await insertPartnerWithTags(ctx.pool, program);
+    const first = (await sale(a, 'page-1', 100, '2026-06-01T00:00:00Z')).body.commission.id;
+    const second = (await sale(a, 'page-2', 100, '2026-06-02T00:00:00Z')).body.commission.id;
+    await sale(b, 'page-3', 100, '2026-06-03T00:00:00Z');
+    const page1 = (await api('GET', `/api/v1/commissions?programId=${program.programId}&partnerId=${a.partnerId}&limit=1`)).json();
+    expect(page1.data.map((c: { id: string }) => c.id)).toEqual([second]);
+    const page2 = (await api('GET', `/api/v1/commissions?programId=${program.programId}&partnerId=${a.partnerId}&limit=1&cursor=${page1.nextCursor}`)).json();
+    expect(page2).toEqual({ data: [expect.objectContaining({ id: first, kind: 'sale', status: 'pending' })], nextCursor: null });
+    expect((await api('GET', `/api/v1/commissions?programId=${program.programId}&status=payable`)).json().data).toEqual([]);
+    expect((await api('GET', '/api/v1/commissions?cursor=nonsense')).statusCode).toBe(422);
   });
 });
 

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, endpoints } from '@tandem/contracts';
@@ -13,7 +14,7 @@ import { accountRoutes } from './modules/accounts/routes.js';
 import { disputeRoutes } from './modules/disputes/routes.js';
 import { fraudRoutes } from './modules/fraud/index.js';
 import { linkRoutes } from './modules/links/routes.js';
-import { registerRedirect } from './modules/links/redirect.js';
+import { isRedirectRequest, registerRedirect, type RedirectRuntime } from './modules/links/redirect.js';
 import { registerSnippet } from './modules/links/snippet.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
 import { registerStripeRawBody } from './modules/stripe/webhook.js';
@@ -76,7 +77,12 @@ export function buildRouter(): Router {
 }
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  let redirect: RedirectRuntime | undefined;
   const app = Fastify({
+    // The redirect (`/r/…`, the hottest path) is answered by node:http before Fastify's routing and
+    // hooks; everything else goes through Fastify (docs/decisions/0006-redirect-hot-path.md).
+    serverFactory: (fastifyHandler) =>
+      http.createServer((req, res) => (redirect && isRedirectRequest(req) ? redirect.handle(req, res) : fastifyHandler(req, res))),
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     bodyLimit: 1024 * 1024,
     trustProxy: services.config.trustProxy,
@@ -114,7 +120,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return reply.code(500).send(new ApiError('internal', 'Internal error; the request id is in x-request-id').toBody());
   });
 
-  await registerRedirect(app, services);
+  redirect = await registerRedirect(app, services);
   registerSnippet(app);
   registerStripeRawBody(app);
   const router = buildRouter();

@@ -171,7 +171,7 @@ it('a click and a tracked sale appear on the brand overview without reload', asy
   await shot(brand, 'overview');
 });
 
-it('the commission appears without reload, matures, is paid out and the CSV downloads', async () => {
+it('the commission appears on both sides without reload, is released from review, matures, is paid out and the CSV downloads', async () => {
   await nav(brand, 'Commissions');
   const rows = brand.getByRole('table', { name: 'Commissions' }).locator('tbody > tr');
   await expect.poll(() => rows.count()).toBe(1);

@@ -87,7 +87,8 @@ export const conversionImportEndpoints = {
       'a sale needs `amount` (minor units), `currency` and `invoiceId`. Every row is first validated as the tracking API would ' +
       '(nothing is written when any row fails, unless `skipBadRows=true`; `dryRun=true` writes nothing), then recorded through ' +
       'the tracking API\'s own functions with its `occurredAt`, attribution and idempotency (a repeated invoiceId or lead changes nothing). ' +
-      'The body is streamed to a temporary file, so the file size does not bound memory.',
+      'The body is streamed to a temporary file, so the file size does not bound memory. The response (the report) comes when every row ' +
+      'is recorded, which for a large file takes minutes: clients must not time out early.',
     query: importQuery, status: 200, response: importReport,
   }),
 };

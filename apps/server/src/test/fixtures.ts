@@ -20,6 +20,7 @@ export interface Tenant {
     saleId: string;
     invoiceId: string;
     commissionId: string;
+    heldCommissionId: string;
     payoutId: string;
     batchId: string;
     partnershipId: string;
@@ -80,6 +81,13 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
   created(await api('POST', '/api/v1/jobs/mature', { asOf: ctx.clock.now.toISOString() }), 'maturity', 200);
   const payouts = created(await api('POST', '/api/v1/payouts', { programId: program.id, minAmount: 0 }), 'payouts');
 
+  // A commission held for review: a hair-trigger hold threshold, then an instant click → sale.
+  created(await api('PUT', `/api/v1/programs/${program.id}/fraud-settings`, { holdThreshold: 1 }), 'fraud settings', 200);
+  const second = await ctx.app.inject({ method: 'GET', url: `/r/${link.key}`, headers: { 'user-agent': BROWSER_UA }, remoteAddress: prefix === 'alpha' ? '198.51.100.11' : '198.51.100.21' });
+  const secondClick = new URL(second.headers.location as string).searchParams.get('tdm_click')!;
+  const heldSale = created(await api('POST', '/api/v1/track/sale', { customer: { externalId: `${prefix}-hasty-customer` }, amount: 10_000, currency: 'USD', invoiceId: `${prefix}-hasty-invoice`, clickId: secondClick }), 'held sale', 200);
+  expect(heldSale.commission, 'the hasty sale is held for review').toMatchObject({ status: 'held' });
+
   const partnership = created(await api('POST', '/api/v1/partnerships', { inviteWorkspaceSlug: partnershipPeer.workspaceSlug, programId: program.id }), 'partnership');
 
   const webhook = created(await api('POST', '/api/v1/webhooks', { url: `https://${prefix}-hooks.example.com/tandem`, events: ['*'] }), 'webhook');
@@ -118,6 +126,7 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
       saleId: sale.sale.id,
       invoiceId,
       commissionId: sale.commission.id,
+      heldCommissionId: heldSale.commission.id,
       payoutId: payouts.payouts[0].id,
       batchId: payouts.batchId,
       partnershipId: partnership.id,

@@ -45,7 +45,8 @@ function idForParam(tenant: Tenant, path: string, param: string): string | undef
   const at = segments.findIndex((s) => s === `:${param}` || s.startsWith(`:${param}.`));
   const collection = segments[at - 1];
   if (param === 'externalId') return tenant.ids.customerExternalId;
-  if (param === 'commissionId') return tenant.ids.commissionId;
+  // The review queue holds only held commissions.
+  if (param === 'commissionId') return tenant.ids.heldCommissionId;
   if (param === 'batchId') return tenant.ids.batchId;
   if (param === 'deliveryId') return tenant.ids.deliveryId;
   const byCollection: Record<string, string> = {
@@ -61,7 +62,7 @@ function idForParam(tenant: Tenant, path: string, param: string): string | undef
     partnerships: tenant.ids.partnershipId,
     links: tenant.ids.linkId,
     payouts: tenant.ids.payoutId,
-    reviews: tenant.ids.commissionId,
+    reviews: tenant.ids.heldCommissionId,
   };
   return collection ? byCollection[collection] : undefined;
 }
@@ -293,5 +294,18 @@ describe('after the sweep, A is untouched', () => {
     const payouts = (await api('GET', `/api/v1/payouts?programId=${a.ids.programId}`)).json().data;
     expect(payouts.find((p: { id: string }) => p.id === a.ids.payoutId)).toMatchObject({ status: 'pending' });
     expect((await api('GET', '/api/v1/ledger/verify')).json()).toMatchObject({ ok: true });
+  });
+});
+
+// The control for the writes, run last because it changes B: the very same requests with B's own
+// ids are not 404, so every 404 of the sweep was about whose resource it is, not about the request.
+// Deletions go after everything else, so they do not remove what a later write needs.
+describe('the same writes as workspace B with B’s own ids', () => {
+  const writes = withPathParams.filter((e) => e.method !== 'GET').sort((x, y) => Number(x.method === 'DELETE') - Number(y.method === 'DELETE'));
+  it.each(writes.map((e) => [`${e.method} ${e.path} (${e.operationId})`, e] as const))('%s is not 404', async (_name, endpoint) => {
+    const { url } = fillPath(b, endpoint.path);
+    const res = await call(b, endpoint, url, validInput(b, endpoint.operationId));
+    expect(res.statusCode, `${url} → ${res.body.slice(0, 300)}`).not.toBe(404);
+    expect(res.statusCode, `${url} → ${res.body.slice(0, 300)}`).toBeLessThan(500);
   });
 });

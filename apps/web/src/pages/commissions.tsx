@@ -177,7 +177,6 @@ function ReviewQueue() {
       }),
     onSuccess: (r) => {
       toast(`Commission ${r.review}`);
-      setReason('');
       void queryClient.invalidateQueries({ queryKey: ['reviews'] });
       void queryClient.invalidateQueries({ queryKey: ['commissions'] });
     },

@@ -9,7 +9,7 @@ import { buildApp } from '../../app.js';
 import { openPool } from '../../db/database.js';
 import * as schema from '../../db/schema.js';
 import { makeServices } from '../../services.js';
-import { redirectRuntimeOf, registerRedirect } from './redirect.js';
+import { clickUuidFromCookieHeader, redirectRuntimeOf, registerRedirect } from './redirect.js';
 import { seedProgramWithPartner, type SeededProgram } from './test-fixtures.js';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -303,5 +303,102 @@ describe('a full click buffer', () => {
     }
     expect(runtime.buffer.stats()).toMatchObject({ accepted: 2, written: 2, buffered: 0 });
     expect(await clickRows(link.id)).toHaveLength(2);
+  });
+});
+
+describe('the listening server', () => {
+  // `inject` reaches the redirect through its Fastify route; a real socket reaches the node:http
+  // handler that buildApp puts in front of Fastify. Both must behave the same.
+  let app: FastifyInstance;
+  let base: string;
+
+  beforeAll(async () => {
+    app = await buildApp(ctx.services, { serveWeb: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+  });
+  afterAll(async () => app?.close());
+
+  const get = (path: string, init: RequestInit = {}) =>
+    fetch(base + path, { redirect: 'manual', ...init, headers: { 'user-agent': CHROME, ...(init.headers as Record<string, string>) } });
+
+  it('answers /r/ before Fastify, with the same redirect, cookie and 404 page', async () => {
+    const link = await newLink();
+    const res = await get(`/r/${link.key}?gclid=abc`, { headers: { cookie: 'theme=dark; tdm_clickx=1' } });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!);
+    expect(location.host).toBe('shop.example.com');
+    expect(location.searchParams.get('gclid')).toBe('abc');
+    const clickId = location.searchParams.get('tdm_click')!;
+    expect(res.headers.get('set-cookie')).toBe(`tdm_click=${clickId}; Max-Age=${45 * 86_400}; Path=/; SameSite=Lax; HttpOnly`);
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+    // Fastify's onSend hook adds a request id to everything it serves: the redirect skipped it.
+    expect(res.headers.get('x-request-id')).toBeNull();
+    expect((await get('/healthz')).headers.get('x-request-id')).toMatch(/^req_/);
+
+    // The click cookie is found among others and reused on the same link.
+    const again = await get(`/r/${link.key}`, { headers: { cookie: `theme=dark; tdm_click=${clickId}; lang=de`, 'user-agent': IPHONE } });
+    expect(clickIdOf(again.headers.get('location')!)).toBe(clickId);
+
+    for (const path of ['/r/no-such-key', '/r/', `/r/${link.key}/x`, `/r/${'k'.repeat(101)}`, '/r/%E0%A4%A']) {
+      const missing = await get(path);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await missing.text()).toContain('This link does not exist');
+    }
+    const head = await get('/r/no-such-key', { method: 'HEAD' });
+    expect(head.status).toBe(404);
+    // Other methods are not the redirect's: Fastify answers them.
+    const post = await get(`/r/${link.key}`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect(post.headers.get('content-type')).toContain('application/json');
+
+    const buffer = redirectRuntimeOf(app).buffer;
+    await app.close();
+    expect(buffer.stats()).toMatchObject({ accepted: 1, written: 1, buffered: 0 });
+    expect((await clickRows(link.id)).map((r) => r.id)).toEqual([uuidFromClickId(clickId)]);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  it('takes the visitor from the first X-Forwarded-For address, not the proxy', async () => {
+    const services = makeServices({
+      config: { ...ctx.services.config, trustProxy: true },
+      database: { kind: ctx.services.dbKind, url: ctx.databaseUrl, pool: ctx.pool, db: drizzle(ctx.pool, { schema }), close: async () => undefined },
+      secret: ctx.services.secret,
+      log: ctx.services.log,
+      now: ctx.services.now,
+    });
+    const app = await buildApp(services, { serveWeb: false });
+    try {
+      const link = await newLink();
+      const from = async (forwardedFor: string, proxy: string) =>
+        clickIdOf((await visit(app, `/r/${link.key}`, { 'x-forwarded-for': forwardedFor }, proxy)).headers.location as string);
+      const first = await from('198.18.0.1, 10.0.0.1', '10.0.0.2');
+      expect(await from('198.18.0.1', '10.0.0.3')).toBe(first);
+      expect(await from('198.18.0.2, 10.0.0.1', '10.0.0.2')).not.toBe(first);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the click cookie', () => {
+  const id = 'clk_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b';
+  const uuid = uuidFromClickId(id);
+
+  it('is read only at a cookie boundary, among other cookies', () => {
+    expect(clickUuidFromCookieHeader(`tdm_click=${id}`)).toBe(uuid);
+    expect(clickUuidFromCookieHeader(`a=1; tdm_click=${id}; b=2`)).toBe(uuid);
+    expect(clickUuidFromCookieHeader(`a=1;tdm_click=${id}`)).toBe(uuid);
+    expect(clickUuidFromCookieHeader(`xtdm_click=${id}; tdm_click=${id}`)).toBe(uuid);
+    expect(clickUuidFromCookieHeader(`xtdm_click=${id}`)).toBeNull();
+  });
+
+  it('is ignored when absent or not a click id', () => {
+    expect(clickUuidFromCookieHeader('theme=dark')).toBeNull();
+    expect(clickUuidFromCookieHeader('tdm_click=')).toBeNull();
+    expect(clickUuidFromCookieHeader('tdm_click=clk_../../etc; a=1')).toBeNull();
   });
 });

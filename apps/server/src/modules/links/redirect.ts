@@ -1,5 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { randomFillSync } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import {
   ClickIdGenerator,
   clickIdFromUuid,
@@ -15,12 +17,27 @@ import { countryFrom, UserAgentCache, VisitorHasher } from '../clicks/visitor.js
 import { LinkCache, type CachedLink, type LinkCacheOptions } from './link-cache.js';
 
 export const CLICK_COOKIE = 'tdm_click';
+/** Everything under this path is the redirect's (see {@link RedirectRuntime.handle}). */
+export const REDIRECT_PREFIX = '/r/';
+/** Longer keys are never links (custom keys are far shorter); same limit as Fastify's router. */
+const MAX_KEY_LENGTH = 100;
 
 const NOT_FOUND_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>Link not found</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;color:#222}main{max-width:28rem;padding:1rem;text-align:center}</style>
 </head><body><main><h1>This link does not exist</h1><p>It may have been mistyped, or the program that shared it has retired it.</p></main></body></html>`;
+const NOT_FOUND_BODY = Buffer.from(NOT_FOUND_PAGE);
+// Flat [name, value, …] arrays: node writes them without walking an object's keys.
+const NOT_FOUND_HEADERS = [
+  'content-type',
+  'text/html; charset=utf-8',
+  'cache-control',
+  'no-store',
+  'content-length',
+  String(NOT_FOUND_BODY.length),
+];
+const UNAVAILABLE_HEADERS = ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'retry-after', '1'];
 
 /** The redirect's moving parts, reachable for tests, metrics and the benchmark. */
 export interface RedirectRuntime {
@@ -29,6 +46,12 @@ export interface RedirectRuntime {
   recent: RecentClicks;
   /** 302s served to counted visitors: new clicks plus reused ones. */
   counters: { newClicks: number; reusedClicks: number; uncounted: number; notFound: number };
+  /**
+   * Answers a GET or HEAD under `/r/` on node's own request and response objects. `buildApp` puts it
+   * in front of Fastify on the listening server (so a redirect skips routing, hooks and the reply
+   * object); the Fastify route `/r/*` calls the same function, which is what `inject` reaches.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 export interface RedirectOptions {
@@ -44,11 +67,20 @@ export function redirectRuntimeOf(app: FastifyInstance): RedirectRuntime {
   return runtime;
 }
 
+/** Whether a raw request is the redirect's: the front handler's one test before Fastify. */
+export function isRedirectRequest(req: IncomingMessage): boolean {
+  return req.url!.startsWith(REDIRECT_PREFIX) && (req.method === 'GET' || req.method === 'HEAD');
+}
+
 /**
  * `GET /r/:key`, the hottest path of the product. A cached key is answered without any await:
  * link from memory, click id (UUIDv7, reused for the same visitor on the same link within the
  * hour), visitor facts from hashes and a parsed-once user agent, the click handed to the batch
  * writer. Only a cache miss or a full click buffer (back-pressure) makes a request wait.
+ *
+ * It works on node's raw request and response, not Fastify's: at ~50k redirects/s per core the
+ * framework's routing, hooks, cookie parsing and reply object were a third of the CPU per redirect
+ * (docs/decisions/0006-redirect-hot-path.md).
  */
 export async function registerRedirect(app: FastifyInstance, services: Services, options: RedirectOptions = {}): Promise<RedirectRuntime> {
   const cache = new LinkCache(services.pool, { log: services.log, ...options.cache });
@@ -58,10 +90,9 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
   const userAgents = new UserAgentCache();
   const hasher = new VisitorHasher(services.secret);
   const countryHeader = services.config.countryHeader;
-  const secureCookie = services.config.publicUrl?.startsWith('https:') ? '; Secure' : '';
+  const trustProxy = services.config.trustProxy;
+  const cookieAttributes = `; Path=/; SameSite=Lax; HttpOnly${services.config.publicUrl?.startsWith('https:') ? '; Secure' : ''}`;
   const counters = { newClicks: 0, reusedClicks: 0, uncounted: 0, notFound: 0 };
-  const runtime: RedirectRuntime = { cache, buffer, recent, counters };
-  runtimes.set(app, runtime);
 
   app.addHook('onReady', async () => cache.start());
   // onClose runs after the server stopped accepting and in-flight requests finished: every click
@@ -72,45 +103,62 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
     services.log.info({ clicks: { ...buffer.stats(), ...counters } }, 'click buffer flushed');
   });
 
-  function notFound(reply: FastifyReply): void {
+  function notFound(req: IncomingMessage, res: ServerResponse): void {
     counters.notFound += 1;
-    reply.code(404).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_FOUND_PAGE);
+    res.writeHead(404, NOT_FOUND_HEADERS);
+    res.end(req.method === 'HEAD' ? undefined : NOT_FOUND_BODY);
   }
 
-  function redirect(reply: FastifyReply, link: CachedLink, clickId: string | null, paid: [string, string][]): void {
-    reply
-      .code(302)
-      .header('location', destinationWithClick(link.destination, clickId, paid))
-      .header('cache-control', 'private, no-store');
-    if (clickId)
-      reply.header(
-        'set-cookie',
-        `${CLICK_COOKIE}=${clickId}; Max-Age=${link.cookieMaxAgeSeconds}; Path=/; SameSite=Lax; HttpOnly${secureCookie}`,
-      );
-    reply.send();
+  function unavailable(res: ServerResponse, error: unknown): void {
+    services.log.error({ err: error }, 'redirect failed');
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(503, UNAVAILABLE_HEADERS);
+    res.end('The link service is briefly unavailable; please retry.');
   }
 
-  function respond(req: FastifyRequest, reply: FastifyReply, link: CachedLink | null): void | Promise<FastifyReply> {
-    if (!link) return notFound(reply);
-    const paid = paidClickParams(req.query as Record<string, unknown>);
-    const userAgent = req.headers['user-agent'];
+  function redirect(res: ServerResponse, link: CachedLink, clickId: string | null, paid: [string, string][]): void {
+    const location = destinationWithClick(link.destination, clickId, paid);
+    res.writeHead(
+      302,
+      clickId
+        ? [
+            'location',
+            location,
+            'cache-control',
+            'private, no-store',
+            'set-cookie',
+            `${CLICK_COOKIE}=${clickId}; Max-Age=${link.cookieMaxAgeSeconds}${cookieAttributes}`,
+            'content-length',
+            '0',
+          ]
+        : ['location', location, 'cache-control', 'private, no-store', 'content-length', '0'],
+    );
+    res.end();
+  }
+
+  function respond(req: IncomingMessage, res: ServerResponse, link: CachedLink | null, queryAt: number): void {
+    if (!link) return notFound(req, res);
+    // Only a URL with a query can carry ad click ids: most redirects skip query parsing.
+    const paid = queryAt < 0 ? [] : paidClickParams(parseQuery(req.url!.slice(queryAt + 1)));
+    const headers = req.headers;
+    const userAgent = headers['user-agent'];
     const facts = userAgents.facts(userAgent);
     // Bots and HEAD probes (link checkers, previews) are sent on but are not visitors.
     if (facts.isBot || req.method !== 'GET') {
       counters.uncounted += 1;
-      return redirect(reply, link, null, paid);
+      return redirect(res, link, null, paid);
     }
     const nowMs = services.now().getTime();
-    const { ipHash, visitorHash } = hasher.hash(req.ip, userAgent!, nowMs);
-    const cookieUuid = uuidFromCookie(req.cookies?.[CLICK_COOKIE]);
+    const { ipHash, visitorHash } = hasher.hash(clientIp(req, trustProxy), userAgent!, nowMs);
+    const cookieUuid = headers.cookie === undefined ? null : clickUuidFromCookieHeader(headers.cookie);
     if (cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs)) {
       counters.reusedClicks += 1;
-      return redirect(reply, link, clickIdFromUuid(cookieUuid), paid);
+      return redirect(res, link, clickIdFromUuid(cookieUuid), paid);
     }
     const { uuid, reused } = recent.claim(link.linkId, visitorHash, nowMs, () => clickIds.uuid(nowMs));
     if (reused) {
       counters.reusedClicks += 1;
-      return redirect(reply, link, clickIdFromUuid(uuid), paid);
+      return redirect(res, link, clickIdFromUuid(uuid), paid);
     }
     counters.newClicks += 1;
     const row = {
@@ -122,37 +170,90 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
       atMs: nowMs,
       visitorHash,
       ipHash,
-      country: countryHeader ? countryFrom(req.headers[countryHeader]) : null,
+      country: countryHeader ? countryFrom(headers[countryHeader]) : null,
       device: facts.device,
       browser: facts.browser,
       os: facts.os,
-      referrerHost: referrerHost(req.headers.referer),
+      referrerHost: referrerHost(headers.referer),
       paidClickParam: paid[0]?.[0] ?? null,
     };
     if (buffer.hasRoom()) {
       buffer.push(row);
-      return redirect(reply, link, clickIdFromUuid(uuid), paid);
+      return redirect(res, link, clickIdFromUuid(uuid), paid);
     }
-    return buffer.waitForRoom().then(() => {
+    buffer.waitForRoom().then(() => {
       buffer.push(row);
-      redirect(reply, link, clickIdFromUuid(uuid), paid);
-      return reply;
+      redirect(res, link, clickIdFromUuid(uuid), paid);
     });
   }
 
-  // Per-request logs would cost more than the redirect itself; only warnings and errors are logged here.
-  app.get<{ Params: { key: string } }>('/r/:key', { logLevel: 'warn' }, (req, reply) => {
-    const key = req.params.key;
-    const cached = cache.peek(key);
-    if (cached !== undefined) return respond(req, reply, cached);
-    return cache.load(key).then((link) => respond(req, reply, link) ?? reply);
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const url = req.url!;
+      const queryAt = url.indexOf('?', REDIRECT_PREFIX.length);
+      let key = url.slice(REDIRECT_PREFIX.length, queryAt < 0 ? undefined : queryAt);
+      // `/r/`, `/r/a/b` and over-long keys are not links (and must never be followed anywhere).
+      if (key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('/')) return notFound(req, res);
+      if (key.includes('%')) {
+        try {
+          key = decodeURIComponent(key);
+        } catch {
+          return notFound(req, res);
+        }
+      }
+      const cached = cache.peek(key);
+      if (cached !== undefined) return respond(req, res, cached, queryAt);
+      cache
+        .load(key)
+        .then((link) => respond(req, res, link, queryAt))
+        .catch((error: unknown) => unavailable(res, error));
+    } catch (error) {
+      // A throw here would otherwise escape node's 'request' event and end the process.
+      unavailable(res, error);
+    }
+  }
+
+  const runtime: RedirectRuntime = { cache, buffer, recent, counters, handle };
+  runtimes.set(app, runtime);
+
+  // The listening server answers /r/ before Fastify sees it (buildApp's serverFactory); this route
+  // serves `app.inject` and an app built without that front handler, through the same function.
+  // Per-request logs would cost more than the redirect itself; only warnings and errors are logged.
+  app.get('/r/*', { logLevel: 'warn' }, (req, reply) => {
+    reply.hijack();
+    handle(req.raw, reply.raw);
   });
-  // Anything else under /r/ is not a link either (and must never be followed anywhere).
-  app.get('/r/*', { logLevel: 'warn' }, (_req, reply) => notFound(reply));
 
   return runtime;
 }
 
-function uuidFromCookie(value: string | undefined): string | null {
-  return value ? uuidFromClickId(value) : null;
+/**
+ * The visitor's address: the first X-Forwarded-For entry when the proxy is trusted (as Fastify's
+ * `trustProxy: true` reads it), else the socket's peer.
+ */
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const header = req.headers['x-forwarded-for'];
+    const forwarded = Array.isArray(header) ? header[0] : header;
+    if (forwarded) {
+      const comma = forwarded.indexOf(',');
+      return (comma < 0 ? forwarded : forwarded.slice(0, comma)).trim();
+    }
+  }
+  return req.socket.remoteAddress ?? '';
+}
+
+/**
+ * The click uuid in a Cookie header's `tdm_click`, or null. Only this one cookie is looked for
+ * (no parsing of the rest of the header), and only at a cookie boundary (`xtdm_click=` is not it).
+ */
+export function clickUuidFromCookieHeader(header: string): string | null {
+  const name = `${CLICK_COOKIE}=`;
+  for (let at = header.indexOf(name); at >= 0; at = header.indexOf(name, at + 1)) {
+    if (at > 0 && header[at - 1] !== ' ' && header[at - 1] !== ';') continue;
+    const start = at + name.length;
+    const end = header.indexOf(';', start);
+    return uuidFromClickId((end < 0 ? header.slice(start) : header.slice(start, end)).trim());
+  }
+  return null;
 }

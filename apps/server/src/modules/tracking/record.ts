@@ -293,6 +293,8 @@ export async function trackLead(
         occurredAt,
         attribution: forHooks,
         customerCountry: consentedCountry(input.customer, customer, consent),
+        // The raw address goes to the hooks in memory only (fraud checks its domain); it is never stored.
+        customerEmail: consent ? (input.customer.email ?? null) : null,
       });
       if (r.commission) body.commission = r.commission;
       if (r.customerReward) body.customerReward = r.customerReward;
@@ -426,6 +428,8 @@ export async function trackSale(
         occurredAt,
         attribution: forHooks,
         customerCountry: consentedCountry(input.customer, customer, consent),
+        // The raw address goes to the hooks in memory only (fraud checks its domain); it is never stored.
+        customerEmail: consent ? (input.customer.email ?? null) : null,
       });
       if (r.commission) body.commission = r.commission;
     }

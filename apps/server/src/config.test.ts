@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from './config.js';
 describe('loadConfig', () => {
   it('has defaults that need no configuration', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', databaseUrl: undefined, demo: 'auto', logLevel: 'info' });
+    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', databaseUrl: undefined, demo: 'auto', logLevel: 'info', workers: true });
+    expect(loadConfig({ TANDEM_WORKERS: '0' }).workers).toBe(false);
     expect(c.dataDir).toBe(path.resolve('.tandem'));
   });
 

@@ -27,7 +27,7 @@ const envSchema = z.object({
   TANDEM_WEBHOOKS_ALLOW_PRIVATE: booleanFlag,
   TANDEM_CLICK_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(396).describe('raw clicks older than this are purged (default ~13 months); rollups stay'),
   TANDEM_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
-  TANDEM_WORKERS: booleanFlag.describe('run background jobs in this node (default on)'),
+  TANDEM_WORKERS: z.enum(['0', '1']).default('1').describe('run background jobs in this node'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -44,6 +44,8 @@ export interface Config {
   webhooksAllowPrivate: boolean;
   clickRetentionDays: number;
   demo: '0' | '1' | 'auto';
+  /** Whether this node works the job queue (web-only nodes of a larger deployment turn it off). */
+  workers: boolean;
   poolSize: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     webhooksAllowPrivate: e.TANDEM_WEBHOOKS_ALLOW_PRIVATE,
     clickRetentionDays: e.TANDEM_CLICK_RETENTION_DAYS,
     demo: e.TANDEM_DEMO,
+    workers: e.TANDEM_WORKERS === '1',
     poolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
   };

@@ -45,7 +45,7 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
   try {
     app = await buildApp(services, { loggerInstance: log, serveWeb: true });
     registerJobs(services);
-    services.queue.start();
+    if (config.workers) services.queue.start();
     stopWebhookWakeups = await startWebhookWakeups(services);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

@@ -209,6 +209,8 @@ http {
       '-c',
       serverCore,
       'node',
+      // Extra V8/node flags for experiments, e.g. TANDEM_NODE_FLAGS='--max-semi-space-size=64'.
+      ...(process.env.TANDEM_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       ...tsx,
       path.join(root, 'apps/server/src/cli.ts'),
       'serve',

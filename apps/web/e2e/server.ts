@@ -72,7 +72,7 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({
     path: path.join(screenshotsDir, `${name}.png`),
     fullPage: false,
-    style: '[aria-live="polite"] { display: none !important; }',
+    style: '[data-toasts] { display: none !important; }',
   });
 }
 

@@ -5,6 +5,9 @@
 const CLICK_ID = /^clk_([0-9a-f]{32})$/;
 
 export function clickIdFromUuid(uuid: string): string {
+  // The canonical 8-4-4-4-12 form (every redirect) by slicing, which is cheaper than a regex.
+  if (uuid.length === 36 && uuid[8] === '-' && uuid[13] === '-' && uuid[18] === '-' && uuid[23] === '-')
+    return 'clk_' + uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
   return `clk_${uuid.replace(/-/g, '')}`;
 }
 

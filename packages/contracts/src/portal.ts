@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineEndpoint } from './endpoint.js';
-import { email, idParams, isoDateTime, minorUnits } from './common.js';
+import { email, idParams, isoDateTime, listQuery, minorUnits, page } from './common.js';
+import { commissionKind, commissionStatus } from './commissions.js';
+import { ledgerProblem } from './ledger.js';
 import { password, user } from './accounts.js';
 import { enrollmentStatus } from './partners.js';
 import { rulesDocument } from './rules.js';
@@ -72,6 +74,64 @@ export const welcomeKit = z
   .meta({ id: 'WelcomeKit' });
 export type WelcomeKit = z.infer<typeof welcomeKit>;
 
+export const portalBalance = z
+  .object({ currency: z.string(), pending: minorUnits, payable: minorUnits, paid: minorUnits })
+  .meta({ id: 'PortalBalance' });
+
+/** A commission as its partner sees it: no customer or sale identifiers (the brand's customers' data). */
+export const portalCommission = z
+  .object({
+    id: z.string(),
+    kind: commissionKind,
+    amount: minorUnits.describe('As computed; negative for clawbacks'),
+    reversedAmount: minorUnits,
+    clawedBack: minorUnits,
+    currency: z.string(),
+    status: commissionStatus,
+    occurredAt: isoDateTime,
+    payableAt: isoDateTime,
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'PortalCommission' });
+
+export const earningsInterval = z.enum(['day', 'week', 'month']);
+export const earningsQuery = z.strictObject({ interval: earningsInterval.default('day').describe('Bucket size (weeks start on Monday, UTC)') });
+export const earningsPoint = z
+  .object({
+    period: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('First day of the bucket (UTC)'),
+    pending: minorUnits.describe('Balance at the end of the bucket'),
+    payable: minorUnits,
+    paid: minorUnits,
+  })
+  .meta({ id: 'EarningsPoint' });
+export const portalEarnings = z
+  .object({ currency: z.string(), interval: earningsInterval, points: z.array(earningsPoint).describe('From the first ledger entry to today, at most 400 buckets (the newest)') })
+  .meta({ id: 'PortalEarnings' });
+
+const bucketAmounts = z.object({ pending: minorUnits, payable: minorUnits, paid: minorUnits });
+export const chainHead = z
+  .object({ chain: z.string(), seq: z.number().int(), hash: z.string() })
+  .meta({ id: 'ChainHead' });
+export const portalStatement = z
+  .object({
+    program: z.object({ id: z.string(), name: z.string(), currency: z.string() }),
+    lines: z.array(z.object({ seq: z.number().int(), at: isoDateTime, kind: z.string(), ref: z.string().nullable(), delta: bucketAmounts, balance: bucketAmounts, hash: z.string() })),
+    head: chainHead.nullable().describe('The newest entry of the partner’s chain: keep its hash to verify later'),
+  })
+  .meta({ id: 'PortalStatement' });
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character hex hash from a statement');
+export const verifyStatementBody = z.strictObject({ hash: sha256Hex.optional().describe('A head hash printed on an earlier statement') });
+export const statementVerification = z
+  .object({
+    ok: z.boolean().describe('The chain recomputes, and the given hash (if any) is one of its entries'),
+    entries: z.number().int(),
+    head: chainHead.nullable(),
+    problems: z.array(ledgerProblem),
+    checkedHash: z.object({ hash: z.string(), foundAtSeq: z.number().int().nullable() }).nullable(),
+  })
+  .meta({ id: 'StatementVerification' });
+
 const tag = 'Partner portal';
 export const portalEndpoints = {
   portalSignup: defineEndpoint({
@@ -99,6 +159,31 @@ export const portalEndpoints = {
   getPortalCalendar: defineEndpoint({
     method: 'GET', path: '/api/v1/portal/enrollments/:id/calendar.ics', operationId: 'getPortalCalendar', tag, auth: { kind: 'user' },
     summary: 'The milestone calendar as iCalendar (RFC 5545)', params: idParams, status: 200, produces: 'text/calendar',
+  }),
+  getPortalBalance: defineEndpoint({
+    method: 'GET', path: '/api/v1/portal/enrollments/:id/balance', operationId: 'getPortalBalance', tag, auth: { kind: 'user' },
+    summary: 'The partner’s pending, payable and paid amounts in the program, summed from its ledger', params: idParams, status: 200, response: portalBalance,
+  }),
+  listPortalCommissions: defineEndpoint({
+    method: 'GET', path: '/api/v1/portal/enrollments/:id/commissions', operationId: 'listPortalCommissions', tag, auth: { kind: 'user' },
+    summary: 'The partner’s own commissions in the program, newest first (no customer data)', params: idParams, query: listQuery, status: 200, response: page(portalCommission),
+  }),
+  getPortalEarnings: defineEndpoint({
+    method: 'GET', path: '/api/v1/portal/enrollments/:id/earnings', operationId: 'getPortalEarnings', tag, auth: { kind: 'user' },
+    summary: 'Pending, payable and paid balances over time', params: idParams, query: earningsQuery, status: 200, response: portalEarnings,
+  }),
+  getPortalStatement: defineEndpoint({
+    method: 'GET', path: '/api/v1/portal/enrollments/:id/statement', operationId: 'getPortalStatement', tag, auth: { kind: 'user' },
+    summary: 'The partner’s ledger chain with running balances and its head', params: idParams, status: 200, response: portalStatement,
+  }),
+  getPortalStatementCsv: defineEndpoint({
+    method: 'GET', path: '/api/v1/portal/enrollments/:id/statement.csv', operationId: 'getPortalStatementCsv', tag, auth: { kind: 'user' },
+    summary: 'The statement as CSV, ending with the chain head', params: idParams, status: 200, produces: 'text/csv',
+  }),
+  verifyPortalStatement: defineEndpoint({
+    method: 'POST', path: '/api/v1/portal/enrollments/:id/statement/verify', operationId: 'verifyPortalStatement', tag, auth: { kind: 'user' },
+    summary: 'Recompute the partner’s chain; with `hash`, also check that an earlier statement’s head is still in it',
+    params: idParams, body: verifyStatementBody, status: 200, response: statementVerification,
   }),
   getWelcomeKit: defineEndpoint({
     method: 'GET', path: '/api/v1/enrollments/:id/welcome-kit', operationId: 'getWelcomeKit', tag: 'Partners', auth: { kind: 'scope', scope: 'read' },

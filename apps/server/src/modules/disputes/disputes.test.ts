@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDisputeDeadlines } from './disputes.js';
 import { asKey, createTestContext, signupActor, uniqueEmail, type Actor, type TestContext } from '../../test/harness.js';
 import { DISPUTE_DEADLINES_QUEUE } from './jobs.js';
 
@@ -230,6 +231,30 @@ describe('response deadlines', () => {
     await drainDeadlines();
     const decided = (await api('GET', `/api/v1/disputes/${filed.id}`)).json();
     expect(decided).toMatchObject({ status: 'rejected', decision: { decidedBy: 'system', reason: expect.stringContaining('deadline') } });
+    await api('PUT', `/api/v1/programs/${programId}/dispute-policy`, { responseDays: 7, onDeadline: 'escalate' });
+  });
+});
+
+describe('deadline sweep backlog', () => {
+  it("escalates once what an 'accept' policy cannot settle, and never takes it up again", async () => {
+    await api('PUT', `/api/v1/programs/${programId}/dispute-policy`, { responseDays: 1, onDeadline: 'accept' });
+    // A missing-credit claim without an invoice to re-attribute has no automatic effect.
+    const filed = (await asUser(ada.actor)('POST', '/api/v1/portal/disputes', missingCredit({ orderId: 'INV-NOWHERE' }))).json();
+    ctx.clock.advance(2 * DAY);
+    const first = await runDisputeDeadlines(ctx.services);
+    expect(first.escalated).toBeGreaterThanOrEqual(1);
+    expect((await api('GET', `/api/v1/disputes/${filed.id}`)).json()).toMatchObject({ status: 'open', escalated: true });
+    // The next runs find nothing to do for it: escalated disputes wait for the brand.
+    expect(await runDisputeDeadlines(ctx.services)).toEqual({ escalated: 0, decided: 0 });
+    // Even a backlog of 500 such disputes, older than anything else, does not starve a newer one.
+    await ctx.pool.query(
+      `insert into disputes select (json_populate_record(d, json_build_object('id', d.id || '_' || n, 'due_at', d.due_at - interval '1 day')::json)).* from disputes d, generate_series(1, 500) n where d.workspace_id = $1 and d.id = $2`,
+      [brand.workspaceId, filed.id],
+    );
+    const fresh = (await asUser(ada.actor)('POST', '/api/v1/portal/disputes', missingCredit({ orderId: 'INV-NEWER' }))).json();
+    ctx.clock.advance(2 * DAY);
+    await runDisputeDeadlines(ctx.services);
+    expect((await api('GET', `/api/v1/disputes/${fresh.id}`)).json().escalated).toBe(true);
     await api('PUT', `/api/v1/programs/${programId}/dispute-policy`, { responseDays: 7, onDeadline: 'escalate' });
   });
 });

@@ -273,8 +273,10 @@ export async function decideDispute(services: Services, auth: WorkspaceAuth, id:
 export async function runDisputeDeadlines(services: Services): Promise<{ escalated: number; decided: number }> {
   const now = services.now();
   const { rows: due } = await services.pool.query<{ workspace_id: string; id: string }>(
+    // An escalated dispute is the brand's to decide: taking it up again on every run would let a
+    // backlog of undecidable ones (policy 'accept' with no automatic effect) starve newer ones.
     `select workspace_id, id from disputes where status in ('open', 'under_review') and due_at <= $1
-        and (escalated_at is null or on_deadline <> 'escalate') order by due_at limit 500`,
+        and escalated_at is null order by due_at limit 500`,
     [now],
   );
   let escalated = 0;

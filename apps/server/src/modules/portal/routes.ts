@@ -7,6 +7,9 @@ import { keyedHash } from '../../security/crypto.js';
 import { SESSION_TTL_SECONDS } from '../accounts/accounts.js';
 import { buildWelcomeKit, milestoneCalendar } from '../onboarding/welcome-kit.js';
 import { publicBaseUrl } from '../partners/enrollments.js';
+import { decodeCursor, pageOf } from '../../http/pagination.js';
+import { csvLine } from '../exports/csv.js';
+import { portalBalance, portalCommissions, portalEarnings, portalStatement, verifyPortalStatement } from './earnings.js';
 import { acceptTerms, getPortalEnrollment, getPortalRow, listPortalEnrollments, portalSignup } from './portal.js';
 
 const calendarFileName = (slug: string) => `${slug}-milestones.ics`;
@@ -50,6 +53,32 @@ export function portalRoutes(r: Router): void {
     reply.header('content-disposition', `attachment; filename="${calendarFileName(row.program_slug)}"`);
     return reply.type('text/calendar; charset=utf-8').send(milestoneCalendar(kit, services.now()));
   });
+
+  r.handle(endpoints.getPortalBalance, async ({ params, auth, services }) => portalBalance(services.pool, auth.userId, params.id));
+
+  r.handle(endpoints.listPortalCommissions, async ({ params, query, auth, services }) => {
+    const rows = await portalCommissions(services.pool, auth.userId, params.id, decodeCursor(query.cursor), query.limit);
+    return pageOf(rows, query.limit, (c) => c.id);
+  });
+
+  r.handle(endpoints.getPortalEarnings, async ({ params, query, auth, services }) => portalEarnings(services.pool, auth.userId, params.id, query.interval, services.now()));
+
+  r.handle(endpoints.getPortalStatement, async ({ params, auth, services }) => {
+    const s = await portalStatement(services.pool, auth.userId, params.id);
+    return { program: s.program, lines: s.lines, head: s.head };
+  });
+
+  r.handle(endpoints.getPortalStatementCsv, async ({ params, auth, services, reply }) => {
+    const s = await portalStatement(services.pool, auth.userId, params.id);
+    // Same columns as the brand's statement.csv, so both sides can diff their copies line by line.
+    let body = csvLine(['seq', 'at', 'entry', 'reference', 'pending_change', 'payable_change', 'paid_change', 'pending', 'payable', 'paid', 'currency', 'hash']);
+    for (const l of s.lines) body += csvLine([l.seq, l.at, l.kind, l.ref, l.delta.pending, l.delta.payable, l.delta.paid, l.balance.pending, l.balance.payable, l.balance.paid, s.program.currency, l.hash]);
+    body += csvLine(['chain_head', s.head?.chain ?? null, s.head?.seq ?? 0, s.head?.hash ?? null]);
+    reply.code(200).type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="statement-${s.program.id.replace(/[^A-Za-z0-9_]/g, '_')}.csv"`).header('cache-control', 'no-store');
+    return reply.send(body);
+  });
+
+  r.handle(endpoints.verifyPortalStatement, async ({ params, body, auth, services }) => verifyPortalStatement(services.pool, auth.userId, params.id, body.hash));
 
   r.handle(endpoints.getWelcomeKit, async ({ params, auth, services, req }) => buildWelcomeKit(services.pool, auth.workspaceId, params.id, publicBaseUrl(services, req), services.now()));
 

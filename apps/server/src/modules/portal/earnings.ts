@@ -1,0 +1,110 @@
+import type pg from 'pg';
+import { verifyChains } from '@tandem/core';
+import { partnerBalance } from '../ledger/balance.js';
+import { chainOf } from '../ledger/post.js';
+import { partnerStatement, type Statement } from '../ledger/statement.js';
+import { ENTRY_COLUMNS, toChained, type EntryRow } from '../ledger/verify.js';
+import { getPortalRow } from './portal.js';
+import { earningsSeries, type EarningsInterval } from './earnings-series.js';
+
+/*
+ * The partner's side of the ledger: every function resolves the enrollment through the signed-in
+ * user's own partner rows first (another partner's enrollment is not found), then reuses the
+ * ledger module's brand-side computations for that one (program, partner) chain.
+ */
+
+interface Owner {
+  workspaceId: string;
+  programId: string;
+  partnerId: string;
+}
+
+async function ownerOf(pool: pg.Pool, userId: string, enrollmentId: string): Promise<Owner> {
+  const row = await getPortalRow(pool, userId, enrollmentId);
+  return { workspaceId: row.workspace_id, programId: row.program_id, partnerId: row.partner_id };
+}
+
+export async function portalBalance(pool: pg.Pool, userId: string, enrollmentId: string) {
+  const o = await ownerOf(pool, userId, enrollmentId);
+  return partnerBalance(pool, o.workspaceId, o.programId, o.partnerId);
+}
+
+interface CommissionRow {
+  id: string;
+  kind: 'lead' | 'sale' | 'bonus' | 'clawback' | 'adjustment';
+  amount: number;
+  reversed_amount: number;
+  clawed_back: number;
+  currency: string;
+  status: 'pending' | 'held' | 'payable' | 'paid' | 'reversed';
+  occurred_at: Date;
+  payable_at: Date;
+  reason: string | null;
+}
+
+/** The partner's commissions, newest first (keyset on the time-sortable id); no customer or sale ids. */
+export async function portalCommissions(pool: pg.Pool, userId: string, enrollmentId: string, after: string | undefined, limit: number) {
+  const o = await ownerOf(pool, userId, enrollmentId);
+  const { rows } = await pool.query<CommissionRow>(
+    `select id, kind, amount, reversed_amount, clawed_back, currency, status, occurred_at, payable_at, reason
+       from commissions
+      where workspace_id = $1 and program_id = $2 and partner_id = $3 and ($4::text is null or id < $4)
+      order by id desc limit $5`,
+    [o.workspaceId, o.programId, o.partnerId, after ?? null, limit + 1],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    amount: Number(r.amount),
+    reversedAmount: Number(r.reversed_amount),
+    clawedBack: Number(r.clawed_back),
+    currency: r.currency,
+    status: r.status,
+    occurredAt: r.occurred_at.toISOString(),
+    payableAt: r.payable_at.toISOString(),
+    reason: r.reason,
+  }));
+}
+
+export async function portalStatement(pool: pg.Pool, userId: string, enrollmentId: string): Promise<Statement> {
+  const o = await ownerOf(pool, userId, enrollmentId);
+  return partnerStatement(pool, o.workspaceId, o.programId, o.partnerId);
+}
+
+export async function portalEarnings(pool: pg.Pool, userId: string, enrollmentId: string, interval: EarningsInterval, now: Date) {
+  const statement = await portalStatement(pool, userId, enrollmentId);
+  return { currency: statement.program.currency, interval, points: earningsSeries(statement.lines, interval, now) };
+}
+
+/**
+ * Recomputes the partner's one chain: every hash from the previous one, the sequence, the balance
+ * of each entry, the stored head, and that the posting rows balances are summed from equal the
+ * hashed postings. With `hash` (a head printed on an earlier statement) it also says at which
+ * entry that hash still sits — an edited or deleted entry makes it disappear.
+ */
+export async function verifyPortalStatement(pool: pg.Pool, userId: string, enrollmentId: string, hash: string | undefined) {
+  const o = await ownerOf(pool, userId, enrollmentId);
+  const chain = chainOf(o.programId, o.partnerId);
+  const { rows } = await pool.query<EntryRow>(`select ${ENTRY_COLUMNS} from ledger_entries where workspace_id = $1 and chain = $2 order by seq`, [o.workspaceId, chain]);
+  const { rows: heads } = await pool.query<{ seq: number; hash: string }>('select seq, hash from ledger_heads where workspace_id = $1 and chain = $2', [o.workspaceId, chain]);
+  const entries = rows.map(toChained);
+  const storedHead = heads[0];
+  const result = verifyChains(entries, storedHead ? new Map([[chain, storedHead]]) : undefined);
+  const { rows: mismatched } = await pool.query<{ seq: number }>(
+    `select e.seq from ledger_entries e
+      where e.workspace_id = $1 and e.chain = $2 and (
+        select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)
+          from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings`,
+    [o.workspaceId, chain],
+  );
+  const problems = [...result.problems, ...mismatched.map((m) => ({ chain, seq: m.seq, problem: 'hash_mismatch' as const }))];
+  const last = entries[entries.length - 1];
+  const checkedHash = hash === undefined ? null : { hash, foundAtSeq: entries.find((e) => e.hash === hash)?.seq ?? null };
+  return {
+    ok: problems.length === 0 && (checkedHash === null || checkedHash.foundAtSeq !== null),
+    entries: entries.length,
+    head: last ? { chain, seq: last.seq, hash: last.hash } : null,
+    problems,
+    checkedHash,
+  };
+}

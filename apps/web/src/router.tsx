@@ -12,6 +12,7 @@ import { CommissionsPage } from './pages/commissions';
 import { PayoutsPage } from './pages/payouts';
 import { PartnershipsPage } from './pages/partnerships';
 import { PortalDisputesPage } from './pages/portal-disputes';
+import { PortalEarningsPage, PortalStatementsPage } from './pages/portal-earnings';
 import { PortalHomePage, PortalLayout, PortalProgramPage, PortalSignupPage } from './pages/portal';
 
 function NotFound() {
@@ -54,6 +55,8 @@ const portalDisputesRoute = createRoute({
   path: '/portal/disputes',
   component: PortalDisputesPage,
 });
+const portalEarningsRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/earnings', component: PortalEarningsPage });
+const portalStatementsRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/statements', component: PortalStatementsPage });
 const portalSignupRoute = createRoute({ getParentRoute: () => rootRoute, path: '/portal/signup', component: PortalSignupPage });
 const settingsRoute = createRoute({ getParentRoute: () => consoleRoute, path: '/settings', component: SettingsPage });
 
@@ -62,7 +65,7 @@ const routeTree = rootRoute.addChildren([
   signupRoute,
   applyRoute,
   portalSignupRoute,
-  portalShellRoute.addChildren([portalHomeRoute, portalProgramRoute, portalDisputesRoute]),
+  portalShellRoute.addChildren([portalHomeRoute, portalProgramRoute, portalEarningsRoute, portalStatementsRoute, portalDisputesRoute]),
   consoleRoute.addChildren([
     overviewRoute,
     programsRoute,

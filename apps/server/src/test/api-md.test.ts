@@ -439,11 +439,19 @@ describe('the integrator path of api.md', () => {
     expectError(await api('GET', '/api/v1/customers/nobody/export'), 'not_found');
   });
 
-  // Deviation (privacy export, engineer E, in progress): the export returns raw database rows:
-  // snake_case keys (`external_id`, `created_at`), click ids as bare UUIDs (`clicks[].id` =
-  // `019e…`, not `clk_…`), timestamps as `2026-06-15T12:00:00+00:00` rather than the API's
-  // `…T12:00:00.000Z`, and `created_at` from the database clock, not the injected one.
-  it.todo('GET /api/v1/customers/:externalId/export uses the API conventions: camelCase fields, prefixed ids (clk_…), ISO-8601 …Z timestamps');
+  it('GET /api/v1/customers/:externalId/export uses the API conventions: camelCase fields, prefixed ids (clk_…), ISO-8601 …Z timestamps', async () => {
+    const dump = (await api('GET', '/api/v1/customers/cust-1/export')).json();
+    const walk = (value: unknown, visit: (key: string, v: unknown) => void): void => {
+      if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
+      else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) { visit(k, v); if (k !== 'data' && k !== 'response') walk(v, visit); }
+    };
+    walk(dump, (key, v) => {
+      expect(key, 'camelCase keys').not.toMatch(/_/);
+      if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) expect(v, key).toMatch(/Z$/);
+      if (typeof v === 'string') expect(v, key).not.toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    });
+    expect(dump.customer).toMatchObject({ externalId: 'cust-1' });
+  });
 
   it('DELETE /api/v1/customers/:externalId → 204; personal data gone, money kept, the ledger still verifies', async () => {
     const res = await api('DELETE', '/api/v1/customers/cust-1');

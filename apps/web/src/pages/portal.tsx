@@ -14,6 +14,8 @@ import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, PageHead
 
 export const portalNav: NavItem[] = [
   { to: '/portal', label: 'My programs', icon: '◎' },
+  { to: '/portal/earnings', label: 'Earnings', icon: '$' },
+  { to: '/portal/statements', label: 'Statements', icon: '≡' },
   { to: '/portal/disputes', label: 'Disputes', icon: '⚑' },
 ];
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import fc from 'fast-check';
 import { uuidv7 } from '@tandem/core';
-import { ClickBuffer, type ClickRow } from './click-buffer.js';
+import { ClickBuffer, textArrayLiteral, type ClickRow } from './click-buffer.js';
 
 /** A stand-in pool that records each batch and fails or stalls on demand. */
 function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) {
@@ -9,7 +10,7 @@ function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) 
   let failures = behaviour.failTimes ?? 0;
   const settings: string[] = [];
   const client = {
-    async query(q: string | { values: unknown[][] }) {
+    async query(q: string | { values: string[] }) {
       if (typeof q === 'string') {
         settings.push(q);
         return { rows: [] };
@@ -19,8 +20,10 @@ function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) 
         failures -= 1;
         throw new Error('connection refused');
       }
-      batches.push(q.values[0]!.length);
-      return { rows: [], rowCount: q.values[0]!.length };
+      // Parameter 6 is the array literal of the batch's click ids.
+      const rows = q.values[5]!.split(',').length;
+      batches.push(rows);
+      return { rows: [], rowCount: rows };
     },
     release() {},
   };
@@ -116,5 +119,67 @@ describe('ClickBuffer', () => {
     await buffer.close(50);
     expect(buffer.stats()).toMatchObject({ written: 0, buffered: 1 });
     expect(buffer.stats().failedBatches).toBeGreaterThan(1);
+  });
+});
+
+describe('the batch statement on PostgreSQL', () => {
+  it('round-trips any text through the array literal, NULLs included', async () => {
+    const { createTestContext } = await import('../../test/harness.js');
+    const ctx = await createTestContext();
+    try {
+      const values = ['plain', 'Mobile Safari', 'a,b', '{braces}', 'quote " and \\ backslash', '', 'NULL', 'ünïcödé ✓', null, ' padded '];
+      const { rows } = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(values)]);
+      expect(rows[0]!.v).toEqual(values);
+      // Arbitrary strings (NUL is the one character PostgreSQL text cannot hold), checked by PostgreSQL itself.
+      const sample = fc.sample(fc.array(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null })), 30);
+      for (const xs of sample) {
+        const res = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(xs)]);
+        expect(res.rows[0]!.v).toEqual(xs);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('writes clicks of several links and workspaces with their exact times and rollups', async () => {
+    const { createTestContext } = await import('../../test/harness.js');
+    const ctx = await createTestContext();
+    try {
+      const rows: ClickRow[] = [0, 1, 2, 3, 4].map((i) => ({
+        ...click(i),
+        workspaceId: i % 2 ? 'ws_b' : 'ws_a',
+        linkId: i % 2 ? 'lnk_b' : 'lnk_a',
+        programId: i % 2 ? 'prg_b' : 'prg_a',
+        partnerId: i % 2 ? 'ptn_b' : 'ptn_a',
+        atMs: Date.UTC(2026, 2, 10, 11, 59, 59, 998) + i, // straddles an hour
+        referrerHost: i === 3 ? 'we"ird\\host' : null,
+      }));
+      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+      for (const row of rows) buffer.push(row);
+      await buffer.close();
+      const stored = await ctx.pool.query<{ workspace_id: string; id: string; link_id: string; program_id: string; partner_id: string; created_at: Date; referrer_host: string | null }>(
+        'select workspace_id, id, link_id, program_id, partner_id, created_at, referrer_host from clicks order by id',
+      );
+      expect(stored.rows).toEqual(
+        rows.map((r) => ({
+          workspace_id: r.workspaceId,
+          id: r.uuid,
+          link_id: r.linkId,
+          program_id: r.programId,
+          partner_id: r.partnerId,
+          created_at: new Date(r.atMs),
+          referrer_host: r.referrerHost,
+        })),
+      );
+      const rollups = await ctx.pool.query('select link_id, hour, clicks from click_rollups order by link_id, hour');
+      expect(rollups.rows).toEqual([
+        { link_id: 'lnk_a', hour: new Date('2026-03-10T11:00:00Z'), clicks: 1 },
+        { link_id: 'lnk_a', hour: new Date('2026-03-10T12:00:00Z'), clicks: 2 },
+        { link_id: 'lnk_b', hour: new Date('2026-03-10T11:00:00Z'), clicks: 1 },
+        { link_id: 'lnk_b', hour: new Date('2026-03-10T12:00:00Z'), clicks: 1 },
+      ]);
+    } finally {
+      await ctx.close();
+    }
   });
 });

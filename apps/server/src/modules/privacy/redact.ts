@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { clickIdFromUuid } from '@tandem/core';
 
 export const ERASED = '[erased]';
 
@@ -54,6 +55,24 @@ export async function redactResponses(client: pg.PoolClient, table: 'leads' | 's
 
 /** `select to_jsonb(t)` rows: every stored column, as the export shows it. */
 export async function storedRows(db: pg.Pool | pg.PoolClient, sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
-  const { rows } = await db.query<{ row: Record<string, unknown> }>(`select to_jsonb(t) as row from (${sql}) t`, params);
-  return rows.map((r) => r.row);
+  // Rows come back as pg objects (Dates, numbers) and are presented in the API's conventions.
+  const { rows } = await db.query<Record<string, unknown>>(sql, params);
+  return rows.map(presentRow);
+}
+
+const snakeToCamel = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * A stored row in the API's conventions: camelCase keys, ISO-8601 UTC timestamps, and public
+ * click ids (`clk_…`) instead of the uuids the clicks table is keyed by.
+ */
+export function presentRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    const name = snakeToCamel(key);
+    if (value instanceof Date) out[name] = value.toISOString();
+    else if (typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(value)) out[name] = clickIdFromUuid(value);
+    else out[name] = value;
+  }
+  return out;
 }

@@ -206,6 +206,18 @@ CREATE TABLE "partnership_members" (
 	CONSTRAINT "partnership_members_workspace_id_partnership_id_pk" PRIMARY KEY("workspace_id","partnership_id")
 );
 --> statement-breakpoint
+CREATE TABLE "partnership_share_links" (
+	"workspace_id" text NOT NULL,
+	"id" text NOT NULL,
+	"partnership_id" text NOT NULL,
+	"token_hash" text NOT NULL,
+	"created_by" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"revoked_at" timestamp with time zone,
+	CONSTRAINT "partnership_share_links_workspace_id_id_pk" PRIMARY KEY("workspace_id","id")
+);
+--> statement-breakpoint
 CREATE TABLE "partnerships" (
 	"workspace_id" text NOT NULL,
 	"id" text NOT NULL,
@@ -671,6 +683,8 @@ CREATE UNIQUE INDEX "partners_email_key" ON "partners" USING btree ("workspace_i
 CREATE INDEX "partners_user_idx" ON "partners" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "partners_global_email_idx" ON "partners" USING btree ("email");--> statement-breakpoint
 CREATE INDEX "partnership_members_partnership_idx" ON "partnership_members" USING btree ("owner_workspace_id","partnership_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "partnership_share_links_token_key" ON "partnership_share_links" USING btree ("token_hash");--> statement-breakpoint
+CREATE INDEX "partnership_share_links_partnership_idx" ON "partnership_share_links" USING btree ("workspace_id","partnership_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "links_key_key" ON "links" USING btree ("key");--> statement-breakpoint
 CREATE INDEX "links_partner_idx" ON "links" USING btree ("workspace_id","program_id","partner_id");--> statement-breakpoint
 CREATE INDEX "outbox_events_type_idx" ON "outbox_events" USING btree ("workspace_id","type","id");--> statement-breakpoint

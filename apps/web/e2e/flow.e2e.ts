@@ -239,6 +239,43 @@ it('the commission appears on both sides without reload, is released from review
   await expect.poll(() => rows.count()).toBe(2);
 });
 
+it('partner: sees its earnings over time and verifies its statement against the chain head', async () => {
+  await partner.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Earnings' }).click();
+  await expect.poll(() => partner.getByRole('heading', { name: 'Earnings' }).count()).toBe(1);
+  const totals = partner.getByRole('region', { name: 'Earnings totals' });
+  await expect.poll(async () => (await totals.textContent()) ?? '').toContain('Paid$59.80');
+  expect(await totals.textContent()).toContain('Pending$0.00');
+  const commissions = partner.getByRole('table', { name: 'My commissions' }).locator('tbody > tr');
+  await expect.poll(() => commissions.count()).toBe(2);
+  expect(await commissions.allTextContents()).toEqual([expect.stringContaining('paid'), expect.stringContaining('paid')]);
+  await expect.poll(() => partner.getByRole('img', { name: /balances per day/ }).locator('canvas').count()).toBeGreaterThan(0);
+  await partner.getByRole('radio', { name: 'Monthly' }).click();
+  await expect.poll(() => partner.getByRole('img', { name: /balances per month/ }).count()).toBe(1);
+  await shot(partner, 'portal-earnings');
+
+  await partner.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Statements' }).click();
+  await expect.poll(async () => (await partner.getByTestId('chain-head').textContent()) ?? '').toMatch(/^[0-9a-f]{64}$/);
+  const head = (await partner.getByTestId('chain-head').textContent())!;
+  expect(await partner.getByRole('table', { name: 'Statement lines' }).locator('tbody > tr').count()).toBeGreaterThanOrEqual(4);
+  await partner.getByLabel('Hash from an earlier statement (optional)').fill(head);
+  await partner.getByRole('button', { name: 'Verify', exact: true }).click();
+  const result = partner.getByRole('status', { name: 'Verification result' });
+  await expect.poll(async () => (await result.textContent()) ?? '').toMatch(/^Verified: \d+ entries recomputed, every hash matches/);
+  expect(await result.textContent()).toMatch(/The hash you gave is entry \d+ of your chain/);
+  await shot(partner, 'portal-statements');
+  await partner.getByLabel('Hash from an earlier statement (optional)').fill('0'.repeat(64));
+  await partner.getByRole('button', { name: 'Verify', exact: true }).click();
+  await expect.poll(async () => (await result.textContent()) ?? '').toContain('Verification failed');
+  expect(await result.textContent()).toContain('is not in your chain');
+  const csv = await partner.evaluate(async () => {
+    const res = await fetch(document.querySelector<HTMLAnchorElement>('a[download][href$="statement.csv"]')!.href);
+    return { type: res.headers.get('content-type'), body: await res.text() };
+  });
+  expect(csv.type).toContain('text/csv');
+  expect(csv.body.trim().split('\r\n').at(-1)).toContain(head);
+  await partner.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My programs' }).click();
+});
+
 it('an application is approved by a council vote', async () => {
   await nav(brand, 'Programs');
   await brand.getByRole('link', { name: 'Coffee creators' }).click();

@@ -83,6 +83,38 @@ export const partnershipBalance = z
   })
   .meta({ id: 'PartnershipBalance' });
 
+export const createShareLinkBody = z.strictObject({
+  expiresInDays: z.number().int().min(1).max(365).default(30).describe('The link stops working after this many days'),
+});
+export const shareLink = z
+  .object({ id: z.string(), expiresAt: isoDateTime, revokedAt: isoDateTime.nullable(), createdAt: isoDateTime })
+  .meta({ id: 'PartnershipShareLink' });
+export const createdShareLink = z
+  .object({
+    id: z.string(),
+    token: z.string().describe('Shown once; only its hash is stored'),
+    url: z.string().describe('The public page of the shared dashboard'),
+    expiresAt: isoDateTime,
+  })
+  .meta({ id: 'CreatedPartnershipShareLink' });
+export const shareLinkParams = z.strictObject({ id: z.string().min(1).max(64), linkId: z.string().min(1).max(64) });
+export const shareTokenParams = z.strictObject({ token: z.string().min(1).max(128) });
+
+export const dashboardPoint = z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), clicks: z.number().int(), sales: z.number().int(), revenue: minorUnits });
+export const sharedPartnershipDashboard = z
+  .object({
+    partnershipId: z.string(),
+    members: z.array(z.object({ workspaceId: z.string(), name: z.string() })).describe('Active member brands'),
+    directions: z.array(balanceDirection),
+    net: netAmount,
+    nets: z.array(netAmount),
+    series: z
+      .array(z.object({ fromWorkspaceId: z.string(), toWorkspaceId: z.string(), currency: z.string(), points: z.array(dashboardPoint) }))
+      .describe('One daily series per direction over the last 30 UTC days, from the rollups'),
+    expiresAt: isoDateTime,
+  })
+  .meta({ id: 'SharedPartnershipDashboard' });
+
 const tag = 'Partnerships';
 export const partnershipEndpoints = {
   createPartnership: defineEndpoint({
@@ -115,5 +147,24 @@ export const partnershipEndpoints = {
     method: 'GET', path: '/api/v1/partnerships/:id/balance', operationId: 'getPartnershipBalance', tag, auth: { kind: 'scope', scope: 'read' },
     summary: 'Clicks, referrals, revenue and commissions each way, and the netted amount owed',
     params: idParams, status: 200, response: partnershipBalance,
+  }),
+  createPartnershipShareLink: defineEndpoint({
+    method: 'POST', path: '/api/v1/partnerships/:id/share-links', operationId: 'createPartnershipShareLink', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'A read-only public link to the shared dashboard (balance both ways and a daily series); the token is shown once',
+    params: idParams, body: createShareLinkBody, status: 201, response: createdShareLink,
+  }),
+  listPartnershipShareLinks: defineEndpoint({
+    method: 'GET', path: '/api/v1/partnerships/:id/share-links', operationId: 'listPartnershipShareLinks', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'The share links this workspace made for the partnership (tokens are never shown again)',
+    params: idParams, status: 200, response: z.object({ data: z.array(shareLink) }),
+  }),
+  revokePartnershipShareLink: defineEndpoint({
+    method: 'DELETE', path: '/api/v1/partnerships/:id/share-links/:linkId', operationId: 'revokePartnershipShareLink', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'Revoke a share link: its page stops working at once', params: shareLinkParams, status: 204,
+  }),
+  getSharedPartnershipDashboard: defineEndpoint({
+    method: 'GET', path: '/api/v1/public/partnership-dashboards/:token', operationId: 'getSharedPartnershipDashboard', tag, auth: { kind: 'none' },
+    summary: 'The shared dashboard behind a share link: balance both ways, net, and a daily series — nothing else',
+    params: shareTokenParams, status: 200, response: sharedPartnershipDashboard,
   }),
 } as const;

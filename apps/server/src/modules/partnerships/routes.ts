@@ -3,7 +3,9 @@ import { withTransaction } from '../../db/tx.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
 import { actorOf } from '../audit/record.js';
+import { publicBaseUrl } from '../partners/enrollments.js';
 import { partnershipBalance } from './balance.js';
+import { createShareLink, listShareLinks, revokeShareLink, sharedDashboard } from './share-links.js';
 import { acceptPartnership, addMember, createPartnership, declinePartnership, listPartnershipIds, loadPartnership } from './partnerships.js';
 
 export function partnershipRoutes(r: Router): void {
@@ -38,4 +40,24 @@ export function partnershipRoutes(r: Router): void {
   });
 
   r.handle(endpoints.getPartnershipBalance, async ({ params, auth, services }) => partnershipBalance(services.pool, auth.workspaceId, params.id));
+
+  r.handle(endpoints.createPartnershipShareLink, async ({ params, body, auth, services, req }) => {
+    const link = await withTransaction(services.pool, (client) =>
+      createShareLink(client, { workspaceId: auth.workspaceId, partnershipId: params.id, expiresInDays: body.expiresInDays, actor: actorOf(auth), now: services.now() }),
+    );
+    return { id: link.id, token: link.token, url: `${publicBaseUrl(services, req)}/share/${link.token}`, expiresAt: link.expiresAt.toISOString() };
+  });
+
+  r.handle(endpoints.listPartnershipShareLinks, async ({ params, auth, services }) => ({ data: await listShareLinks(services.pool, auth.workspaceId, params.id) }));
+
+  r.handle(endpoints.revokePartnershipShareLink, async ({ params, auth, services, reply }) => {
+    await withTransaction(services.pool, (client) => revokeShareLink(client, { workspaceId: auth.workspaceId, partnershipId: params.id, linkId: params.linkId, actor: actorOf(auth), now: services.now() }));
+    return reply.code(204).send();
+  });
+
+  r.handle(endpoints.getSharedPartnershipDashboard, async ({ params, services, reply }) => {
+    // Figures change as conversions arrive, and the token is a credential: never cache.
+    reply.header('cache-control', 'no-store');
+    return sharedDashboard(services.pool, params.token, services.now());
+  });
 }

@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * A reciprocal partnership between brands (two, or a coalition of N). Led by the workspace that
@@ -35,4 +35,27 @@ export const partnershipMembers = pgTable(
     joinedAt: timestamp('joined_at', { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.partnershipId] }), index('partnership_members_partnership_idx').on(t.ownerWorkspaceId, t.partnershipId)],
+);
+
+/**
+ * A read-only link to a partnership's shared dashboard, made by one member workspace. Only the
+ * SHA-256 of the token is stored (the token is shown once); the public lookup is by that hash.
+ */
+export const partnershipShareLinks = pgTable(
+  'partnership_share_links',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    id: text('id').notNull(),
+    partnershipId: text('partnership_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    uniqueIndex('partnership_share_links_token_key').on(t.tokenHash),
+    index('partnership_share_links_partnership_idx').on(t.workspaceId, t.partnershipId),
+  ],
 );

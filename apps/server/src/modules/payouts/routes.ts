@@ -1,12 +1,27 @@
 import { ApiError, endpoints } from '@tandem/contracts';
+import type { PoolClient } from 'pg';
 import { withTransaction } from '../../db/tx.js';
+import { actorOf, recordAudit } from '../audit/record.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
 import { csvLine } from '../exports/csv.js';
 import { createPayoutBatch, markPayoutFailed, markPayoutPaid, markPayoutProcessing, PAYOUT_COLUMNS, toPayout, type PayoutRow } from './payouts.js';
 
 export function payoutRoutes(r: Router): void {
-  r.handle(endpoints.createPayouts, async ({ body, auth, services }) => withTransaction(services.pool, (client) => createPayoutBatch(client, auth.workspaceId, body.programId, body.minAmount)));
+  // Every money movement is in the audit trail, written in the transaction that makes it.
+  r.handle(endpoints.createPayouts, async ({ body, auth, services }) =>
+    withTransaction(services.pool, async (client) => {
+      const batch = await createPayoutBatch(client, auth.workspaceId, body.programId, body.minAmount);
+      await recordAudit(client, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'payout.batch_created',
+        target: { type: 'payout_batch', id: batch.batchId },
+        after: { programId: body.programId, minAmount: body.minAmount ?? null, payouts: batch.payouts.map((p) => ({ id: p.id, partnerId: p.partnerId, amount: p.amount, currency: p.currency })) },
+      });
+      return batch;
+    }),
+  );
 
   r.handle(endpoints.listPayouts, async ({ query, auth, services }) => {
     const after = decodeCursor(query.cursor);
@@ -18,11 +33,19 @@ export function payoutRoutes(r: Router): void {
     return pageOf(rows.map(toPayout), query.limit, (p) => p.id);
   });
 
-  r.handle(endpoints.markPayoutProcessing, async ({ params, auth, services }) => toPayout(await withTransaction(services.pool, (client) => markPayoutProcessing(client, auth.workspaceId, params.id))));
-  r.handle(endpoints.markPayoutPaid, async ({ params, body, auth, services }) =>
-    toPayout(await withTransaction(services.pool, (client) => markPayoutPaid(client, auth.workspaceId, params.id, body.reference, services.now()))),
+  const audited = (auth: Parameters<typeof actorOf>[0] & { workspaceId: string }, action: string, after: Record<string, unknown>) => async (client: PoolClient, row: PayoutRow) => {
+    await recordAudit(client, { workspaceId: auth.workspaceId, actor: actorOf(auth), action, target: { type: 'payout', id: row.id }, after: { status: row.status, amount: row.amount, currency: row.currency, ...after } });
+    return row;
+  };
+  r.handle(endpoints.markPayoutProcessing, async ({ params, auth, services }) =>
+    toPayout(await withTransaction(services.pool, async (client) => audited(auth, 'payout.processing', {})(client, await markPayoutProcessing(client, auth.workspaceId, params.id)))),
   );
-  r.handle(endpoints.markPayoutFailed, async ({ params, body, auth, services }) => toPayout(await withTransaction(services.pool, (client) => markPayoutFailed(client, auth.workspaceId, params.id, body.reason))));
+  r.handle(endpoints.markPayoutPaid, async ({ params, body, auth, services }) =>
+    toPayout(await withTransaction(services.pool, async (client) => audited(auth, 'payout.paid', { reference: body.reference })(client, await markPayoutPaid(client, auth.workspaceId, params.id, body.reference, services.now())))),
+  );
+  r.handle(endpoints.markPayoutFailed, async ({ params, body, auth, services }) =>
+    toPayout(await withTransaction(services.pool, async (client) => audited(auth, 'payout.failed', { reason: body.reason })(client, await markPayoutFailed(client, auth.workspaceId, params.id, body.reason)))),
+  );
 
   r.handle(endpoints.payoutBatchCsv, async ({ params, auth, services, reply }) => {
     const { rows: batch } = await services.pool.query('select 1 from payout_batches where workspace_id = $1 and id = $2', [auth.workspaceId, params.batchId]);

@@ -1,4 +1,5 @@
 import { ApiError, endpoints } from '@tandem/contracts';
+import { actorOf, recordAudit } from '../audit/record.js';
 import { evaluateLead, evaluateSale } from '@tandem/core';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
@@ -45,7 +46,10 @@ export function rewardRoutes(r: Router): void {
 
   r.handle(endpoints.runMaturity, async ({ body, auth, services }) => {
     const asOf = body.asOf ? new Date(body.asOf) : services.now();
-    return runMaturity(services.pool, asOf, services.now(), auth.workspaceId);
+    const result = await runMaturity(services.pool, asOf, services.now(), auth.workspaceId);
+    // A hand-started run is an admin's money action; the scheduled sweep is not audited per minute.
+    await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'commissions.matured', after: { asOf: asOf.toISOString(), ...result } });
+    return result;
   });
 
   r.handle(endpoints.partnerBalance, async ({ params, query, auth, services }) => {

@@ -81,8 +81,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const app = Fastify({
     // The redirect (`/r/…`, the hottest path) is answered by node:http before Fastify's routing and
     // hooks; everything else goes through Fastify (docs/decisions/0006-redirect-hot-path.md).
-    serverFactory: (fastifyHandler) =>
-      http.createServer((req, res) => (redirect && isRedirectRequest(req) ? redirect.handle(req, res) : fastifyHandler(req, res))),
+    serverFactory: (fastifyHandler, opts) => {
+      const server = http.createServer((req, res) => (redirect && isRedirectRequest(req) ? redirect.handle(req, res) : fastifyHandler(req, res)));
+      // The timeouts Fastify gives a server it creates itself (keep-alive 72 s, behind load balancers).
+      server.keepAliveTimeout = opts.keepAliveTimeout!;
+      server.requestTimeout = opts.requestTimeout!;
+      server.setTimeout(opts.connectionTimeout!);
+      return server;
+    },
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     bodyLimit: 1024 * 1024,
     trustProxy: services.config.trustProxy,

@@ -23,6 +23,9 @@ it('banning a partner holds its unpaid commissions for review, in the same reque
   expect(commissions.map((c: { status: string }) => c.status)).toEqual(['held']);
   const queue = (await api('GET', `/api/v1/reviews?programId=${programId}&status=held`)).json().data;
   expect(queue.map((item: { commission?: { id: string }; commissionId?: string }) => item.commission?.id ?? item.commissionId)).toContain(commissions[0].id);
+  // Subscribers, who saw the commission created as pending, hear that it is held.
+  const held = await ctx.pool.query(`select data from outbox_events where workspace_id = $1 and type = 'commission.held'`, [brand.workspaceId]);
+  expect(held.rows.map((r) => r.data)).toEqual([expect.objectContaining({ id: commissions[0].id, status: 'held', reason: 'Fake traffic' })]);
 });
 
 it('remembers the address a partner uses the portal from, hashed as click IPs are', async () => {

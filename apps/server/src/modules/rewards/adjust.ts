@@ -29,6 +29,8 @@ export async function holdCommission(client: pg.PoolClient, input: { workspaceId
   if (c.status === 'payable') await postForCommission(client, input.workspaceId, c, 'commission.held', move(c.program_id, c.partner_id, 'payable', 'pending', netAmount({ amount: c.amount, reversedAmount: c.reversed_amount })), input.now ?? new Date());
   // The hold's reason lives in the reward event log; the commission keeps its own (e.g. cap_reached).
   const { rows } = await client.query<CommissionRow>(`update commissions set status = 'held', updated_at = now() where workspace_id = $1 and id = $2 returning ${COMMISSION_COLUMNS}`, [input.workspaceId, c.id]);
+  // Subscribers saw `commission.created` as pending; they hear that it is now held, and why.
+  await emitEvent(client, { workspaceId: input.workspaceId, type: 'commission.held', data: { ...commissionEventData(rows[0]!), reason: input.reason } });
   return rows[0]!;
 }
 
@@ -38,6 +40,7 @@ export async function releaseCommission(client: pg.PoolClient, input: { workspac
   if (c.status !== 'held') throw new ApiError('conflict', `A ${c.status} commission is not held`, [{ path: 'commissionId', message: `is ${c.status}` }]);
   await logRewardEvent(client, input.workspaceId, c.program_id, 'release', c.id, { commissionKey: c.key, reason: input.reason ?? null });
   const { rows } = await client.query<CommissionRow>(`update commissions set status = 'pending', updated_at = now() where workspace_id = $1 and id = $2 returning ${COMMISSION_COLUMNS}`, [input.workspaceId, c.id]);
+  await emitEvent(client, { workspaceId: input.workspaceId, type: 'commission.released', data: { ...commissionEventData(rows[0]!), reason: input.reason ?? null } });
   return rows[0]!;
 }
 

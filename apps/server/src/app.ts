@@ -77,16 +77,20 @@ export function buildRouter(): Router {
 }
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
-  let redirect: RedirectRuntime | undefined;
+  // Filled in once the redirect is registered; the server exists (and may be listening) only after that.
+  const front: { redirect?: RedirectRuntime } = {};
   const app = Fastify({
     // The redirect (`/r/…`, the hottest path) is answered by node:http before Fastify's routing and
     // hooks; everything else goes through Fastify (docs/decisions/0006-redirect-hot-path.md).
     serverFactory: (fastifyHandler, opts) => {
-      const server = http.createServer((req, res) => (redirect && isRedirectRequest(req) ? redirect.handle(req, res) : fastifyHandler(req, res)));
+      const server = http.createServer((req, res) =>
+        front.redirect && isRedirectRequest(req) ? front.redirect.handle(req, res) : fastifyHandler(req, res),
+      );
       // The timeouts Fastify gives a server it creates itself (keep-alive 72 s, behind load balancers).
-      server.keepAliveTimeout = opts.keepAliveTimeout!;
-      server.requestTimeout = opts.requestTimeout!;
-      server.setTimeout(opts.connectionTimeout!);
+      const timeouts = opts as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
       return server;
     },
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
@@ -126,7 +130,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return reply.code(500).send(new ApiError('internal', 'Internal error; the request id is in x-request-id').toBody());
   });
 
-  redirect = await registerRedirect(app, services);
+  front.redirect = await registerRedirect(app, services);
   registerSnippet(app);
   registerStripeRawBody(app);
   const router = buildRouter();

@@ -251,7 +251,6 @@ it('partner: sees its earnings over time and verifies its statement against the 
   });
   expect(balance.paid).toBeGreaterThan(0);
   const text = (await totals.textContent()) ?? '';
-  console.log('earnings totals', text, JSON.stringify(balance));
   expect(text).toContain(`Paid$${(balance.paid / 100).toFixed(2)}`);
   expect(text).toContain(`Pending$${(balance.pending / 100).toFixed(2)}`);
   const commissions = partner.getByRole('table', { name: 'My commissions' }).locator('tbody > tr');

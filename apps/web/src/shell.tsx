@@ -34,7 +34,7 @@ function NavLinks({ items, onNavigate }: { items: NavItem[]; onNavigate?: () => 
           <Link
             to={item.to}
             onClick={onNavigate}
-            activeOptions={{ exact: item.to === '/' }}
+            activeOptions={{ exact: item.to === '/' || item.to === '/portal' }}
             className="flex items-center gap-3 rounded-lg px-3 py-2 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-400 dark:hover:bg-slate-800 dark:hover:text-white"
             activeProps={{ className: 'bg-indigo-50 !text-indigo-700 dark:bg-indigo-950 dark:!text-indigo-300', 'aria-current': 'page' }}
           >

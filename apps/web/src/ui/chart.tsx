@@ -45,7 +45,14 @@ export function TimeSeriesChart({
       scales: { x: { time: true }, ...(hasRight ? { right: { auto: true } } : {}) },
       axes: [
         { stroke: axisStroke, grid, ticks: grid },
-        { stroke: axisStroke, grid, ticks: grid, values: (_u, vals) => vals.map((v) => (leftFormat ? leftFormat(v) : String(v))) },
+        {
+          stroke: axisStroke,
+          grid,
+          ticks: grid,
+          // Money labels ("$1,250.00") are wider than uPlot's default axis: size the axis to fit them.
+          size: leftFormat ? 80 : 50,
+          values: (_u, vals) => vals.map((v) => (leftFormat ? leftFormat(v) : String(v))),
+        },
         ...(hasRight
           ? [
               {
@@ -53,6 +60,7 @@ export function TimeSeriesChart({
                 scale: 'right',
                 stroke: axisStroke,
                 grid: { show: false },
+                size: rightFormat ? 80 : 50,
                 values: (_u: uPlot, vals: number[]) => vals.map((v) => (rightFormat ? rightFormat(v) : String(v))),
               },
             ]

@@ -326,6 +326,8 @@ describe('the listening server', () => {
     fetch(base + path, { redirect: 'manual', ...init, headers: { 'user-agent': CHROME, ...(init.headers as Record<string, string>) } });
 
   it('answers /r/ before Fastify, with the same redirect, cookie and 404 page', async () => {
+    // The server is ours (serverFactory) but keeps the timeouts Fastify would have given its own.
+    expect(app.server.keepAliveTimeout).toBe(72_000);
     const link = await newLink();
     const res = await get(`/r/${link.key}?gclid=abc`, { headers: { cookie: 'theme=dark; tdm_clickx=1' } });
     expect(res.status).toBe(302);

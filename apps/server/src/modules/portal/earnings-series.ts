@@ -39,8 +39,9 @@ function nextBucket(start: Date, interval: EarningsInterval): Date {
 }
 
 /**
- * One point per bucket from the first line's bucket to today's, each holding the balance after the
- * last entry up to the bucket's end (buckets without entries carry the previous balance forward).
+ * One point per bucket from the bucket before the first line's (all zeros: nothing was earned yet,
+ * so even a first day draws a line from zero) to today's, each holding the balance after the last
+ * entry up to the bucket's end (buckets without entries carry the previous balance forward).
  * `lines` must be in chain order, which is time order.
  */
 export function earningsSeries(lines: readonly BalanceLine[], interval: EarningsInterval, now: Date): EarningsPoint[] {
@@ -50,7 +51,8 @@ export function earningsSeries(lines: readonly BalanceLine[], interval: Earnings
   const lastBucket = bucketStart(now, interval).getTime();
   let current: BucketAmounts = { pending: 0, payable: 0, paid: 0 };
   let index = 0;
-  for (let start = bucketStart(new Date(first.at), interval); start.getTime() <= lastBucket; start = nextBucket(start, interval)) {
+  const firstBucket = bucketStart(new Date(first.at), interval);
+  for (let start = bucketStart(new Date(firstBucket.getTime() - 1), interval); start.getTime() <= lastBucket; start = nextBucket(start, interval)) {
     const end = nextBucket(start, interval).getTime();
     while (index < lines.length && new Date(lines[index]!.at).getTime() < end) current = lines[index++]!.balance;
     points.push({ period: isoDay(start), ...current });

@@ -101,26 +101,29 @@ describe('portal balance and commissions', () => {
 });
 
 describe('portal earnings over time', () => {
-  it('gives end-of-day balances from the first entry to today', async () => {
+  it('gives end-of-day balances from the day before the first entry (zero) to today', async () => {
     const res = await pat.get(`${base(patEnrollment)}/earnings?interval=day`);
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ currency: 'USD', interval: 'day' });
-    expect(body.points).toHaveLength(34);
-    expect(body.points[0]).toEqual({ period: '2030-06-10', pending: 1500, payable: 0, paid: 0 });
-    expect(body.points[30]).toEqual({ period: '2030-07-10', pending: 1500, payable: 0, paid: 0 });
-    expect(body.points[31]).toEqual({ period: '2030-07-11', pending: 0, payable: 1500, paid: 0 });
-    expect(body.points[33]).toEqual({ period: '2030-07-13', pending: 2000, payable: 1500, paid: 0 });
+    expect(body.points).toHaveLength(35);
+    expect(body.points[0]).toEqual({ period: '2030-06-09', pending: 0, payable: 0, paid: 0 });
+    expect(body.points[1]).toEqual({ period: '2030-06-10', pending: 1500, payable: 0, paid: 0 });
+    expect(body.points[31]).toEqual({ period: '2030-07-10', pending: 1500, payable: 0, paid: 0 });
+    expect(body.points[32]).toEqual({ period: '2030-07-11', pending: 0, payable: 1500, paid: 0 });
+    expect(body.points[34]).toEqual({ period: '2030-07-13', pending: 2000, payable: 1500, paid: 0 });
   });
 
   it('buckets by month and by week', async () => {
     const month = (await pat.get(`${base(patEnrollment)}/earnings?interval=month`)).json();
     expect(month.points).toEqual([
+      { period: '2030-05-01', pending: 0, payable: 0, paid: 0 },
       { period: '2030-06-01', pending: 1500, payable: 0, paid: 0 },
       { period: '2030-07-01', pending: 2000, payable: 1500, paid: 0 },
     ]);
     const week = (await pat.get(`${base(patEnrollment)}/earnings?interval=week`)).json();
-    expect(week.points[0].period).toBe('2030-06-10'); // a Monday
+    expect(week.points[0]).toEqual({ period: '2030-06-03', pending: 0, payable: 0, paid: 0 }); // a Monday
+    expect(week.points[1]).toEqual({ period: '2030-06-10', pending: 1500, payable: 0, paid: 0 });
     expect(week.points.at(-1)).toEqual({ period: '2030-07-08', pending: 2000, payable: 1500, paid: 0 });
   });
 
@@ -198,7 +201,7 @@ describe('earningsSeries (pure)', () => {
   });
   it('carries the balance across buckets without entries and keeps the last entry of a bucket', () => {
     const points = earningsSeries([line('2030-01-01T10:00:00Z', 100), line('2030-01-01T23:59:59Z', 300), line('2030-01-03T00:00:00Z', 50)], 'day', new Date('2030-01-04T12:00:00Z'));
-    expect(points.map((p) => [p.period, p.pending])).toEqual([['2030-01-01', 300], ['2030-01-02', 300], ['2030-01-03', 50], ['2030-01-04', 50]]);
+    expect(points.map((p) => [p.period, p.pending])).toEqual([['2029-12-31', 0], ['2030-01-01', 300], ['2030-01-02', 300], ['2030-01-03', 50], ['2030-01-04', 50]]);
   });
   it('starts weeks on Monday and months on the first', () => {
     expect(bucketStart(new Date('2030-06-16T23:00:00Z'), 'week').toISOString()).toBe('2030-06-10T00:00:00.000Z');

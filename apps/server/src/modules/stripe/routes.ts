@@ -1,4 +1,5 @@
 import { endpoints } from '@tandem/contracts';
+import { encryptValue } from '../../security/encryption.js';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../http/context.js';
 import type { Router } from '../../http/router.js';
@@ -29,7 +30,8 @@ export function stripeRoutes(r: Router): void {
       await client.query(
         `insert into stripe_settings (workspace_id, endpoint_secret, updated_at) values ($1, $2, $3)
          on conflict (workspace_id) do update set endpoint_secret = excluded.endpoint_secret, updated_at = excluded.updated_at`,
-        [auth.workspaceId, body.endpointSecret, updatedAt],
+        // Kept encrypted: it must be read back to verify signatures, so it cannot be hashed.
+        [auth.workspaceId, encryptValue(services.secret, 'stripe-endpoint-secret', body.endpointSecret), updatedAt],
       );
       // Never the secret itself in the audit log.
       await recordAudit(client, {

@@ -284,5 +284,9 @@ describe('Stripe settings', () => {
     ]);
     expect(audit.rowCount).toBeGreaterThan(0);
     expect(JSON.stringify(audit.rows)).not.toContain(SECRET);
+    // At rest the endpoint secret is encrypted (it must be read back to verify, so not hashed).
+    const stored = await ctx.pool.query(`select endpoint_secret from stripe_settings where workspace_id = $1`, [brand.workspaceId]);
+    expect(stored.rows[0].endpoint_secret).toMatch(/^v1\./);
+    expect(stored.rows[0].endpoint_secret).not.toContain(SECRET.slice(6));
   });
 });

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { decryptValue } from '../../security/encryption.js';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@tandem/contracts';
@@ -72,8 +73,9 @@ export async function handleStripeWebhook(
     'select endpoint_secret from stripe_settings where workspace_id = $1',
     [workspaceId],
   );
-  const secret = rows[0]?.endpoint_secret;
-  if (!secret) throw new ApiError('not_found', 'Stripe is not configured for this workspace');
+  const stored = rows[0]?.endpoint_secret;
+  if (!stored) throw new ApiError('not_found', 'Stripe is not configured for this workspace');
+  const secret = decryptValue(services.secret, 'stripe-endpoint-secret', stored);
   if (!rawBody) throw new ApiError('bad_request', 'Empty webhook body');
   const check = verifyStripeSignature(signature, rawBody, secret, services.now().getTime());
   if (!check.ok) {

@@ -12,6 +12,7 @@ import { CommissionsPage } from './pages/commissions';
 import { PayoutsPage } from './pages/payouts';
 import { PartnershipsPage } from './pages/partnerships';
 import { PortalDisputesPage } from './pages/portal-disputes';
+import { SharedDashboardPage } from './pages/share';
 import { PortalEarningsPage, PortalStatementsPage } from './pages/portal-earnings';
 import { PortalHomePage, PortalLayout, PortalProgramPage, PortalSignupPage } from './pages/portal';
 
@@ -57,6 +58,8 @@ const portalDisputesRoute = createRoute({
 });
 const portalEarningsRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/earnings', component: PortalEarningsPage });
 const portalStatementsRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/statements', component: PortalStatementsPage });
+/** Public: the read-only partnership dashboard behind a share link. */
+const shareRoute = createRoute({ getParentRoute: () => rootRoute, path: '/share/$token', component: SharedDashboardPage });
 const portalSignupRoute = createRoute({ getParentRoute: () => rootRoute, path: '/portal/signup', component: PortalSignupPage });
 const settingsRoute = createRoute({ getParentRoute: () => consoleRoute, path: '/settings', component: SettingsPage });
 
@@ -65,6 +68,7 @@ const routeTree = rootRoute.addChildren([
   signupRoute,
   applyRoute,
   portalSignupRoute,
+  shareRoute,
   portalShellRoute.addChildren([portalHomeRoute, portalProgramRoute, portalEarningsRoute, portalStatementsRoute, portalDisputesRoute]),
   consoleRoute.addChildren([
     overviewRoute,

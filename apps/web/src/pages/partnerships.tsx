@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type Partnership } from '@tandem/contracts';
-import { ApiFailure, call, type BodyOf } from '../api';
-import { formatMoney, formatNumber } from '../lib/format';
+import { ApiFailure, call, type BodyOf, type ResponseOf } from '../api';
+import { formatDate, formatMoney, formatNumber } from '../lib/format';
 import { useMe } from '../lib/session';
-import { Badge, Button, Card, EmptyState, ErrorNote, Field, Modal, PageHeader, SelectField, Skeleton, useToast } from '../ui/kit';
+import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, Modal, PageHeader, SelectField, Skeleton, useToast } from '../ui/kit';
 import { usePrograms } from './partners';
 
 function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -72,20 +72,15 @@ function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) 
 }
 
 /** Both directions of a reciprocal partnership, from the same figures each member sees. */
-function BalanceView({ partnership }: { partnership: Partnership }) {
-  const balance = useQuery({
-    queryKey: ['partnership-balance', partnership.id],
-    queryFn: () => call(endpoints.getPartnershipBalance, { params: { id: partnership.id } }),
-  });
-  const name = (id: string | null) => partnership.members.find((m) => m.workspaceId === id)?.name ?? id ?? '—';
-  if (balance.isPending) return <Skeleton rows={3} />;
-  if (balance.error) return <ErrorNote error={balance.error} />;
-  const b = balance.data;
-  const maxClicks = Math.max(1, ...b.directions.map((d) => d.clicks));
+type Balance = ResponseOf<typeof endpoints.getPartnershipBalance>;
+
+/** Both directions and the net: the same figures every member (and a share link) sees. */
+export function DirectionsView({ directions, nets, name }: Pick<Balance, 'directions' | 'nets'> & { name: (workspaceId: string | null) => string }) {
+  const maxClicks = Math.max(1, ...directions.map((d) => d.clicks));
   return (
-    <div className="space-y-4">
+    <>
       <ul className="grid gap-4 md:grid-cols-2" aria-label="Directions">
-        {b.directions.map((d) => (
+        {directions.map((d) => (
           <li key={`${d.fromWorkspaceId}-${d.toWorkspaceId}`} className="rounded-lg bg-slate-50 p-4 dark:bg-slate-800">
             <p className="text-sm font-medium">
               {name(d.fromWorkspaceId)} → {name(d.toWorkspaceId)}
@@ -106,14 +101,32 @@ function BalanceView({ partnership }: { partnership: Partnership }) {
           </li>
         ))}
       </ul>
-      <div className="flex flex-wrap gap-3 text-sm">
-        {b.nets.map((n, i) => (
+      <div className="mt-4 flex flex-wrap gap-3 text-sm">
+        {nets.map((n, i) => (
           <p key={i} className="rounded-lg bg-indigo-50 px-3 py-2 dark:bg-indigo-950" data-testid="net">
             {n.amount === 0 || !n.owedByWorkspaceId
               ? `Even in ${n.currency}`
               : `${name(n.owedByWorkspaceId)} owes ${name(n.owedToWorkspaceId)} ${formatMoney(n.amount, n.currency)} after netting`}
           </p>
         ))}
+      </div>
+    </>
+  );
+}
+
+function BalanceView({ partnership }: { partnership: Partnership }) {
+  const balance = useQuery({
+    queryKey: ['partnership-balance', partnership.id],
+    queryFn: () => call(endpoints.getPartnershipBalance, { params: { id: partnership.id } }),
+  });
+  const name = (id: string | null) => partnership.members.find((m) => m.workspaceId === id)?.name ?? id ?? '—';
+  if (balance.isPending) return <Skeleton rows={3} />;
+  if (balance.error) return <ErrorNote error={balance.error} />;
+  const b = balance.data;
+  return (
+    <div className="space-y-4">
+      <DirectionsView directions={b.directions} nets={b.nets} name={name} />
+      <div className="flex flex-wrap gap-3 text-sm">
         {b.reciprocity.map((r) => (
           <p key={r.workspaceIds.join()} className="rounded-lg bg-slate-100 px-3 py-2 dark:bg-slate-800">
             Traffic imbalance {r.imbalancePct.toFixed(1)}%{' '}
@@ -124,6 +137,89 @@ function BalanceView({ partnership }: { partnership: Partnership }) {
         ))}
       </div>
     </div>
+  );
+}
+
+const expiryChoices = [7, 30, 90] as const;
+
+/** Makes a read-only public link to the dashboard (shown once) and lists this brand's links to revoke them. */
+function ShareModal({ partnership, open, onClose }: { partnership: Partnership; open: boolean; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [days, setDays] = useState<number>(30);
+  const links = useQuery({
+    queryKey: ['share-links', partnership.id],
+    queryFn: () => call(endpoints.listPartnershipShareLinks, { params: { id: partnership.id } }),
+    enabled: open,
+  });
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: ['share-links', partnership.id] });
+  const create = useMutation({
+    mutationFn: () => call(endpoints.createPartnershipShareLink, { params: { id: partnership.id }, body: { expiresInDays: days } }),
+    onSuccess: refresh,
+  });
+  const revoke = useMutation({
+    mutationFn: (linkId: string) => call(endpoints.revokePartnershipShareLink, { params: { id: partnership.id, linkId } }),
+    onSuccess: () => (toast('Share link revoked'), refresh()),
+  });
+  const live = (links.data?.data ?? []).filter((l) => !l.revokedAt && Date.parse(l.expiresAt) > Date.now());
+  return (
+    <Modal
+      open={open}
+      title="Share this dashboard"
+      onClose={() => {
+        create.reset();
+        onClose();
+      }}
+    >
+      <div className="space-y-4 text-sm">
+        <p className="text-slate-600 dark:text-slate-400">
+          Anyone with the link sees the balance both ways, the net and a daily series — no customers, no emails. Revoke it any time.
+        </p>
+        {create.data ? (
+          <div className="space-y-2 rounded-lg bg-emerald-50 p-3 dark:bg-emerald-950">
+            <p className="font-medium">Copy the link now: it is shown only once.</p>
+            <code className="block break-all" data-testid="share-url">
+              {create.data.url}
+            </code>
+            <CopyButton value={create.data.url} label="Copy share link" />
+          </div>
+        ) : (
+          <form
+            className="flex flex-wrap items-end gap-3"
+            onSubmit={(e) => {
+              e.preventDefault();
+              create.mutate();
+            }}
+          >
+            <SelectField label="Link expires after" value={days} onChange={(e) => setDays(Number(e.target.value))} className="w-48">
+              {expiryChoices.map((d) => (
+                <option key={d} value={d}>
+                  {d} days
+                </option>
+              ))}
+            </SelectField>
+            <Button type="submit" busy={create.isPending}>
+              Create share link
+            </Button>
+          </form>
+        )}
+        {create.error ? <ErrorNote error={create.error} /> : null}
+        {live.length > 0 && (
+          <ul aria-label="Active share links" className="divide-y divide-slate-100 dark:divide-slate-800">
+            {live.map((l) => (
+              <li key={l.id} className="flex items-center justify-between gap-2 py-2">
+                <span>
+                  Made {formatDate(l.createdAt)} · expires {formatDate(l.expiresAt)}
+                </span>
+                <Button variant="secondary" busy={revoke.isPending && revoke.variables === l.id} onClick={() => revoke.mutate(l.id)} aria-label={`Revoke share link ${l.id}`}>
+                  Revoke
+                </Button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </Modal>
   );
 }
 
@@ -142,6 +238,8 @@ function PartnershipCard({ partnership, myWorkspaceId }: { partnership: Partners
     mutationFn: () => call(endpoints.declinePartnership, { params: { id: partnership.id } }),
     onSuccess: refresh,
   });
+  const [sharing, setSharing] = useState(false);
+  const canShare = partnership.status === 'active' && me?.status === 'active';
   return (
     <Card
       title={`With ${others.map((o) => o.name).join(', ')}`}
@@ -149,9 +247,15 @@ function PartnershipCard({ partnership, myWorkspaceId }: { partnership: Partners
         <span className="flex gap-2">
           <Badge tone={partnership.status === 'active' ? 'green' : 'amber'}>{partnership.status}</Badge>
           {partnership.agreement.reciprocityTargetPct !== undefined && <Badge>target ±{partnership.agreement.reciprocityTargetPct}%</Badge>}
+          {canShare && (
+            <Button variant="secondary" className="px-2.5 py-1 text-xs" onClick={() => setSharing(true)}>
+              Share
+            </Button>
+          )}
         </span>
       }
     >
+      {canShare && <ShareModal partnership={partnership} open={sharing} onClose={() => setSharing(false)} />}
       {partnership.message && <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">“{partnership.message}”</p>}
       {me?.status === 'invited' ? (
         <form

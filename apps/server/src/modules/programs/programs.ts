@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { LINKS_CHANNEL } from '../links/notify.js';
 import { ApiError, type ApprovalConfig, type CreateProgramBody, type Program, type RulesDocument, type UpdateProgramBody } from '@tandem/contracts';
 import { canChangeProgramStatus, newId, normaliseDomain, slugify, type ProgramStatus } from '@tandem/core';
 import { isUniqueViolation } from '../../db/tx.js';
@@ -179,5 +180,11 @@ export async function updateProgram(client: pg.PoolClient, workspaceId: string, 
     if (isUniqueViolation(error, 'programs_slug_key') && input.slug) throw duplicateSlug(input.slug);
     throw error;
   }
-  return { before, after: await getProgramRow(client, workspaceId, programId) };
+  const after = await getProgramRow(client, workspaceId, programId);
+  // Redirect caches hold each link with its program's window (the cookie's lifetime): tell every
+  // node now rather than at its next poll. Delivered only if this transaction commits.
+  if (after.attribution_window_days !== before.attribution_window_days) {
+    await client.query(`select pg_notify($3, key) from links where workspace_id = $1 and program_id = $2`, [workspaceId, programId, LINKS_CHANNEL]);
+  }
+  return { before, after };
 }

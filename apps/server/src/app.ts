@@ -77,7 +77,7 @@ export function buildRouter(): Router {
 }
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
-  // Filled in once the redirect is registered; the server exists (and may be listening) only after that.
+  // Filled in when the redirect is registered below, before the server listens.
   const front: { redirect?: RedirectRuntime } = {};
   const app = Fastify({
     // The redirect (`/r/…`, the hottest path) is answered by node:http before Fastify's routing and

@@ -169,6 +169,16 @@ it('a click and a tracked sale appear on the brand overview without reload', asy
     )
     .toBeGreaterThan(0);
   await shot(brand, 'overview');
+
+  // Top partners and segment quality, from the same rollups.
+  const topRow = brand.getByRole('table', { name: 'Top partners' }).getByRole('row', { name: /Casey Creator/ });
+  await expect.poll(async () => (await topRow.textContent()) ?? '', { timeout: 15_000 }).toContain('$299.00');
+  expect(await topRow.textContent()).toContain('100%');
+  const segmentRows = brand.getByRole('table', { name: 'Segment quality' }).locator('tbody > tr');
+  await expect.poll(() => segmentRows.count()).toBe(3);
+  expect((await segmentRows.allTextContents()).map((t) => t.slice(0, t.indexOf('1')))).toEqual(['creator', 'video', 'vip']);
+  await brand.getByRole('table', { name: 'Segment quality' }).scrollIntoViewIfNeeded();
+  await shot(brand, 'overview-insights');
 });
 
 it('the commission appears on both sides without reload, is released from review, matures, is paid out and the CSV downloads', async () => {
@@ -256,7 +266,14 @@ it('partner: sees its earnings over time and verifies its statement against the 
   const commissions = partner.getByRole('table', { name: 'My commissions' }).locator('tbody > tr');
   await expect.poll(() => commissions.count()).toBe(2);
   expect(await commissions.allTextContents()).toEqual([expect.stringContaining('paid'), expect.stringContaining('paid')]);
-  await expect.poll(() => partner.getByRole('img', { name: /balances per day/ }).locator('canvas').count()).toBeGreaterThan(0);
+  await expect
+    .poll(() =>
+      partner
+        .getByRole('img', { name: /balances per day/ })
+        .locator('canvas')
+        .count(),
+    )
+    .toBeGreaterThan(0);
   await partner.getByRole('radio', { name: 'Monthly' }).click();
   await expect.poll(() => partner.getByRole('img', { name: /balances per month/ }).count()).toBe(1);
   await shot(partner, 'portal-earnings');

@@ -61,6 +61,37 @@ it('one brand invites another, the other accepts, and both see the same balance 
   expect(await directions(bakery.page)).toEqual(await directions(roaster.page));
   expect((await directions(bakery.page)).join(' ')).toContain('Sunrise Bakery → Hilltop Roasters');
 
+  // A scoped share link: a visitor without an account sees the same figures, until it is revoked.
+  await bakery.page.getByRole('button', { name: 'Share', exact: true }).click();
+  const share = bakery.page.getByRole('dialog', { name: 'Share this dashboard' });
+  await share.getByLabel('Link expires after').selectOption('7');
+  await share.getByRole('button', { name: 'Create share link' }).click();
+  await expect.poll(async () => (await share.getByTestId('share-url').textContent()) ?? '').toMatch(/\/share\/[\w-]+$/);
+  const shareUrl = (await share.getByTestId('share-url').textContent())!.trim();
+  await shot(bakery.page, 'partnership-share-link');
+  const visitorContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const visitor = await visitorContext.newPage();
+  const visitorErrors = collectConsoleErrors(visitor);
+  await visitor.goto(shareUrl);
+  await expect.poll(() => visitor.getByRole('heading', { name: 'Sunrise Bakery ⇆ Hilltop Roasters' }).count()).toBe(1);
+  await expect.poll(() => visitor.getByRole('list', { name: 'Directions' }).getByRole('listitem').count()).toBe(2);
+  expect(await directions(visitor)).toEqual(await directions(bakery.page));
+  expect(await visitor.getByTestId('net').allTextContents()).toEqual(await bakery.page.getByTestId('net').allTextContents());
+  await expect
+    .poll(() => visitor.getByRole('img', { name: 'Clicks and sales per day in each direction' }).locator('canvas').count())
+    .toBeGreaterThan(0);
+  const page = (await visitor.content()).toLowerCase();
+  expect(page).not.toContain(`bakery-${stamp}@example.com`);
+  expect(page).not.toContain(`roaster-${stamp}@example.com`);
+  await shot(visitor, 'partnership-shared-dashboard');
+  await share.getByRole('button', { name: /^Revoke share link/ }).click();
+  await expect.poll(() => share.getByRole('list', { name: 'Active share links' }).count()).toBe(0);
+  await visitor.reload();
+  await expect.poll(async () => (await visitor.getByRole('alert').textContent()) ?? '').toContain('was revoked or has expired');
+  expect(visitorErrors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+  await visitorContext.close();
+  await bakery.page.keyboard.press('Escape');
+
   // Each brand is now a partner in the other's program.
   await bakery.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Partners', exact: true }).click();
   await expect.poll(() => bakery.page.getByRole('table', { name: 'Enrollments' }).getByText('Hilltop Roasters').count()).toBe(1);

@@ -56,8 +56,16 @@ const portalDisputesRoute = createRoute({
   path: '/portal/disputes',
   component: PortalDisputesPage,
 });
-const portalEarningsRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/earnings', component: PortalEarningsPage });
-const portalStatementsRoute = createRoute({ getParentRoute: () => portalShellRoute, path: '/portal/statements', component: PortalStatementsPage });
+const portalEarningsRoute = createRoute({
+  getParentRoute: () => portalShellRoute,
+  path: '/portal/earnings',
+  component: PortalEarningsPage,
+});
+const portalStatementsRoute = createRoute({
+  getParentRoute: () => portalShellRoute,
+  path: '/portal/statements',
+  component: PortalStatementsPage,
+});
 /** Public: the read-only partnership dashboard behind a share link. */
 const shareRoute = createRoute({ getParentRoute: () => rootRoute, path: '/share/$token', component: SharedDashboardPage });
 const portalSignupRoute = createRoute({ getParentRoute: () => rootRoute, path: '/portal/signup', component: PortalSignupPage });

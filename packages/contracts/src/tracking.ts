@@ -151,6 +151,54 @@ export const analyticsSummaryResponse = z
   })
   .meta({ id: 'AnalyticsSummary' });
 
+export const topPartnersQuery = z.strictObject({
+  programId: z.string().min(1).max(64).optional(),
+  from: dateOnly,
+  to: dateOnly.describe('Inclusive'),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+export const topPartner = z
+  .object({
+    partnerId: z.string(),
+    name: z.string(),
+    clicks: z.number().int(),
+    leads: z.number().int(),
+    sales: z.number().int(),
+    revenue: money.describe('Net of refunds, per currency'),
+    commissions: money.describe('Made in the period, net of reversals, per currency'),
+    conversionRate: z.number().nullable().describe('Sales per click (null without clicks)'),
+    epc: money.describe('Net revenue per click, minor units, rounded'),
+  })
+  .meta({ id: 'TopPartner' });
+export const topPartnersResponse = z
+  .object({ from: z.string(), to: z.string(), data: z.array(topPartner).describe('By sales, then net revenue, then clicks') })
+  .meta({ id: 'TopPartners' });
+
+export const segmentsQuery = z.strictObject({
+  programId: z.string().min(1).max(64).optional(),
+  from: dateOnly.describe('Cohort: customers whose first attributed sale falls in [from, to]'),
+  to: dateOnly.describe('Inclusive'),
+});
+const retention = z
+  .object({
+    eligible: z.number().int().describe('Cohort customers whose first sale is at least this many days old'),
+    share: z.number().nullable().describe('Of the eligible, the share meeting the condition (null when none is eligible)'),
+  })
+  .meta({ id: 'SegmentRetention' });
+const atDays = z.object({ d30: retention, d60: retention, d90: retention });
+export const segmentQuality = z
+  .object({
+    tag: z.string().nullable().describe('Partner tag; null: partners without tags'),
+    partners: z.number().int(),
+    customers: z.number().int(),
+    active: atDays.describe('Bought (a sale not fully refunded) in the 30 days before day N after the first sale'),
+    notRefunded: atDays.describe('No refund within N days of the first sale'),
+    refundRate: z.number().nullable().describe('Share of the cohort’s customers with at least one refund'),
+    revenuePerCustomer: money.describe('Net revenue of the cohort to date, per customer, per currency'),
+  })
+  .meta({ id: 'SegmentQuality' });
+export const segmentsResponse = z.object({ from: z.string(), to: z.string(), data: z.array(segmentQuality) }).meta({ id: 'Segments' });
+
 const tag = 'Tracking';
 export const trackingEndpoints = {
   trackLead: defineEndpoint({
@@ -230,5 +278,27 @@ export const trackingEndpoints = {
     query: analyticsSummaryQuery,
     status: 200,
     response: analyticsSummaryResponse,
+  }),
+  analyticsTopPartners: defineEndpoint({
+    method: 'GET',
+    path: '/api/v1/analytics/top-partners',
+    operationId: 'analyticsTopPartners',
+    tag: 'Analytics',
+    auth: { kind: 'scope', scope: 'read' },
+    summary: 'Clicks, leads, sales, revenue, commissions, conversion rate and EPC per partner, from the rollups',
+    query: topPartnersQuery,
+    status: 200,
+    response: topPartnersResponse,
+  }),
+  analyticsSegments: defineEndpoint({
+    method: 'GET',
+    path: '/api/v1/analytics/segments',
+    operationId: 'analyticsSegments',
+    tag: 'Analytics',
+    auth: { kind: 'scope', scope: 'read' },
+    summary: 'Per partner tag: customers referred, share still active and not refunded after 30/60/90 days, refund rate, revenue per customer',
+    query: segmentsQuery,
+    status: 200,
+    response: segmentsResponse,
   }),
 } as const;

@@ -694,7 +694,8 @@ const registry = Object.values(endpoints as Record<string, Endpoint>);
 const isPage = (e: Endpoint) => Boolean((e.response as unknown as { shape?: Record<string, unknown> } | undefined)?.shape?.nextCursor);
 const jsonLists = registry.filter((e) => e.method === 'GET' && e.auth.kind === 'scope' && !e.path.includes(':') && !e.produces);
 /** Queries some lists cannot be called without. */
-const requiredQuery: Record<string, string> = { analyticsSummary: `from=${NOW.toISOString().slice(0, 10)}&to=${NOW.toISOString().slice(0, 10)}` };
+const dayRange = `from=${NOW.toISOString().slice(0, 10)}&to=${NOW.toISOString().slice(0, 10)}`;
+const requiredQuery: Record<string, string> = { analyticsSummary: dayRange, analyticsTopPartners: dayRange, analyticsSegments: dayRange };
 const withQuery = (e: Endpoint, extra = '') => {
   const q = [requiredQuery[e.operationId], extra].filter(Boolean).join('&');
   return q ? `${e.path}?${q}` : e.path;

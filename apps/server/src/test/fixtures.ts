@@ -24,6 +24,7 @@ export interface Tenant {
     payoutId: string;
     batchId: string;
     partnershipId: string;
+    shareLinkId: string;
     webhookId: string;
     deliveryId: string;
     disputeId: string;
@@ -89,6 +90,7 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
   expect(heldSale.commission, 'the hasty sale is held for review').toMatchObject({ status: 'held' });
 
   const partnership = created(await api('POST', '/api/v1/partnerships', { inviteWorkspaceSlug: partnershipPeer.workspaceSlug, programId: program.id }), 'partnership');
+  const shareLink = created(await api('POST', `/api/v1/partnerships/${partnership.id}/share-links`, {}), 'share link');
 
   const webhook = created(await api('POST', '/api/v1/webhooks', { url: `https://${prefix}-hooks.example.com/tandem`, events: ['*'] }), 'webhook');
   const delivery = created(await api('POST', `/api/v1/webhooks/${webhook.id}/test`), 'test delivery', 202);
@@ -130,6 +132,7 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
       payoutId: payouts.payouts[0].id,
       batchId: payouts.batchId,
       partnershipId: partnership.id,
+      shareLinkId: shareLink.id,
       webhookId: webhook.id,
       deliveryId: delivery.id,
       disputeId: dispute.id,

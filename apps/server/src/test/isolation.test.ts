@@ -60,6 +60,7 @@ function idForParam(tenant: Tenant, path: string, param: string): string | undef
     applications: tenant.ids.applicationId,
     webhooks: tenant.ids.webhookId,
     partnerships: tenant.ids.partnershipId,
+    'share-links': tenant.ids.shareLinkId,
     links: tenant.ids.linkId,
     payouts: tenant.ids.payoutId,
     reviews: tenant.ids.heldCommissionId,
@@ -224,6 +225,8 @@ describe('the registry sweep', () => {
 function requiredQuery(operationId: string): Record<string, string> | undefined {
   const required: Record<string, Record<string, string>> = {
     analyticsSummary: { from: NOW.toISOString().slice(0, 10), to: NOW.toISOString().slice(0, 10) },
+    analyticsTopPartners: { from: NOW.toISOString().slice(0, 10), to: NOW.toISOString().slice(0, 10) },
+    analyticsSegments: { from: NOW.toISOString().slice(0, 10), to: NOW.toISOString().slice(0, 10) },
   };
   return required[operationId];
 }

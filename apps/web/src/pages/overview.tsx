@@ -8,6 +8,8 @@ import { useLiveEvents } from '../lib/live';
 import { useMe } from '../lib/session';
 import { Card, ErrorNote, PageHeader, Skeleton, Stat } from '../ui/kit';
 
+import { SegmentQualityCard, TopPartnersCard } from './overview-insights';
+
 // uPlot loads with the first chart, not with the app.
 const TimeSeriesChart = lazy(() => import('../ui/chart').then((m) => ({ default: m.TimeSeriesChart })));
 
@@ -27,7 +29,7 @@ export function periodRange(days: number, now: Date): { from: string; to: string
   return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
 }
 
-function moneyText(amounts: Money): string {
+export function moneyText(amounts: Money): string {
   if (amounts.length === 0) return formatMoney(0, 'USD');
   return amounts.map((m) => formatMoney(m.amount, m.currency)).join(' + ');
 }
@@ -222,6 +224,10 @@ export function Dashboard({ partnerId }: { partnerId?: string }) {
               )}
             </Suspense>
           </Card>
+          <div className="mt-6 space-y-6">
+            <TopPartnersCard range={range} programId={programId} />
+            <SegmentQualityCard programId={programId} />
+          </div>
         </>
       )}
     </>

@@ -4,7 +4,20 @@ import { endpoints, type Partnership } from '@tandem/contracts';
 import { ApiFailure, call, type BodyOf, type ResponseOf } from '../api';
 import { formatDate, formatMoney, formatNumber } from '../lib/format';
 import { useMe } from '../lib/session';
-import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, Modal, PageHeader, SelectField, Skeleton, useToast } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  EmptyState,
+  ErrorNote,
+  Field,
+  Modal,
+  PageHeader,
+  SelectField,
+  Skeleton,
+  useToast,
+} from '../ui/kit';
 import { usePrograms } from './partners';
 
 function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -75,7 +88,11 @@ function InviteModal({ open, onClose }: { open: boolean; onClose: () => void }) 
 type Balance = ResponseOf<typeof endpoints.getPartnershipBalance>;
 
 /** Both directions and the net: the same figures every member (and a share link) sees. */
-export function DirectionsView({ directions, nets, name }: Pick<Balance, 'directions' | 'nets'> & { name: (workspaceId: string | null) => string }) {
+export function DirectionsView({
+  directions,
+  nets,
+  name,
+}: Pick<Balance, 'directions' | 'nets'> & { name: (workspaceId: string | null) => string }) {
   const maxClicks = Math.max(1, ...directions.map((d) => d.clicks));
   return (
     <>
@@ -211,7 +228,12 @@ function ShareModal({ partnership, open, onClose }: { partnership: Partnership; 
                 <span>
                   Made {formatDate(l.createdAt)} · expires {formatDate(l.expiresAt)}
                 </span>
-                <Button variant="secondary" busy={revoke.isPending && revoke.variables === l.id} onClick={() => revoke.mutate(l.id)} aria-label={`Revoke share link ${l.id}`}>
+                <Button
+                  variant="secondary"
+                  busy={revoke.isPending && revoke.variables === l.id}
+                  onClick={() => revoke.mutate(l.id)}
+                  aria-label={`Revoke share link ${l.id}`}
+                >
                   Revoke
                 </Button>
               </li>

@@ -4,7 +4,21 @@ import { endpoints, type PortalEnrollment } from '@tandem/contracts';
 import { call, urlOf, type ResponseOf } from '../api';
 import { formatDate, formatDateTime, formatMoney } from '../lib/format';
 import { usePortalEnrollments } from '../lib/session';
-import { Badge, Button, Card, EmptyState, ErrorNote, Field, PageHeader, Pager, SelectField, Skeleton, Stat, Table, usePager } from '../ui/kit';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  ErrorNote,
+  Field,
+  PageHeader,
+  Pager,
+  SelectField,
+  Skeleton,
+  Stat,
+  Table,
+  usePager,
+} from '../ui/kit';
 
 const TimeSeriesChart = lazy(() => import('../ui/chart').then((m) => ({ default: m.TimeSeriesChart })));
 
@@ -114,7 +128,11 @@ function EarningsOf({ enrollment }: { enrollment: PortalEnrollment }) {
               columns={[
                 { header: 'Date', cell: (c) => formatDate(c.occurredAt) },
                 { header: 'Kind', cell: (c) => c.kind },
-                { header: 'Amount', className: 'text-right tabular-nums', cell: (c) => formatMoney(c.amount - c.reversedAmount, c.currency) },
+                {
+                  header: 'Amount',
+                  className: 'text-right tabular-nums',
+                  cell: (c) => formatMoney(c.amount - c.reversedAmount, c.currency),
+                },
                 { header: 'Status', cell: (c) => <Badge tone={statusTone[c.status]}>{c.status}</Badge> },
                 { header: 'Payable from', cell: (c) => formatDate(c.payableAt) },
               ]}
@@ -131,7 +149,11 @@ export function PortalEarningsPage() {
   const { chosen, picker } = useChosenEnrollment();
   return (
     <>
-      <PageHeader title="Earnings" description="What you have earned, what is cleared for payout and what has been paid." actions={picker} />
+      <PageHeader
+        title="Earnings"
+        description="What you have earned, what is cleared for payout and what has been paid."
+        actions={picker}
+      />
       {!chosen ? (
         <EmptyState title="No programs yet">Earnings appear once a brand enrolls you.</EmptyState>
       ) : (
@@ -143,7 +165,9 @@ export function PortalEarningsPage() {
 
 function VerificationResult({ result }: { result: Verification }) {
   const intact = result.problems.length === 0;
-  const tone = result.ok ? 'bg-emerald-50 text-emerald-900 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-100' : 'bg-rose-50 text-rose-900 ring-rose-200 dark:bg-rose-950 dark:text-rose-100';
+  const tone = result.ok
+    ? 'bg-emerald-50 text-emerald-900 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-100'
+    : 'bg-rose-50 text-rose-900 ring-rose-200 dark:bg-rose-950 dark:text-rose-100';
   return (
     <div role="status" aria-label="Verification result" className={`rounded-lg p-4 text-sm ring-1 ${tone}`}>
       <p className="font-medium">
@@ -186,7 +210,11 @@ function StatementOf({ enrollment }: { enrollment: PortalEnrollment }) {
       <Card
         title="Chain head"
         actions={
-          <a href={urlOf(endpoints.getPortalStatementCsv, { params: { id } })} download className="text-sm font-medium text-indigo-600 hover:underline">
+          <a
+            href={urlOf(endpoints.getPortalStatementCsv, { params: { id } })}
+            download
+            className="text-sm font-medium text-indigo-600 hover:underline"
+          >
             Download CSV
           </a>
         }
@@ -198,7 +226,10 @@ function StatementOf({ enrollment }: { enrollment: PortalEnrollment }) {
               longer verifies.
             </p>
             <p>
-              Entry {s.head.seq} · <code className="break-all rounded bg-slate-100 px-1.5 py-0.5 dark:bg-slate-800" data-testid="chain-head">{s.head.hash}</code>
+              Entry {s.head.seq} ·{' '}
+              <code className="break-all rounded bg-slate-100 px-1.5 py-0.5 dark:bg-slate-800" data-testid="chain-head">
+                {s.head.hash}
+              </code>
             </p>
           </div>
         ) : (
@@ -223,7 +254,9 @@ function StatementOf({ enrollment }: { enrollment: PortalEnrollment }) {
             Verify
           </Button>
         </form>
-        <div className="mt-4">{verify.data ? <VerificationResult result={verify.data} /> : verify.error ? <ErrorNote error={verify.error} /> : null}</div>
+        <div className="mt-4">
+          {verify.data ? <VerificationResult result={verify.data} /> : verify.error ? <ErrorNote error={verify.error} /> : null}
+        </div>
       </Card>
       <Card title={`Statement · ${s.program.name}`}>
         {s.lines.length === 0 ? (
@@ -240,7 +273,14 @@ function StatementOf({ enrollment }: { enrollment: PortalEnrollment }) {
               { header: 'Pending', className: 'text-right tabular-nums', cell: (l) => money(l.balance.pending) },
               { header: 'Payable', className: 'text-right tabular-nums', cell: (l) => money(l.balance.payable) },
               { header: 'Paid', className: 'text-right tabular-nums', cell: (l) => money(l.balance.paid) },
-              { header: 'Hash', cell: (l) => <code className="text-xs text-slate-500" title={l.hash}>{l.hash.slice(0, 12)}…</code> },
+              {
+                header: 'Hash',
+                cell: (l) => (
+                  <code className="text-xs text-slate-500" title={l.hash}>
+                    {l.hash.slice(0, 12)}…
+                  </code>
+                ),
+              },
             ]}
           />
         )}
@@ -253,8 +293,16 @@ export function PortalStatementsPage() {
   const { chosen, picker } = useChosenEnrollment();
   return (
     <>
-      <PageHeader title="Statements" description="Your ledger with running balances, and a check that nobody rewrote it." actions={picker} />
-      {!chosen ? <EmptyState title="No programs yet">Statements appear once a brand enrolls you.</EmptyState> : <StatementOf key={chosen.id} enrollment={chosen} />}
+      <PageHeader
+        title="Statements"
+        description="Your ledger with running balances, and a check that nobody rewrote it."
+        actions={picker}
+      />
+      {!chosen ? (
+        <EmptyState title="No programs yet">Statements appear once a brand enrolls you.</EmptyState>
+      ) : (
+        <StatementOf key={chosen.id} enrollment={chosen} />
+      )}
     </>
   );
 }

@@ -42,7 +42,9 @@ export function SharedDashboardPage() {
       <div className="mx-auto max-w-5xl space-y-6 p-6 md:p-10">
         <header>
           <p className="text-xs font-medium uppercase tracking-wide text-indigo-600">Tandem · shared partnership dashboard</p>
-          <h1 className="mt-1 text-2xl font-semibold text-slate-900 dark:text-white">{d ? d.members.map((m) => m.name).join(' ⇆ ') : 'Partnership dashboard'}</h1>
+          <h1 className="mt-1 text-2xl font-semibold text-slate-900 dark:text-white">
+            {d ? d.members.map((m) => m.name).join(' ⇆ ') : 'Partnership dashboard'}
+          </h1>
           {d && <p className="mt-1 text-sm text-slate-500">Read-only. This link expires on {formatDate(d.expiresAt)}.</p>}
         </header>
         {dashboard.isPending ? (

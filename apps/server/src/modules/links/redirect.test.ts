@@ -407,3 +407,34 @@ describe('the click cookie', () => {
     expect(clickUuidFromCookieHeader('tdm_click=clk_../../etc; a=1')).toBeNull();
   });
 });
+
+describe('a database that cannot be reached on a cache miss', () => {
+  it('answers 503 with Retry-After instead of failing the process, and recovers', async () => {
+    let down = true;
+    // The pool as the link cache sees it: the key lookup fails while `down`; LISTEN and polls work.
+    const pool = new Proxy(ctx.pool, {
+      get(target, prop) {
+        if (prop === 'query')
+          return (text: unknown, ...rest: unknown[]) =>
+            down && typeof text === 'string' && text.includes('from links l')
+              ? Promise.reject(new Error('connection refused'))
+              : (target.query as (...args: unknown[]) => unknown)(text, ...rest);
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const link = await newLink();
+    const app = Fastify();
+    await registerRedirect(app, { ...ctx.services, pool });
+    try {
+      const res = await visit(app, `/r/${link.key}`);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers.location).toBeUndefined();
+      down = false;
+      expect((await visit(app, `/r/${link.key}`)).statusCode).toBe(302);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -181,10 +181,13 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
       buffer.push(row);
       return redirect(res, link, clickIdFromUuid(uuid), paid);
     }
-    buffer.waitForRoom().then(() => {
-      buffer.push(row);
-      redirect(res, link, clickIdFromUuid(uuid), paid);
-    });
+    buffer
+      .waitForRoom()
+      .then(() => {
+        buffer.push(row);
+        redirect(res, link, clickIdFromUuid(uuid), paid);
+      })
+      .catch((error: unknown) => unavailable(res, error));
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {

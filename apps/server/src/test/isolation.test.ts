@@ -256,10 +256,11 @@ describe('cross-tenant references inside bodies', () => {
     expect(res.statusCode).toBe(unknown.statusCode);
     expect(res.json().error.message).toBe(unknown.json().error.message);
   });
-  // Deviation (links, engineer C, in progress): POST /api/v1/links with another workspace's (or an
-  // unknown) partnerId answers 422 `partnerId: is not enrolled in this program`; api.md says another
-  // workspace's resource is not_found (404). Not a leak (see the test above), but not the contract.
-  it.todo('POST /api/v1/links {programId: B’s, partnerId: A’s} → 404 not_found (today 422)');
+  it('POST /api/v1/links {programId: B’s, partnerId: A’s} → 404 not_found naming partnerId', async () => {
+    const res = await as(b)('POST', '/api/v1/links', { programId: b.ids.programId, partnerId: a.ids.partnerId });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error).toMatchObject({ code: 'not_found', details: [{ path: 'partnerId' }] });
+  });
 
   it('a payout run for A’s program → 404', async () => {
     expect((await as(b)('POST', '/api/v1/payouts', { programId: a.ids.programId })).statusCode).toBe(404);

@@ -103,8 +103,8 @@ describe('POST /api/v1/links', () => {
     expect(res.statusCode).toBe(422);
     expect(res.json().error.details).toEqual([{ path: 'partnerId', message: 'is invited in this program, not approved' }]);
     const stranger = await call('POST', '/api/v1/links', linkBody({ partnerId: 'ptn_01jd0000000000000000000000' }));
-    expect(stranger.statusCode).toBe(422);
-    expect(stranger.json().error.details[0]).toEqual({ path: 'partnerId', message: 'is not enrolled in this program' });
+    expect(stranger.statusCode).toBe(404);
+    expect(stranger.json().error.details[0]).toEqual({ path: 'partnerId', message: 'is not a partner of this workspace' });
   });
 
   it("answers 404 for another workspace's program", async () => {

@@ -83,6 +83,11 @@ async function programForNewLink(
     [workspaceId, body.programId, body.partnerId],
   );
   const status = rows[0]?.status;
+  if (!status) {
+    // Another workspace's partner, or none at all, is simply not found here (tenancy: 404, never 422).
+    const partner = await client.query('select 1 from partners where workspace_id = $1 and id = $2', [workspaceId, body.partnerId]);
+    if (partner.rowCount === 0) throw new ApiError('not_found', 'Partner not found', [{ path: 'partnerId', message: 'is not a partner of this workspace' }]);
+  }
   if (status !== 'approved') {
     throw new ApiError('unprocessable', 'The partner is not an approved member of this program', [
       { path: 'partnerId', message: status ? `is ${status} in this program, not approved` : 'is not enrolled in this program' },

@@ -168,12 +168,20 @@ export class LinkCache {
       this.invalidate(message.payload);
     });
     client.on('error', (error) => {
+      // Only the connection still in use is ours to give back: after stop() released it, an error
+      // (the database shutting down) must not release it twice, which throws and kills the process.
+      if (this.listener !== client) return;
       this.log?.warn({ err: error }, 'link cache lost its LISTEN connection; reconnecting');
+      this.listener = undefined;
       client.release(error);
-      if (this.listener === client) this.listener = undefined;
       this.scheduleReconnect();
     });
-    await client.query(`listen ${LINKS_CHANNEL}`);
+    try {
+      await client.query(`listen ${LINKS_CHANNEL}`);
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
     this.listener = client;
   }
 
@@ -215,7 +223,8 @@ export class LinkCache {
     this.listener = undefined;
     if (client) {
       await client.query(`unlisten ${LINKS_CHANNEL}`).catch(() => undefined);
-      client.release();
+      // Destroyed, not returned: a session that listened is not handed to other work.
+      client.release(true);
     }
   }
 }

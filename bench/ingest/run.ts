@@ -54,7 +54,9 @@ async function freshExternalDatabase(adminUrl: string): Promise<string> {
 
 async function startServer(env: Record<string, string>, dataDir: string): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  // TANDEM_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the server's node.
+  const nodeFlags = (process.env.TANDEM_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     cwd: repoRoot,
     env: { ...process.env, ...env, TANDEM_DEMO: '0', TANDEM_SECRET: SECRET, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],

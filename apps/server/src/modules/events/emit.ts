@@ -17,7 +17,11 @@ export interface DomainEvent {
  */
 export async function emitEvent(client: pg.PoolClient, event: DomainEvent): Promise<string> {
   const id = newId('evt');
-  await client.query('insert into outbox_events (workspace_id, id, type, data) values ($1, $2, $3, $4)', [event.workspaceId, id, event.type, JSON.stringify(event.data)]);
-  await client.query(`select pg_notify('tandem_events', $1)`, [JSON.stringify({ workspaceId: event.workspaceId, id, type: event.type })]);
+  // One round trip for both: on a busy machine each statement's socket write costs more than the statement.
+  await client.query(
+    `with stored as (insert into outbox_events (workspace_id, id, type, data) values ($1, $2, $3, $4) returning id)
+     select pg_notify('tandem_events', $5) from stored`,
+    [event.workspaceId, id, event.type, JSON.stringify(event.data), JSON.stringify({ workspaceId: event.workspaceId, id, type: event.type })],
+  );
   return id;
 }

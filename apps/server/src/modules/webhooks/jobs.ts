@@ -6,6 +6,7 @@ import { DELIVER_QUEUE, DISPATCH_QUEUE } from './endpoints.js';
 /** Fallback polling when a notification is missed (a listener reconnecting, another node's event). */
 const POLL_SECONDS = 10;
 const RETRY_WAKE_MS = 250;
+const WAKE_COALESCE_MS = 50;
 
 export function registerWebhookJobs(services: Services): void {
   const { queue } = services;
@@ -29,7 +30,18 @@ export function registerWebhookJobs(services: Services): void {
  */
 export async function startWebhookWakeups(services: Services): Promise<() => Promise<void>> {
   let retry: NodeJS.Timeout | undefined;
+  let pending: NodeJS.Timeout | undefined;
   let stopped = false;
+  // A burst of events (hundreds of sales a second) needs one dispatcher wake-up, not one job insert
+  // per event: notifications arriving within WAKE_COALESCE_MS are folded into a single wake.
+  const wakeSoon = (): void => {
+    if (pending || stopped) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      wake();
+    }, WAKE_COALESCE_MS);
+    pending.unref();
+  };
   const wake = (): void => {
     services.queue
       .enqueue(DISPATCH_QUEUE, {}, { uniqueKey: DISPATCH_QUEUE })
@@ -46,10 +58,11 @@ export async function startWebhookWakeups(services: Services): Promise<() => Pro
       })
       .catch((error: unknown) => services.log.error({ err: error }, 'webhook wake-up failed'));
   };
-  const stopListening = await listenForEvents(services, wake);
+  const stopListening = await listenForEvents(services, wakeSoon);
   return async () => {
     stopped = true;
     if (retry) clearTimeout(retry);
+    if (pending) clearTimeout(pending);
     await stopListening();
   };
 }

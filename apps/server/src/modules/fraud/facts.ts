@@ -28,39 +28,46 @@ interface ClickRow {
 
 /** What the partner-scope rules look at: the partner's own identities, its sales and refunds. */
 export async function loadPartnerFacts(db: pg.Pool | pg.PoolClient, services: Services, workspaceId: string, partnerId: string, programId: string | null): Promise<PartnerFacts | null> {
-  const { rows: partners } = await db.query<{ email: string; user_id: string | null; user_email: string | null }>(
-    `select p.email, p.user_id, u.email as user_email from partners p left join users u on u.id = p.user_id
+  // One round trip for everything known about the partner: on a busy machine each statement's
+  // socket write costs more than the statement (and one client must not run queries concurrently).
+  const { rows } = await db.query<{
+    email: string;
+    user_email: string | null;
+    ip_hashes: string[];
+    sharing_payout: string[];
+    sharing_login: string[];
+    sales: number;
+    refunded: number;
+  }>(
+    `select p.email, u.email as user_email,
+            array(select value_hash from partner_identities
+                   where workspace_id = $1 and partner_id = $2 and kind = 'ip_hash') as ip_hashes,
+            array(select distinct other.partner_id from partner_identities mine
+                    join partner_identities other on other.workspace_id = mine.workspace_id and other.kind = 'payout'
+                     and other.value_hash = mine.value_hash and other.partner_id <> mine.partner_id
+                   where mine.workspace_id = $1 and mine.partner_id = $2 and mine.kind = 'payout') as sharing_payout,
+            array(select o.id from partners o
+                   where o.workspace_id = $1 and p.user_id is not null and o.user_id = p.user_id and o.id <> $2) as sharing_login,
+            s.sales::int as sales, s.refunded::int as refunded
+       from partners p
+       left join users u on u.id = p.user_id
+       cross join lateral (
+         select count(*) as sales, count(*) filter (where refunded_amount > 0) as refunded from sales
+          where workspace_id = $1 and partner_id = $2 and ($3::text is null or program_id = $3)) s
       where p.workspace_id = $1 and p.id = $2`,
-    [workspaceId, partnerId],
+    [workspaceId, partnerId, programId],
   );
-  const partner = partners[0];
+  const partner = rows[0];
   if (!partner) return null;
   const emails = [...new Set([partner.email, partner.user_email].filter((e): e is string => !!e))];
-  const [identities, sharedPayout, sharedLogin, sales] = await Promise.all([
-    db.query<{ value_hash: string }>(`select value_hash from partner_identities where workspace_id = $1 and partner_id = $2 and kind = 'ip_hash'`, [workspaceId, partnerId]),
-    db.query<{ partner_id: string }>(
-      `select distinct other.partner_id from partner_identities mine
-         join partner_identities other on other.workspace_id = mine.workspace_id and other.kind = 'payout' and other.value_hash = mine.value_hash and other.partner_id <> mine.partner_id
-        where mine.workspace_id = $1 and mine.partner_id = $2 and mine.kind = 'payout'`,
-      [workspaceId, partnerId],
-    ),
-    partner.user_id
-      ? db.query<{ id: string }>('select id from partners where workspace_id = $1 and user_id = $2 and id <> $3', [workspaceId, partner.user_id, partnerId])
-      : Promise.resolve({ rows: [] as { id: string }[] }),
-    db.query<{ sales: string; refunded: string }>(
-      `select count(*) as sales, count(*) filter (where refunded_amount > 0) as refunded from sales
-        where workspace_id = $1 and partner_id = $2 and ($3::text is null or program_id = $3)`,
-      [workspaceId, partnerId, programId],
-    ),
-  ]);
   return {
     id: partnerId,
     emailHashes: emails.map((e) => emailHash(services, workspaceId, e)),
-    ipHashes: identities.rows.map((r) => r.value_hash),
-    partnersSharingPayout: sharedPayout.rows.map((r) => r.partner_id),
-    partnersSharingLogin: sharedLogin.rows.map((r) => r.id),
-    sales: Number(sales.rows[0]?.sales ?? 0),
-    refundedSales: Number(sales.rows[0]?.refunded ?? 0),
+    ipHashes: partner.ip_hashes,
+    partnersSharingPayout: partner.sharing_payout,
+    partnersSharingLogin: partner.sharing_login,
+    sales: partner.sales,
+    refundedSales: partner.refunded,
   };
 }
 

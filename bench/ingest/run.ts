@@ -187,6 +187,13 @@ async function main(): Promise<void> {
       server.child.kill('SIGTERM');
     });
     await fs.rm(dataDir, { recursive: true, force: true });
+    if (externalAdmin && env.DATABASE_URL) {
+      // Leave the shared server as we found it.
+      const admin = new pg.Client({ connectionString: externalAdmin });
+      await admin.connect();
+      await admin.query(`drop database if exists ${new URL(env.DATABASE_URL).pathname.slice(1)} with (force)`);
+      await admin.end();
+    }
   }
 }
 

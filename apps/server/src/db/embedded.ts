@@ -236,6 +236,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c', 'listen_addresses=127.0.0.1',
     '-c', 'unix_socket_directories=',
     '-c', 'max_connections=200',
+    // Look for tables to analyse every 10 s (default 60 s): fresh, fast-growing tables need
+    // statistics early or the planner picks wide indexes (see migration 0001).
+    '-c', 'autovacuum_naptime=10s',
     '-c', 'shared_buffers=128MB',
     '-c', 'logging_collector=off',
     '-c', 'log_min_messages=warning',

@@ -4,6 +4,17 @@ export function formatMoney(minor: number, currency: string): string {
   return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(minor / 10 ** digits);
 }
 
+/**
+ * Money for tight spaces (stat cards): amounts from 10,000 in major units are shortened to
+ * `$17.8K`; smaller ones are exact. Show the exact `formatMoney` value alongside (e.g. a `title`).
+ */
+export function formatMoneyCompact(minor: number, currency: string): string {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const major = minor / 10 ** digits;
+  if (Math.abs(major) < 10_000) return formatMoney(minor, currency);
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency, notation: 'compact', minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(major);
+}
+
 export const formatNumber = (n: number) => new Intl.NumberFormat().format(n);
 
 export function formatPercent(ratio: number): string {

@@ -4,7 +4,7 @@ import { checkRules } from '../pages/program';
 import { describeRules } from '../pages/programs';
 import { periodRange } from '../pages/overview';
 import { copySnippets, describePartnerEvent } from '../pages/portal';
-import { formatMoney } from './format';
+import { formatMoney, formatMoneyCompact } from './format';
 
 describe('web helpers', () => {
   it('checks rules text as the server does, naming the path of each problem', () => {
@@ -22,6 +22,15 @@ describe('web helpers', () => {
       '20% of each sale · $2.50 per lead',
     );
     expect(describeRules({}, 'USD')).toBe('No rewards yet');
+  });
+
+  it('shortens large amounts for stat cards and keeps small ones exact', () => {
+    expect(formatMoneyCompact(1_782_700, 'USD')).toBe('$17.8K');
+    expect(formatMoneyCompact(123_456_789, 'USD')).toBe('$1.2M');
+    expect(formatMoneyCompact(999_999, 'USD')).toBe('$9,999.99');
+    expect(formatMoneyCompact(244, 'USD')).toBe('$2.44');
+    expect(formatMoneyCompact(-1_500_000, 'USD')).toBe('-$15K');
+    expect(formatMoneyCompact(2_500_000, 'JPY')).toBe('¥2.5M');
   });
 
   it('formats minor units in the currency’s own precision', () => {

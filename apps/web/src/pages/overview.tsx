@@ -3,7 +3,7 @@ import { Link } from '@tanstack/react-router';
 import { useQuery } from '@tanstack/react-query';
 import { endpoints } from '@tandem/contracts';
 import { call, type ResponseOf } from '../api';
-import { formatMoney, formatNumber, formatPercent } from '../lib/format';
+import { formatMoney, formatMoneyCompact, formatNumber, formatPercent } from '../lib/format';
 import { useLiveEvents } from '../lib/live';
 import { useMe } from '../lib/session';
 import { Card, ErrorNote, PageHeader, Skeleton, Stat } from '../ui/kit';
@@ -27,6 +27,12 @@ export function periodRange(days: number, now: Date): { from: string; to: string
   const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const from = new Date(to.getTime() - (days - 1) * 86_400_000);
   return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
+}
+
+/** Like `moneyText`, with large amounts shortened (`$17.8K`) for stat cards. */
+export function moneyCompactText(amounts: Money): string {
+  if (amounts.length === 0) return formatMoneyCompact(0, 'USD');
+  return amounts.map((m) => formatMoneyCompact(m.amount, m.currency)).join(' + ');
 }
 
 export function moneyText(amounts: Money): string {
@@ -207,7 +213,8 @@ export function Dashboard({ partnerId }: { partnerId?: string }) {
             <Stat label="Sales" value={formatNumber(summary.data.totals.sales)} />
             <Stat
               label="Revenue"
-              value={moneyText(summary.data.totals.revenue)}
+              value={moneyCompactText(summary.data.totals.revenue)}
+              title={moneyText(summary.data.totals.revenue)}
               hint={summary.data.totals.refunds ? `${summary.data.totals.refunds} refunds` : undefined}
             />
             <Stat
@@ -215,7 +222,7 @@ export function Dashboard({ partnerId }: { partnerId?: string }) {
               value={summary.data.totals.conversionRate === null ? '—' : formatPercent(summary.data.totals.conversionRate)}
               hint="sales per click"
             />
-            <Stat label="EPC" value={moneyText(summary.data.totals.epc)} hint="net revenue per click" />
+            <Stat label="EPC" value={moneyCompactText(summary.data.totals.epc)} title={moneyText(summary.data.totals.epc)} hint="net revenue per click" />
           </div>
           <Card title="Performance" className="mt-6">
             <Suspense fallback={<Skeleton rows={5} />}>

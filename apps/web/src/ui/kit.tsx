@@ -324,11 +324,14 @@ export function CopyButton({ value, label = 'Copy' }: { value: string; label?: s
   );
 }
 
-export function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: ReactNode }) {
+/** A labelled figure; `title` carries the exact value when `value` is shortened (e.g. `$17.8K`). */
+export function Stat({ label, value, hint, title }: { label: string; value: ReactNode; hint?: ReactNode; title?: string }) {
   return (
-    <div className="rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800">
-      <p className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</p>
-      <p className="mt-1 text-2xl font-semibold tabular-nums text-slate-900 dark:text-white">{value}</p>
+    <div className="min-w-0 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-800">
+      <p className="truncate text-xs font-medium uppercase tracking-wide text-slate-500">{label}</p>
+      <p className="mt-1 break-words text-xl font-semibold tabular-nums text-slate-900 sm:text-2xl dark:text-white" title={title}>
+        {value}
+      </p>
       {hint && <p className="mt-0.5 text-xs text-slate-500">{hint}</p>}
     </div>
   );

@@ -95,6 +95,42 @@ describe('portal balance and commissions', () => {
     expect(raw).not.toMatch(/customer|saleId|buyer\.example|c1|cus_/);
   });
 
+  it('orders by when a commission occurred, not when it was recorded, and pages by (occurredAt, id)', async () => {
+    const email = uniqueEmail('lee');
+    const added = (await api('POST', `/api/v1/programs/${programId}/partners`, { email, name: 'Lee' })).json();
+    const code = added.enrollment.couponCode;
+    const now = start.getTime() + 33 * DAY;
+    const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();
+    // Recorded in this order; the 10-days-ago sale is recorded last (a backfill) and has the newest id.
+    const track = async (customer: string, amount: number, occurredAt: string) => {
+      const res = await api('POST', '/api/v1/track/sale', { customer: { externalId: customer, email: `${customer}@buyer.example.com` }, amount, currency: 'USD', invoiceId: `inv-${++invoice}`, couponCode: code, occurredAt });
+      expect(res.statusCode).toBe(200);
+    };
+    await track('l1', 1_000, at(1));
+    await track('l2', 2_000, at(2));
+    await track('l3', 3_000, at(2));
+    await track('l4', 4_000, at(10));
+    await track('l5', 5_000, at(0));
+    const lee = await portalSignup(email);
+    const seen: { amount: number; occurredAt: string; id: string }[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await lee.get(`${base(added.enrollment.id)}/commissions?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const page = res.json();
+      seen.push(...page.data);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen.map((c) => c.amount)).toEqual([500, 100, expect.any(Number), expect.any(Number), 400]);
+    expect(new Set(seen.map((c) => c.id)).size).toBe(5);
+    const keys = seen.map((c) => [c.occurredAt, c.id] as const);
+    const sorted = [...keys].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? 1 : -1) : a[0] < b[0] ? 1 : -1));
+    expect(keys).toEqual(sorted);
+  });
+
   it('rejects a cursor that is not from the list', async () => {
     expect((await pat.get(`${base(patEnrollment)}/commissions?cursor=bogus`)).statusCode).toBe(422);
   });

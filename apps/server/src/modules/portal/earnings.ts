@@ -5,6 +5,7 @@ import { chainOf } from '../ledger/post.js';
 import { partnerStatement, type Statement } from '../ledger/statement.js';
 import { ENTRY_COLUMNS, toChained, type EntryRow } from '../ledger/verify.js';
 import { getPortalRow } from './portal.js';
+import { ApiError } from '@tandem/contracts';
 import { earningsSeries, type EarningsInterval } from './earnings-series.js';
 
 /*
@@ -42,15 +43,43 @@ interface CommissionRow {
   reason: string | null;
 }
 
-/** The partner's commissions, newest first (keyset on the time-sortable id); no customer or sale ids. */
-export async function portalCommissions(pool: pg.Pool, userId: string, enrollmentId: string, after: string | undefined, limit: number) {
+/** Where a page of commissions ends: the last row's (occurredAt, id). */
+export interface CommissionCursor {
+  occurredAt: string;
+  id: string;
+}
+
+/** An opaque cursor encoding both keys of the (occurred_at, id) order. */
+export function encodeCommissionCursor(c: CommissionCursor): string {
+  return Buffer.from(`${c.occurredAt}|${c.id}`).toString('base64url');
+}
+
+export function decodeCommissionCursor(cursor: string | undefined): CommissionCursor | undefined {
+  if (!cursor) return undefined;
+  const [occurredAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (
+    rest.length > 0 || !occurredAt || !id ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(occurredAt) || Number.isNaN(Date.parse(occurredAt)) ||
+    !/^[a-z]{2,4}_[0-9a-z]{26}$/.test(id)
+  ) {
+    throw new ApiError('unprocessable', 'Invalid cursor', [{ path: 'cursor', message: 'is not a cursor from this list' }]);
+  }
+  return { occurredAt, id };
+}
+
+/**
+ * The partner's commissions, newest first by when they occurred (a backdated sale or a bonus sorts
+ * by its own date, not by when it was recorded); keyset on (occurred_at, id). No customer or sale ids.
+ */
+export async function portalCommissions(pool: pg.Pool, userId: string, enrollmentId: string, after: CommissionCursor | undefined, limit: number) {
   const o = await ownerOf(pool, userId, enrollmentId);
   const { rows } = await pool.query<CommissionRow>(
     `select id, kind, amount, reversed_amount, clawed_back, currency, status, occurred_at, payable_at, reason
        from commissions
-      where workspace_id = $1 and program_id = $2 and partner_id = $3 and ($4::text is null or id < $4)
-      order by id desc limit $5`,
-    [o.workspaceId, o.programId, o.partnerId, after ?? null, limit + 1],
+      where workspace_id = $1 and program_id = $2 and partner_id = $3
+        and ($4::timestamptz is null or (occurred_at, id) < ($4::timestamptz, $5::text))
+      order by occurred_at desc, id desc limit $6`,
+    [o.workspaceId, o.programId, o.partnerId, after?.occurredAt ?? null, after?.id ?? null, limit + 1],
   );
   return rows.map((r) => ({
     id: r.id,

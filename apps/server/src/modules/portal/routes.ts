@@ -7,9 +7,9 @@ import { keyedHash } from '../../security/crypto.js';
 import { SESSION_TTL_SECONDS } from '../accounts/accounts.js';
 import { buildWelcomeKit, milestoneCalendar } from '../onboarding/welcome-kit.js';
 import { publicBaseUrl } from '../partners/enrollments.js';
-import { decodeCursor, pageOf } from '../../http/pagination.js';
+import { pageOf } from '../../http/pagination.js';
 import { csvLine } from '../exports/csv.js';
-import { portalBalance, portalCommissions, portalEarnings, portalStatement, verifyPortalStatement } from './earnings.js';
+import { decodeCommissionCursor, encodeCommissionCursor, portalBalance, portalCommissions, portalEarnings, portalStatement, verifyPortalStatement } from './earnings.js';
 import { acceptTerms, getPortalEnrollment, getPortalRow, listPortalEnrollments, portalSignup } from './portal.js';
 
 const calendarFileName = (slug: string) => `${slug}-milestones.ics`;
@@ -57,8 +57,10 @@ export function portalRoutes(r: Router): void {
   r.handle(endpoints.getPortalBalance, async ({ params, auth, services }) => portalBalance(services.pool, auth.userId, params.id));
 
   r.handle(endpoints.listPortalCommissions, async ({ params, query, auth, services }) => {
-    const rows = await portalCommissions(services.pool, auth.userId, params.id, decodeCursor(query.cursor), query.limit);
-    return pageOf(rows, query.limit, (c) => c.id);
+    const rows = await portalCommissions(services.pool, auth.userId, params.id, decodeCommissionCursor(query.cursor), query.limit);
+    const page = pageOf(rows, query.limit, (c) => c.id);
+    const last = page.data[page.data.length - 1];
+    return { data: page.data, nextCursor: page.nextCursor && last ? encodeCommissionCursor({ occurredAt: last.occurredAt, id: last.id }) : null };
   });
 
   r.handle(endpoints.getPortalEarnings, async ({ params, query, auth, services }) => portalEarnings(services.pool, auth.userId, params.id, query.interval, services.now()));

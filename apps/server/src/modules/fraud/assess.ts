@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { newId, scoreConversion, type RiskAssessment } from '@tandem/core';
+import { newId, scoreConversion, type FraudSettings, type RiskAssessment } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { assembleConversionFacts, type ConversionToAssess } from './facts.js';
 import { loadFraudSettings } from './settings.js';
@@ -9,8 +9,14 @@ import { loadFraudSettings } from './settings.js';
  * fired (with its evidence), in the caller's transaction. When `hold` is true the assessment
  * enters the review queue; the caller holds the commission.
  */
-export async function assessCommission(client: pg.PoolClient, services: Services, conversion: ConversionToAssess): Promise<RiskAssessment> {
-  const settings = await loadFraudSettings(client, conversion.workspaceId, conversion.programId);
+export async function assessCommission(
+  client: pg.PoolClient,
+  services: Services,
+  conversion: ConversionToAssess,
+  /** The program's effective settings when the caller already read them (saves a round trip). */
+  knownSettings?: FraudSettings,
+): Promise<RiskAssessment> {
+  const settings = knownSettings ?? (await loadFraudSettings(client, conversion.workspaceId, conversion.programId));
   const facts = await assembleConversionFacts(client, services, conversion, settings);
   const risk = facts ? scoreConversion(facts, settings) : { score: 0, hold: false, signals: [] };
   const now = services.now();

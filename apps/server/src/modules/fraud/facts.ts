@@ -16,6 +16,8 @@ export interface ConversionToAssess {
   occurredAt: Date;
   /** The plain email when the conversion carried one (only its domain is used, never stored). */
   customerEmail?: string | null;
+  /** The customer's stored email hash when the caller already read it (saves a round trip); undefined: read here. */
+  customerEmailHash?: string | null;
 }
 
 interface ClickRow {
@@ -84,11 +86,14 @@ export async function assembleConversionFacts(client: pg.PoolClient, services: S
   const click = clickUuid
     ? (await client.query<ClickRow>('select link_id, created_at, ip_hash, visitor_hash, paid_click_param from clicks where workspace_id = $1 and id = $2', [workspaceId, clickUuid])).rows[0] ?? null
     : null;
-  const { rows: customers } = await client.query<{ email_hash: string | null }>('select email_hash from customers where workspace_id = $1 and id = $2', [workspaceId, conversion.customerId]);
+  const customerEmailHash =
+    conversion.customerEmailHash !== undefined
+      ? conversion.customerEmailHash
+      : ((await client.query<{ email_hash: string | null }>('select email_hash from customers where workspace_id = $1 and id = $2', [workspaceId, conversion.customerId])).rows[0]?.email_hash ?? null);
 
   const facts: ConversionFacts = {
     kind: conversion.kind,
-    customerEmailHash: customers[0]?.email_hash ?? null,
+    customerEmailHash,
     customerEmailDomain: conversion.customerEmail ? emailDomain(conversion.customerEmail) : null,
     ipHash: click?.ip_hash ?? null,
     deviceHash: click?.visitor_hash ?? null,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import type { CommissionSummary, CustomerRewardSummary, LeadRecorded, RefundRecorded, SaleRecorded } from '../tracking/hooks.js';
-import { emitEvent } from '../events/emit.js';
+import { emitEvent, outboxEventCte } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
 import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
 import { chainOf } from '../ledger/post.js';
@@ -126,7 +126,19 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
         })
       : null;
   // One statement: the reward event (for replay), the referral when new, the commission when earned
-  // and its hash-chained journal entry with postings and the new chain head.
+  // with its outbox event, and its hash-chained journal entry with postings and the new chain head.
+  const created = evaluation.earns
+    ? outboxEventCte(
+        {
+          workspaceId,
+          type: 'commission.created',
+          data: commissionEventData({ id: commissionId, program_id: programId, partner_id: partnerId, customer_id: event.customerId, sale_id: event.saleId, kind: 'sale', amount: evaluation.amount, currency: program.currency, status: 'pending' }),
+        },
+        31,
+      )
+    : null;
+  const postings = `insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount)
+     select $1, $23, line - 1, $2, $3, account, amount from unnest($29::text[], $30::bigint[]) with ordinality as p(account, amount, line) where $28::boolean`;
   await client.query(
     `with logged as (
        insert into reward_events (workspace_id, program_id, type, subject, payload) values ($1, $2, 'sale', $4, $5)
@@ -143,21 +155,16 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
        insert into ledger_heads (workspace_id, chain, seq, hash) select $1, $21, $22, $27 where $28::boolean
        on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()
      )
-     insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount)
-     select $1, $23, line - 1, $2, $3, account, amount from unnest($29::text[], $30::bigint[]) with ordinality as p(account, amount, line) where $28::boolean`,
+     ${created ? `, postings as (${postings}), ${created.cte} ${created.notifySql}` : postings}`,
     [
       workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
       commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,
       entry?.chain ?? null, entry?.seq ?? null, entry?.id ?? null, entry ? now : null, entry ? JSON.stringify(entry.postings) : null, entry?.prevHash ?? null, entry?.hash ?? null, entry !== null,
       entry?.postings.map((p) => p.account) ?? [], entry?.postings.map((p) => p.amount) ?? [],
+      ...(created?.params ?? []),
     ],
   );
   if (!evaluation.earns) return {};
-  await emitEvent(client, {
-    workspaceId,
-    type: 'commission.created',
-    data: commissionEventData({ id: commissionId, program_id: programId, partner_id: partnerId, customer_id: event.customerId, sale_id: event.saleId, kind: 'sale', amount: evaluation.amount, currency: program.currency, status: 'pending' }),
-  });
   return { commission: summary(commissionId, evaluation.amount, 'pending') };
 }
 

@@ -4,8 +4,8 @@ import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tand
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
 import { withTransaction } from '../../db/tx.js';
-import { emitEvent } from '../events/emit.js';
-import { bumpConversionRollup } from '../analytics/rollups.js';
+import { emitEvent, outboxEventCte } from '../events/emit.js';
+import { bumpConversionRollup, conversionRollupCte } from '../analytics/rollups.js';
 import { conversionHooks, type AttributedTo, type CommissionSummary, type CustomerRewardSummary } from './hooks.js';
 import { enrollmentStatusOf, programSettings, resolveTouches, type ResolvedTouches } from './touches.js';
 
@@ -177,31 +177,43 @@ async function attribute(
   const decision = decideAttribution({ occurredAt: occurredAt.getTime(), touches: resolved.touches, current });
   // The touch history links the customer to every click it arrived with; without consent only the
   // attributing touch is kept, on the customer row below.
-  for (const note of consent ? resolved.notes : []) {
+  const touchRows = (consent ? resolved.notes : []).map((note) => {
     const rejected = decision.rejected.find((r) => r.touch.via === 'click' && r.touch.clickId === note.key);
     const eligible = !note.known ? (note.via === 'click' ? 'unknown_click' : 'unknown_coupon') : rejected ? rejected.why : 'yes';
-    await client.query(
-      `insert into customer_touches (workspace_id, customer_id, touch_key, via, program_id, partner_id, touch_at, eligible)
-       values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing`,
-      [workspaceId, customer.id, note.key, note.via, note.programId, note.partnerId, note.at, eligible],
-    );
-  }
+    return { ...note, eligible };
+  });
   const touch = decision.attribution;
-  if (touch && (decision.reason === 'new' || decision.reason === 'replaced_last_touch')) {
+  const attributes = touch !== null && (decision.reason === 'new' || decision.reason === 'replaced_last_touch');
+  if (touchRows.length > 0 || attributes) {
+    // The touches and the customer's new standing attribution in one round trip (each costs a socket write).
     await client.query(
-      `update customers set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, touch_at = $8,
+      `with touched as (
+         insert into customer_touches (workspace_id, customer_id, touch_key, via, program_id, partner_id, touch_at, eligible)
+         select $1, $2, t.touch_key, t.via, t.program_id, t.partner_id, t.touch_at, t.eligible
+           from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[])
+                as t(touch_key, via, program_id, partner_id, touch_at, eligible)
+         on conflict do nothing
+       )
+       update customers set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, touch_at = $8,
               first_attributed_at = coalesce(first_attributed_at, $9)
-        where workspace_id = $1 and id = $2`,
+        where workspace_id = $1 and id = $2 and $10::boolean`,
       [
         workspaceId,
         customer.id,
-        touch.programId,
-        touch.partnerId,
-        touch.enrollmentId,
-        touch.clickId,
-        touch.via,
-        new Date(touch.at),
+        touch?.programId ?? null,
+        touch?.partnerId ?? null,
+        touch?.enrollmentId ?? null,
+        touch?.clickId ?? null,
+        touch?.via ?? null,
+        touch ? new Date(touch.at) : null,
         occurredAt,
+        attributes,
+        touchRows.map((t) => t.key),
+        touchRows.map((t) => t.via),
+        touchRows.map((t) => t.programId),
+        touchRows.map((t) => t.partnerId),
+        touchRows.map((t) => t.at),
+        touchRows.map((t) => t.eligible),
       ],
     );
   }
@@ -434,9 +446,43 @@ export async function trackSale(
       if (r.commission) body.commission = r.commission;
     }
     if (inTransaction) await inTransaction(client, body);
+    // The sale's final state, its outbox event and its rollup bucket in one statement: each round
+    // trip costs a socket write, which dominates ingest on a busy machine.
+    const event = outboxEventCte(
+      {
+        workspaceId,
+        type: 'sale.created',
+        data: {
+          id: saleId,
+          customerId: customer.id,
+          invoiceId: input.invoiceId,
+          amount: input.amount,
+          currency: input.currency,
+          partnerId: touch?.partnerId ?? null,
+          programId: touch?.programId ?? null,
+          occurredAt: occurredAt.toISOString(),
+        },
+      },
+      10,
+    );
+    const rollup = conversionRollupCte(
+      {
+        workspaceId,
+        programId: touch?.programId ?? null,
+        partnerId: touch?.partnerId ?? null,
+        at: occurredAt,
+        currency: input.currency,
+        sales: 1,
+        revenue: input.amount,
+      },
+      10 + event.params.length,
+    );
     await client.query(
-      `update sales set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
-        where workspace_id = $1 and id = $2`,
+      `with completed_sale as (
+         update sales set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
+          where workspace_id = $1 and id = $2
+       ), ${event.cte}, ${rollup.cte}
+       ${event.notifySql}`,
       [
         workspaceId,
         saleId,
@@ -447,31 +493,10 @@ export async function trackSale(
         touch?.clickId ?? null,
         touch?.via ?? null,
         JSON.stringify(body),
+        ...event.params,
+        ...rollup.params,
       ],
     );
-    await emitEvent(client, {
-      workspaceId,
-      type: 'sale.created',
-      data: {
-        id: saleId,
-        customerId: customer.id,
-        invoiceId: input.invoiceId,
-        amount: input.amount,
-        currency: input.currency,
-        partnerId: touch?.partnerId ?? null,
-        programId: touch?.programId ?? null,
-        occurredAt: occurredAt.toISOString(),
-      },
-    });
-    await bumpConversionRollup(client, {
-      workspaceId,
-      programId: touch?.programId ?? null,
-      partnerId: touch?.partnerId ?? null,
-      at: occurredAt,
-      currency: input.currency,
-      sales: 1,
-      revenue: input.amount,
-    });
     return body;
   });
 }

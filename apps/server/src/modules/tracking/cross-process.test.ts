@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServerProcess, stopServerProcess, type ServerProcess } from '../../test/server-process.js';
 import { createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
 import { insertPartner, insertProgram, type PartnerFixture } from './test-fixtures.js';
 
@@ -13,78 +10,21 @@ import { insertPartner, insertProgram, type PartnerFixture } from './test-fixtur
  * one sale (and one sale.created event) must exist.
  */
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../../../..');
-const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
-
 let ctx: TestContext;
 let brand: Actor;
 let partner: PartnerFixture;
-const servers: { child: ChildProcess; port: number; output: string[] }[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number; output: string[] }> {
-  const port = await freePort();
-  const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      TANDEM_DEMO: '0',
-      TANDEM_SECRET: 'cross-process-test-secret-0123456789abcdef',
-      TANDEM_DATA_DIR: `/tmp/tandem-xproc-${process.pid}`,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early: ${output.join('')}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (res.ok) return { child, port, output };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server did not start: ${output.join('')}`);
-}
+const servers: ServerProcess[] = [];
 
 beforeAll(async () => {
   ctx = await createTestContext();
   brand = await signupActor(ctx.app);
   const program = await insertProgram(ctx.pool, brand.workspaceId);
   partner = await insertPartner(ctx.pool, program);
-  servers.push(...(await Promise.all([startServer(ctx.databaseUrl), startServer(ctx.databaseUrl)])));
+  servers.push(...(await Promise.all([startServerProcess(ctx.databaseUrl), startServerProcess(ctx.databaseUrl)])));
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          if (s.child.exitCode !== null) return resolve();
-          s.child.once('exit', () => resolve());
-          s.child.kill('SIGTERM');
-          setTimeout(() => s.child.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
+  await Promise.all(servers.map(stopServerProcess));
   await ctx?.close();
 }, 30_000);
 

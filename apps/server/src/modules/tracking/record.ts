@@ -255,20 +255,27 @@ export interface LeadResult {
   customerReward?: CustomerRewardSummary;
 }
 
+/**
+ * What a lead and a sale both settle before their transaction: the event's time (not too far in
+ * the future), consent (default yes), and the click or coupon it names, resolved to its partner.
+ */
+async function prepareConversion(
+  services: Services,
+  workspaceId: string,
+  input: { occurredAt?: string | undefined; consent?: boolean | undefined; clickId?: string | undefined; couponCode?: string | undefined },
+) {
+  const now = services.now();
+  const occurredAt = checkOccurredAt(input.occurredAt, now);
+  const resolved = await resolveTouches(services.pool, workspaceId, { clickId: input.clickId, couponCode: input.couponCode, occurredAt }, now);
+  return { occurredAt, consent: input.consent ?? true, resolved };
+}
+
 export async function trackLead(
   services: Services,
   workspaceId: string,
   input: LeadInput,
 ): Promise<{ body: LeadResult; replayed: boolean }> {
-  const now = services.now();
-  const occurredAt = checkOccurredAt(input.occurredAt, now);
-  const consent = input.consent ?? true;
-  const resolved = await resolveTouches(
-    services.pool,
-    workspaceId,
-    { clickId: input.clickId, couponCode: input.couponCode, occurredAt },
-    now,
-  );
+  const { occurredAt, consent, resolved } = await prepareConversion(services, workspaceId, input);
 
   return recordIdempotently<LeadResult>(services.pool, async (client) => {
     const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer, consent);
@@ -382,15 +389,7 @@ export async function trackSale(
   input: SaleInput,
   inTransaction?: (client: pg.PoolClient, body: SaleResult) => Promise<void>,
 ): Promise<{ body: SaleResult; replayed: boolean }> {
-  const now = services.now();
-  const occurredAt = checkOccurredAt(input.occurredAt, now);
-  const consent = input.consent ?? true;
-  const resolved = await resolveTouches(
-    services.pool,
-    workspaceId,
-    { clickId: input.clickId, couponCode: input.couponCode, occurredAt },
-    now,
-  );
+  const { occurredAt, consent, resolved } = await prepareConversion(services, workspaceId, input);
 
   return recordIdempotently<SaleResult>(services.pool, async (client) => {
     const saleId = newId('sal');

@@ -14,10 +14,10 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../apps/server/src/db/embedded.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
@@ -25,17 +25,6 @@ const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const LIMIT_MB = Number(process.env.LIMIT_MB ?? 500);
 /** DRY_RUN=1: parse, validate and spool every row, record none (the streaming half, at full size). */
 const DRY_RUN = process.env.DRY_RUN === '1';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function rssMb(pid: number): Promise<number> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');

@@ -16,11 +16,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../../apps/server/src/db/embedded.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
@@ -29,17 +29,6 @@ const SALES = Number(process.env.SALES ?? 6000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PARTNERS = Number(process.env.PARTNERS ?? 50);
 const SECRET = 'ingest-bench-secret-0123456789abcdef0123456789';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function freshExternalDatabase(adminUrl: string): Promise<string> {
   const name = `tandem_ingest_${Date.now().toString(36)}`;

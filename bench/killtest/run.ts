@@ -16,11 +16,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../../apps/server/src/db/embedded.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
@@ -30,17 +30,6 @@ const SALE_WORKERS = Number(process.env.SALE_WORKERS ?? 8);
 /** The click buffer's batch (rows): what a kill -9 may lose at most. */
 const MAX_BATCH = 1000;
 const SECRET = 'killtest-secret-0123456789abcdef0123456789';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function freshExternalDatabase(adminUrl: string): Promise<string> {
   const name = `tandem_killtest_${Date.now().toString(36)}`;
@@ -238,6 +227,13 @@ async function main(): Promise<void> {
   const servedInLastBatchWindow = servedClicks.filter((c) => c.at > killedAt - 100).length;
   await stop(server);
   if (!externalAdmin) await fs.rm(dataDir, { recursive: true, force: true });
+  else {
+    // Leave the shared server as we found it.
+    const admin = new pg.Client({ connectionString: externalAdmin });
+    await admin.connect();
+    await admin.query(`drop database if exists ${new URL(env.DATABASE_URL!).pathname.slice(1)} with (force)`);
+    await admin.end();
+  }
 
   console.log(`acknowledged sales: ${acknowledged.length}, present after restart: ${acknowledged.length - lostSales}, lost: ${lostSales}`);
   console.log(

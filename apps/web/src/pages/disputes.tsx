@@ -21,6 +21,7 @@ import {
   TextArea,
   usePager,
   useToast,
+  type Column,
 } from '../ui/kit';
 
 export type Dispute = z.infer<typeof disputeSchema>;
@@ -44,6 +45,18 @@ export function disputeSubject(d: Dispute): string {
   if (d.kind === 'missing_credit' && d.missingCredit) return `Order ${d.missingCredit.orderId} on ${d.missingCredit.saleDate}`;
   if (d.kind === 'payout') return `Payout ${d.payoutId ?? ''}`;
   return `Commission ${d.commissionId ?? ''}`;
+}
+
+/** The table column naming a dispute's subject; clicking it opens the dispute (brand and portal lists). */
+export function subjectColumn(open: (id: string) => void): Column<Dispute> {
+  return {
+    header: 'Subject',
+    cell: (d) => (
+      <button className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300" onClick={() => open(d.id)}>
+        {disputeKindLabel[d.kind]}: {disputeSubject(d)}
+      </button>
+    ),
+  };
 }
 
 /** The conversation of a dispute: partner and brand comments in order. */
@@ -245,17 +258,7 @@ export function DisputesPage() {
               rows={disputes.data.data}
               rowKey={(d) => d.id}
               columns={[
-                {
-                  header: 'Subject',
-                  cell: (d) => (
-                    <button
-                      className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-                      onClick={() => setOpenId(d.id)}
-                    >
-                      {disputeKindLabel[d.kind]}: {disputeSubject(d)}
-                    </button>
-                  ),
-                },
+                subjectColumn(setOpenId),
                 { header: 'Partner', cell: (d) => <code className="text-xs">{d.partnerId}</code> },
                 { header: 'Status', cell: (d) => <Badge tone={disputeTone[d.status]}>{d.status.replace('_', ' ')}</Badge> },
                 { header: 'Due', cell: (d) => <span className={d.escalated ? 'text-rose-600' : undefined}>{formatDate(d.dueAt)}</span> },

@@ -21,7 +21,7 @@ import {
   usePager,
   useToast,
 } from '../ui/kit';
-import { Conversation, disputeKindLabel, disputeSubject, disputeTone } from './disputes';
+import { Conversation, disputeKindLabel, disputeSubject, disputeTone, subjectColumn } from './disputes';
 
 type Kind = 'commission' | 'missing_credit' | 'payout';
 
@@ -197,17 +197,7 @@ export function PortalDisputesPage() {
               rows={disputes.data.data}
               rowKey={(d) => d.id}
               columns={[
-                {
-                  header: 'Subject',
-                  cell: (d) => (
-                    <button
-                      className="text-left font-medium text-indigo-700 hover:underline dark:text-indigo-300"
-                      onClick={() => setOpenId(d.id)}
-                    >
-                      {disputeKindLabel[d.kind]}: {disputeSubject(d)}
-                    </button>
-                  ),
-                },
+                subjectColumn(setOpenId),
                 { header: 'Status', cell: (d) => <Badge tone={disputeTone[d.status]}>{d.status.replace('_', ' ')}</Badge> },
                 { header: 'Answer due', cell: (d) => formatDate(d.dueAt) },
                 { header: 'Filed', cell: (d) => formatDate(d.createdAt) },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';
+import { PreparingClient } from './prepared.js';
 
 export type Db = NodePgDatabase<typeof schema>;
 
@@ -23,7 +24,7 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
 export function openPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, Client: PreparingClient });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;

@@ -44,26 +44,27 @@ export function statementNameFor(text: string): string | undefined {
   return name;
 }
 
-type QueryArgs = Parameters<pg.Client['query']>;
+const baseQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
 
 /** A pg client that names its repeated parameterised statements (see above). */
 export class PreparingClient extends pg.Client {
   private prepared = new Set<string>();
 
-  override query(...args: QueryArgs): never {
-    const [first, second] = args as unknown[];
+  // pg's query() has a dozen overloads; this forwards every form and only rewrites two of them.
+  override query = ((...args: unknown[]): unknown => {
+    const [first, second] = args;
     if (typeof first === 'string' && Array.isArray(second) && second.length > 0) {
       const name = this.nameFor(first);
-      if (name) return (super.query as (...a: unknown[]) => never)({ name, text: first, values: second }, ...args.slice(2));
+      if (name) return baseQuery.call(this, { name, text: first, values: second }, ...args.slice(2));
     } else if (isUnnamedConfig(first)) {
       const values = first.values ?? (Array.isArray(second) ? second : undefined);
       if (values && values.length > 0) {
         const name = this.nameFor(first.text);
-        if (name) return (super.query as (...a: unknown[]) => never)({ ...first, name, values }, ...args.slice(Array.isArray(second) ? 2 : 1));
+        if (name) return baseQuery.call(this, { ...first, name, values }, ...args.slice(Array.isArray(second) ? 2 : 1));
       }
     }
-    return (super.query as (...a: unknown[]) => never)(...args);
-  }
+    return baseQuery.apply(this, args);
+  }) as pg.Client['query'];
 
   private nameFor(text: string): string | undefined {
     const name = statementNameFor(text);

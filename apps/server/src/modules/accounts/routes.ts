@@ -1,7 +1,7 @@
 import { ApiError, endpoints } from '@tandem/contracts';
 import { newId } from '@tandem/core';
 import type { FastifyRequest } from 'fastify';
-import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from '../../http/auth.js';
+import { clearSessionCookies, forgetApiKey, SESSION_COOKIE, setSessionCookies } from '../../http/auth.js';
 import type { Services } from '../../http/context.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
@@ -120,6 +120,7 @@ export function accountRoutes(r: Router): void {
       [auth.workspaceId, params.id],
     );
     if (!rowCount) throw new ApiError('not_found', 'API key not found');
+    forgetApiKey(params.id);
     req.log.info({ workspaceId: auth.workspaceId, keyId: params.id }, 'api key revoked');
     await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'api_key.revoked', target: { type: 'api_key', id: params.id }, before: { revoked: false }, after: { revoked: true } });
   });

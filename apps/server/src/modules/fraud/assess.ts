@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { newId, scoreConversion, type FraudSettings, type RiskAssessment } from '@tandem/core';
+import { newId, scoreConversion, type FraudSettings, type PartnerFacts, type RiskAssessment } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { assembleConversionFacts, type ConversionToAssess } from './facts.js';
+import type { DeferredWrite } from '../tracking/hooks.js';
 import { loadFraudSettings } from './settings.js';
 
 /**
@@ -15,16 +16,24 @@ export async function assessCommission(
   conversion: ConversionToAssess,
   /** The program's effective settings when the caller already read them (saves a round trip). */
   knownSettings?: FraudSettings,
+  /** The partner's facts when the caller already read them (saves another). */
+  knownPartner?: PartnerFacts,
+  /**
+   * Lets a quiet assessment (no signal) ride on the conversion's final statement instead of its own
+   * round trip; assessments with signals, which are rare, are written at once.
+   */
+  defer?: (write: DeferredWrite) => void,
 ): Promise<RiskAssessment> {
   const settings = knownSettings ?? (await loadFraudSettings(client, conversion.workspaceId, conversion.programId));
-  const facts = await assembleConversionFacts(client, services, conversion, settings);
+  const facts = await assembleConversionFacts(client, services, conversion, settings, knownPartner);
   const risk = facts ? scoreConversion(facts, settings) : { score: 0, hold: false, signals: [] };
   const now = services.now();
-  await client.query(
+  const values = [conversion.workspaceId, conversion.commissionId, conversion.programId, conversion.partnerId, risk.score, risk.hold ? 'score' : null, risk.hold ? 'pending' : 'none', now];
+  const insert = (p: (i: number) => string) =>
     `insert into fraud_assessments (workspace_id, commission_id, program_id, partner_id, score, held_by, review, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (workspace_id, commission_id) do nothing`,
-    [conversion.workspaceId, conversion.commissionId, conversion.programId, conversion.partnerId, risk.score, risk.hold ? 'score' : null, risk.hold ? 'pending' : 'none', now],
-  );
+     values (${values.map((_, i) => p(i)).join(', ')}) on conflict (workspace_id, commission_id) do nothing`;
+  if (defer && risk.signals.length === 0) defer((first) => ({ sql: insert((i) => `$${first + i}`), params: values }));
+  else await client.query(insert((i) => `$${i + 1}`), values);
   for (const signal of risk.signals) {
     await client.query(
       `insert into fraud_signals (workspace_id, id, commission_id, rule_type, weight, strong, summary, evidence, created_at)

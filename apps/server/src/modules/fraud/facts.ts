@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { emailDomain, uuidFromClickId, type ConversionFacts, type FraudFacts, type FraudSettings, type PartnerFacts } from '@tandem/core';
+import { emailDomain, uuidFromClickId, type ConversionFacts, type FraudFacts, type FraudSettings, type FraudSettingsOverrides, type PartnerFacts } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { emailHash } from '../tracking/record.js';
 
@@ -28,10 +28,30 @@ interface ClickRow {
   paid_click_param: string | null;
 }
 
-/** What the partner-scope rules look at: the partner's own identities, its sales and refunds. */
-export async function loadPartnerFacts(db: pg.Pool | pg.PoolClient, services: Services, workspaceId: string, partnerId: string, programId: string | null): Promise<PartnerFacts | null> {
-  // One round trip for everything known about the partner: on a busy machine each statement's
-  // socket write costs more than the statement (and one client must not run queries concurrently).
+/** What the conversion path reads with the partner's facts (see {@link loadPartnerFacts}). */
+export interface ConversionContext {
+  /** The program's fraud setting overrides, or null for the defaults. */
+  fraudOverrides: FraudSettingsOverrides | null;
+  /** The customer's stored email hash, or null. */
+  customerEmailHash: string | null;
+  /** Whether the commission already has an assessment (it is then not scored again). */
+  assessed: boolean;
+}
+
+/**
+ * What the partner-scope rules look at: the partner's own identities, its sales and refunds. With
+ * `conversion`, the same round trip also reads what scoring a new commission needs — on a busy
+ * machine each statement's socket write costs more than the statement (and one client must not run
+ * queries concurrently), and this runs inside every attributed conversion.
+ */
+export async function loadPartnerFacts(
+  db: pg.Pool | pg.PoolClient,
+  services: Services,
+  workspaceId: string,
+  partnerId: string,
+  programId: string | null,
+  conversion?: { customerId: string; commissionId: string },
+): Promise<{ facts: PartnerFacts; context: ConversionContext } | null> {
   const { rows } = await db.query<{
     email: string;
     user_email: string | null;
@@ -40,6 +60,9 @@ export async function loadPartnerFacts(db: pg.Pool | pg.PoolClient, services: Se
     sharing_login: string[];
     sales: number;
     refunded: number;
+    fraud_overrides: FraudSettingsOverrides | null;
+    customer_email_hash: string | null;
+    assessed: boolean;
   }>(
     `select p.email, u.email as user_email,
             array(select value_hash from partner_identities
@@ -50,26 +73,32 @@ export async function loadPartnerFacts(db: pg.Pool | pg.PoolClient, services: Se
                    where mine.workspace_id = $1 and mine.partner_id = $2 and mine.kind = 'payout') as sharing_payout,
             array(select o.id from partners o
                    where o.workspace_id = $1 and p.user_id is not null and o.user_id = p.user_id and o.id <> $2) as sharing_login,
-            s.sales::int as sales, s.refunded::int as refunded
+            s.sales::int as sales, s.refunded::int as refunded,
+            (select f.overrides from fraud_settings f where f.workspace_id = $1 and f.program_id = $3) as fraud_overrides,
+            (select cu.email_hash from customers cu where cu.workspace_id = $1 and cu.id = $4) as customer_email_hash,
+            exists (select 1 from fraud_assessments a where a.workspace_id = $1 and a.commission_id = $5) as assessed
        from partners p
        left join users u on u.id = p.user_id
        cross join lateral (
          select count(*) as sales, count(*) filter (where refunded_amount > 0) as refunded from sales
           where workspace_id = $1 and partner_id = $2 and ($3::text is null or program_id = $3)) s
       where p.workspace_id = $1 and p.id = $2`,
-    [workspaceId, partnerId, programId],
+    [workspaceId, partnerId, programId, conversion?.customerId ?? null, conversion?.commissionId ?? null],
   );
   const partner = rows[0];
   if (!partner) return null;
   const emails = [...new Set([partner.email, partner.user_email].filter((e): e is string => !!e))];
   return {
-    id: partnerId,
-    emailHashes: emails.map((e) => emailHash(services, workspaceId, e)),
-    ipHashes: partner.ip_hashes,
-    partnersSharingPayout: partner.sharing_payout,
-    partnersSharingLogin: partner.sharing_login,
-    sales: partner.sales,
-    refundedSales: partner.refunded,
+    facts: {
+      id: partnerId,
+      emailHashes: emails.map((e) => emailHash(services, workspaceId, e)),
+      ipHashes: partner.ip_hashes,
+      partnersSharingPayout: partner.sharing_payout,
+      partnersSharingLogin: partner.sharing_login,
+      sales: partner.sales,
+      refundedSales: partner.refunded,
+    },
+    context: { fraudOverrides: partner.fraud_overrides, customerEmailHash: partner.customer_email_hash, assessed: partner.assessed },
   };
 }
 
@@ -77,9 +106,16 @@ export async function loadPartnerFacts(db: pg.Pool | pg.PoolClient, services: Se
  * Assembles the facts for one conversion from the click that attributed it, the program's recent
  * clicks and conversions, and the partner. Counts use the windows of the program's settings.
  */
-export async function assembleConversionFacts(client: pg.PoolClient, services: Services, conversion: ConversionToAssess, settings: FraudSettings): Promise<FraudFacts | null> {
+export async function assembleConversionFacts(
+  client: pg.PoolClient,
+  services: Services,
+  conversion: ConversionToAssess,
+  settings: FraudSettings,
+  /** The partner's facts when the caller already read them (saves a round trip). */
+  knownPartner?: PartnerFacts,
+): Promise<FraudFacts | null> {
   const { workspaceId, programId, partnerId } = conversion;
-  const partner = await loadPartnerFacts(client, services, workspaceId, partnerId, programId);
+  const partner = knownPartner ?? (await loadPartnerFacts(client, services, workspaceId, partnerId, programId))?.facts;
   if (!partner) return null;
 
   const clickUuid = conversion.clickId ? uuidFromClickId(conversion.clickId) : null;

@@ -15,7 +15,7 @@ export async function partnerRiskOf(services: Services, workspaceId: string, par
     const { rowCount } = await services.pool.query('select 1 from programs where workspace_id = $1 and id = $2', [workspaceId, programId]);
     if (!rowCount) throw new ApiError('not_found', 'Program not found');
   }
-  const facts = await loadPartnerFacts(services.pool, services, workspaceId, partnerId, programId ?? null);
+  const facts = (await loadPartnerFacts(services.pool, services, workspaceId, partnerId, programId ?? null))?.facts;
   if (!facts) throw new ApiError('not_found', 'Partner not found');
   const settings = programId ? await loadFraudSettings(services.pool, workspaceId, programId) : resolveFraudSettings();
   const risk = scorePartner({ partner: facts }, settings);

@@ -32,6 +32,8 @@ export interface LeadRecorded {
   customerCountry: string | null;
   /** The email the conversion carried, if any (fraud checks read its domain; never stored plain). */
   customerEmail?: string | null;
+  /** The commission an earlier hook created for this conversion, if any. */
+  commission?: CommissionSummary | undefined;
 }
 
 export interface SaleRecorded {
@@ -47,6 +49,8 @@ export interface SaleRecorded {
   customerCountry: string | null;
   /** The email the conversion carried, if any (fraud checks read its domain; never stored plain). */
   customerEmail?: string | null;
+  /** The commission an earlier hook created for this conversion, if any. */
+  commission?: CommissionSummary | undefined;
 }
 
 export interface RefundRecorded {
@@ -73,13 +77,26 @@ export interface CustomerRewardSummary {
   code: string | null;
 }
 
+/**
+ * A write a hook leaves for the conversion's final statement instead of sending it alone (each
+ * round trip costs a socket write; this saves one per deferring hook on every conversion): the body
+ * of a data-modifying CTE whose parameters are numbered from `firstParam`. Tracking runs it in the
+ * same transaction, after every hook, before the commit.
+ */
+export type DeferredWrite = (firstParam: number) => { sql: string; params: unknown[] };
+
+/** What every conversion hook may hand back besides its own result. */
+export interface HookWrites {
+  deferred?: DeferredWrite[];
+}
+
 export interface ConversionHooks {
   onLead?(
     client: pg.PoolClient,
     services: Services,
     event: LeadRecorded,
-  ): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary }>;
-  onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary }>;
+  ): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary } & HookWrites>;
+  onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary } & HookWrites>;
   onRefund?(
     client: pg.PoolClient,
     services: Services,
@@ -95,4 +112,23 @@ export function addConversionHooks(h: ConversionHooks): void {
 
 export function conversionHooks(): readonly ConversionHooks[] {
   return hooks;
+}
+
+/** The deferred writes as CTEs named `deferred_<n>`, numbered from `firstParam`. */
+export function deferredCtes(writes: readonly DeferredWrite[], firstParam: number): { ctes: string[]; params: unknown[] } {
+  const ctes: string[] = [];
+  const params: unknown[] = [];
+  for (const write of writes) {
+    const { sql, params: own } = write(firstParam + params.length);
+    ctes.push(`deferred_${ctes.length} as (${sql})`);
+    params.push(...own);
+  }
+  return { ctes, params };
+}
+
+/** Runs deferred writes as one statement of their own (for paths without a final statement to carry them). */
+export async function runDeferredWrites(client: pg.PoolClient, writes: readonly DeferredWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  const { ctes, params } = deferredCtes(writes, 1);
+  await client.query(`with ${ctes.join(', ')} select 1`, params);
 }

@@ -6,7 +6,7 @@ import { keyedHash } from '../../security/crypto.js';
 import { withTransaction } from '../../db/tx.js';
 import { emitEvent, outboxEventCte } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte } from '../analytics/rollups.js';
-import { conversionHooks, type AttributedTo, type CommissionSummary, type CustomerRewardSummary } from './hooks.js';
+import { conversionHooks, deferredCtes, runDeferredWrites, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
 import { enrollmentStatusOf, programSettings, resolveTouches, type ResolvedTouches } from './touches.js';
 
 /*
@@ -111,7 +111,24 @@ interface CustomerRow {
 export const emailHash = (services: Services, workspaceId: string, email: string) =>
   keyedHash(`${services.secret}:customer-email:${workspaceId}`, email.trim().toLowerCase());
 
-/** Finds or creates the customer and locks its row until the transaction ends. */
+/**
+ * Finds or creates the customer and locks its row until the transaction ends, in one statement:
+ * the no-op `do update` takes the row lock on an existing customer, and `xmax = 0` tells a fresh
+ * insert from a found row. Parameters from `first`: workspace, new id, external id, email hash,
+ * name, country.
+ */
+const customerUpsert = (first: number) => {
+  const p = (i: number) => `$${first + i}`;
+  return `insert into customers as c (workspace_id, id, external_id, email_hash, name, country) values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})
+     on conflict (workspace_id, external_id) do update set external_id = c.external_id
+     returning id, external_id, country, program_id, partner_id, enrollment_id, click_id, attributed_via, touch_at, (xmax = 0) as created`;
+};
+
+function customerUpsertParams(services: Services, workspaceId: string, input: CustomerInput, consent: boolean): unknown[] {
+  const details = storableDetails(services, workspaceId, input, consent);
+  return [workspaceId, newId('cus'), input.externalId, details.emailHash, details.name, details.country];
+}
+
 async function lockCustomer(
   client: pg.PoolClient,
   services: Services,
@@ -119,18 +136,9 @@ async function lockCustomer(
   input: CustomerInput,
   consent: boolean,
 ): Promise<{ row: CustomerRow; created: boolean }> {
-  const details = storableDetails(services, workspaceId, input, consent);
-  const inserted = await client.query(
-    `insert into customers (workspace_id, id, external_id, email_hash, name, country) values ($1, $2, $3, $4, $5, $6)
-     on conflict (workspace_id, external_id) do nothing`,
-    [workspaceId, newId('cus'), input.externalId, details.emailHash, details.name, details.country],
-  );
-  const { rows } = await client.query<CustomerRow>(
-    `select id, external_id, country, program_id, partner_id, enrollment_id, click_id, attributed_via, touch_at
-       from customers where workspace_id = $1 and external_id = $2 for update`,
-    [workspaceId, input.externalId],
-  );
-  return { row: rows[0]!, created: inserted.rowCount === 1 };
+  const { rows } = await client.query<CustomerRow & { created: boolean }>(customerUpsert(1), customerUpsertParams(services, workspaceId, input, consent));
+  const { created, ...row } = rows[0]!;
+  return { row, created };
 }
 
 /** The customer's standing attribution as a Touch (with its program's current settings). */
@@ -302,6 +310,7 @@ export async function trackLead(
       attributed: touch !== null,
       partnerId: touch?.partnerId ?? null,
     };
+    const deferred: DeferredWrite[] = [];
     for (const h of conversionHooks()) {
       if (!h.onLead) continue;
       const r = await h.onLead(client, services, {
@@ -314,10 +323,14 @@ export async function trackLead(
         customerCountry: consentedCountry(input.customer, customer, consent),
         // The raw address goes to the hooks in memory only (fraud checks its domain); it is never stored.
         customerEmail: consent ? (input.customer.email ?? null) : null,
+        // What an earlier hook (rewards) created for this conversion: later hooks (fraud) score it.
+        commission: body.commission,
       });
       if (r.commission) body.commission = r.commission;
       if (r.customerReward) body.customerReward = r.customerReward;
+      if (r.deferred) deferred.push(...r.deferred);
     }
+    await runDeferredWrites(client, deferred);
     await client.query(
       `update leads set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, response = $8 where workspace_id = $1 and id = $2`,
       [
@@ -393,13 +406,18 @@ export async function trackSale(
 
   return recordIdempotently<SaleResult>(services.pool, async (client) => {
     const saleId = newId('sal');
-    // Claim the invoice first: a duplicate stops here, before it touches the customer.
-    const claimed = await client.query(
-      `insert into sales (workspace_id, id, customer_id, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source, response)
-       values ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, '{}')
-       on conflict (workspace_id, invoice_id) do nothing`,
+    // Claim the invoice and lock the customer in one round trip. A duplicate invoice waits here for
+    // the first one's commit, then rolls back (customer row included) and answers with its body.
+    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; claimed: boolean }>(
+      `with claimed as (
+         insert into sales (workspace_id, id, customer_id, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source, response)
+         values ($1, $7, '', $8, $9, $10, $11, $12, $13, $14, '{}')
+         on conflict (workspace_id, invoice_id) do nothing
+         returning id
+       ), customer as (${customerUpsert(1)})
+       select customer.*, exists (select 1 from claimed) as claimed from customer`,
       [
-        workspaceId,
+        ...customerUpsertParams(services, workspaceId, input.customer, consent),
         saleId,
         input.invoiceId,
         input.paymentRef ?? null,
@@ -410,14 +428,14 @@ export async function trackSale(
         input.source ?? 'api',
       ],
     );
-    if (claimed.rowCount === 0) {
+    const { created, claimed, ...customer } = claimRows[0]!;
+    if (!claimed) {
       const { rows } = await client.query<{ response: SaleResult }>(
         'select response from sales where workspace_id = $1 and invoice_id = $2',
         [workspaceId, input.invoiceId],
       );
       throw new ReplayedConversion(rows[0]!.response);
     }
-    const { row: customer, created } = await lockCustomer(client, services, workspaceId, input.customer, consent);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
     const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
     const body: SaleResult = {
@@ -426,6 +444,7 @@ export async function trackSale(
       attributed: touch !== null,
       partnerId: touch?.partnerId ?? null,
     };
+    const deferred: DeferredWrite[] = [];
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {
@@ -441,8 +460,11 @@ export async function trackSale(
         customerCountry: consentedCountry(input.customer, customer, consent),
         // The raw address goes to the hooks in memory only (fraud checks its domain); it is never stored.
         customerEmail: consent ? (input.customer.email ?? null) : null,
+        // What an earlier hook (rewards) created for this conversion: later hooks (fraud) score it.
+        commission: body.commission,
       });
       if (r.commission) body.commission = r.commission;
+      if (r.deferred) deferred.push(...r.deferred);
     }
     if (inTransaction) await inTransaction(client, body);
     // The sale's final state, its outbox event and its rollup bucket in one statement: each round
@@ -476,11 +498,12 @@ export async function trackSale(
       },
       10 + event.params.length,
     );
+    const hookWrites = deferredCtes(deferred, 10 + event.params.length + rollup.params.length);
     await client.query(
       `with completed_sale as (
          update sales set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
           where workspace_id = $1 and id = $2
-       ), ${event.cte}, ${rollup.cte}
+       ), ${[event.cte, rollup.cte, ...hookWrites.ctes].join(', ')}
        ${event.notifySql}`,
       [
         workspaceId,
@@ -494,6 +517,7 @@ export async function trackSale(
         JSON.stringify(body),
         ...event.params,
         ...rollup.params,
+        ...hookWrites.params,
       ],
     );
     return body;

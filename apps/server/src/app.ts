@@ -130,6 +130,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return reply.code(500).send(new ApiError('internal', 'Internal error; the request id is in x-request-id').toBody());
   });
 
+  // API keys are cached only while this node hears revocations (http/api-key-cache.ts).
+  let stopWatchingKeys: (() => Promise<void>) | undefined;
+  app.addHook('onReady', async () => {
+    stopWatchingKeys = await services.apiKeys.watch(services.log);
+  });
+  app.addHook('onClose', async () => stopWatchingKeys?.());
+
   front.redirect = await registerRedirect(app, services);
   registerSnippet(app);
   registerStripeRawBody(app);

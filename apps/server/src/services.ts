@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Limits, Services } from './http/context.js';
 import { JobQueue } from './jobs/queue.js';
+import { ApiKeyCache } from './http/api-key-cache.js';
 
 export interface LimitPolicy {
   authPerIpPerMinute: number;
@@ -43,5 +44,6 @@ export function makeServices(input: {
     log: input.log,
     queue,
     limits: makeLimits(input.limits ?? defaultLimits),
+    apiKeys: new ApiKeyCache(input.database.pool),
   };
 }

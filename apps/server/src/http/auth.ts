@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type Scope, type Role } from '@tandem/contracts';
+import { ApiError, type Role } from '@tandem/contracts';
 import { hashToken, constantTimeEqual } from '../security/crypto.js';
 import { scopesForRole, type Auth, type Services } from './context.js';
 
@@ -27,44 +27,9 @@ export async function resolveAuth(req: FastifyRequest, services: Services): Prom
   return resolveSession(req, token, services);
 }
 
-interface ApiKeyRow {
-  workspace_id: string;
-  id: string;
-  scopes: Scope[];
-  revoked_at: Date | null;
-}
-
-/**
- * Valid keys by hash, so a burst of API calls (ingest sends hundreds per second) does not pay a
- * database round trip each. Only valid keys are cached, and only briefly: revoking a key forgets it
- * here at once (see {@link forgetApiKey}), and another node stops accepting it within
- * API_KEY_CACHE_MS. Unknown and revoked keys always ask the database.
- */
-const API_KEY_CACHE_MS = 5_000;
-const MAX_CACHED_KEYS = 10_000;
-const validKeys = new Map<string, { row: ApiKeyRow; until: number }>();
-
-/** Drops a key from this node's cache (called when it is revoked). */
-export function forgetApiKey(keyId: string): void {
-  for (const [hash, entry] of validKeys) if (entry.row.id === keyId) validKeys.delete(hash);
-}
-
-async function lookUpApiKey(keyHash: string, services: Services): Promise<ApiKeyRow | undefined> {
-  const cached = validKeys.get(keyHash);
-  const now = Date.now();
-  if (cached && cached.until > now) return cached.row;
-  const { rows } = await services.pool.query<ApiKeyRow>('select workspace_id, id, scopes, revoked_at from api_keys where key_hash = $1', [keyHash]);
-  const row = rows[0];
-  if (row && !row.revoked_at) {
-    if (validKeys.size >= MAX_CACHED_KEYS) validKeys.clear();
-    validKeys.set(keyHash, { row, until: now + API_KEY_CACHE_MS });
-  } else validKeys.delete(keyHash);
-  return row;
-}
-
 async function resolveApiKey(key: string, services: Services): Promise<Auth> {
   if (!key.startsWith('tdm_sk_')) throw new ApiError('unauthorized', 'Invalid API key');
-  const row = await lookUpApiKey(hashToken(key), services);
+  const row = await services.apiKeys.lookUp(hashToken(key));
   if (!row) throw new ApiError('unauthorized', 'Invalid API key');
   if (row.revoked_at) throw new ApiError('unauthorized', 'This API key has been revoked');
   const limit = services.limits.apiPerKey.take(row.id, services.now().getTime());

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { RateLimiter } from '@tandem/core';
+import type { ApiKeyCache } from './api-key-cache.js';
 
 /** Everything a module needs from the outside world, passed in (never imported as globals). */
 export interface Services {
@@ -18,6 +19,8 @@ export interface Services {
   log: FastifyBaseLogger;
   queue: JobQueue;
   limits: Limits;
+  /** Valid API keys, cached while revocations are heard (see ApiKeyCache). */
+  apiKeys: ApiKeyCache;
 }
 
 export interface Limits {

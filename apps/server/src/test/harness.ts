@@ -24,8 +24,8 @@ export interface TestContext {
 
 const cloned: string[] = [];
 
-/** A fresh database cloned from the migrated template, and an in-process app on it. */
-export async function createTestContext(options: { limits?: Partial<LimitPolicy>; env?: Record<string, string>; now?: Date } = {}): Promise<TestContext> {
+/** A fresh database cloned from the migrated template (dropped at teardown). */
+async function cloneTemplateDatabase(): Promise<string> {
   const adminUrl = inject('pgAdminUrl');
   const template = inject('pgTemplate');
   const name = `tt_${process.ppid}_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -40,7 +40,14 @@ export async function createTestContext(options: { limits?: Partial<LimitPolicy>
   cloned.push(name);
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
-  const databaseUrl = u.toString();
+  return u.toString();
+}
+
+/** A fresh database cloned from the migrated template (or `databaseUrl`'s), and an in-process app on it. */
+export async function createTestContext(
+  options: { limits?: Partial<LimitPolicy>; env?: Record<string, string>; now?: Date; /** Another context's database: a second node on it. */ databaseUrl?: string } = {},
+): Promise<TestContext> {
+  const databaseUrl = options.databaseUrl ?? (await cloneTemplateDatabase());
   const pool = openPool(databaseUrl, 8);
   const config = loadConfig({ LOG_LEVEL: 'silent', TANDEM_DATA_DIR: '/tmp/tandem-test-unused', TANDEM_PUBLIC_URL: 'http://tandem.test', ...options.env });
   const clock = {

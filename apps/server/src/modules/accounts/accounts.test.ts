@@ -137,6 +137,36 @@ describe('API keys', () => {
     expect(after.json().error.message).toContain('revoked');
   });
 
+  it('a key revoked on one node stops working on another node too, though that node had it cached', async () => {
+    const otherNode = await createTestContext({ databaseUrl: ctx.databaseUrl });
+    try {
+      const actor = await signupActor(ctx.app);
+      const { id, key } = (await asKey(ctx.app, actor.apiKey)('POST', '/api/v1/api-keys', { name: 'ci', scopes: ['read'] })).json();
+      // Used on the other node: cached there from now on.
+      expect((await asKey(otherNode.app, key)('GET', '/api/v1/me')).statusCode).toBe(200);
+      expect((await asKey(otherNode.app, key)('GET', '/api/v1/me')).statusCode).toBe(200);
+      expect((await asKey(ctx.app, actor.apiKey)('DELETE', `/api/v1/api-keys/${id}`)).statusCode).toBe(204);
+      // The revocation reaches the other node as a notification a moment after the commit.
+      const deadline = Date.now() + 2_000;
+      let status = 200;
+      while (status === 200 && Date.now() < deadline) {
+        status = (await asKey(otherNode.app, key)('GET', '/api/v1/me')).statusCode;
+        if (status === 200) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(status).toBe(401);
+    } finally {
+      await otherNode.close();
+    }
+  });
+
+  it('revoking an unknown or another workspace\'s key is a 404', async () => {
+    const a = await signupActor(ctx.app);
+    const b = await signupActor(ctx.app);
+    const { id } = (await asKey(ctx.app, a.apiKey)('POST', '/api/v1/api-keys', { name: 'mine', scopes: ['read'] })).json();
+    expect((await asKey(ctx.app, b.apiKey)('DELETE', `/api/v1/api-keys/${id}`)).statusCode).toBe(404);
+    expect((await asKey(ctx.app, b.apiKey)('DELETE', '/api/v1/api-keys/key_unknown')).statusCode).toBe(404);
+  });
+
   it('enforces scopes: a read key cannot create keys', async () => {
     const actor = await signupActor(ctx.app);
     const readKey = (await asKey(ctx.app, actor.apiKey)('POST', '/api/v1/api-keys', { name: 'ro', scopes: ['read'] })).json().key;

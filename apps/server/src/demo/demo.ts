@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../http/context.js';
-import { createApiKeyRow, createWorkspace } from '../modules/accounts/accounts.js';
+import { createApiKeyRow, createWorkspace, revokeApiKeys } from '../modules/accounts/accounts.js';
 import { withTransaction } from '../db/tx.js';
 import { hashPassword } from '../security/crypto.js';
 import { newId } from '@tandem/core';
@@ -80,9 +80,7 @@ async function ensureOwner(services: Services): Promise<{ userId: string; worksp
       );
       workspaceId = ws.rows[0]?.workspace_id ?? (await createWorkspace(client, DEMO_WORKSPACE, userId)).id;
     }
-    await client.query(`update api_keys set revoked_at = now() where workspace_id = $1 and name = 'Demo key' and revoked_at is null`, [
-      workspaceId,
-    ]);
+    await revokeApiKeys(client, workspaceId, { name: 'Demo key' });
     const key = await createApiKeyRow(client, workspaceId, 'Demo key', ['read', 'write', 'admin'], userId);
     return { userId, workspaceId, apiKey: key.key, created };
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, chainEntry, GENESIS_HASH, verifyChains, type ChainedEntry } from './chain.js';
+import { canonicalJson, chainEntry, ChainVerifier, GENESIS_HASH, verifyChains, type ChainedEntry } from './chain.js';
 import { accrue, isBalanced, move, payoutPaid } from './journal.js';
 
 function buildChain(chain: string, count: number): ChainedEntry[] {
@@ -58,3 +58,32 @@ describe('verifyChains', () => {
     expect(verifyChains([forged]).problems).toEqual([{ chain: 'A', seq: 1, problem: 'unbalanced' }]);
   });
 });
+
+describe('ChainVerifier (streaming)', () => {
+  const chainOf = (chain: string, n: number) => {
+    const out: ChainedEntry[] = [];
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= n; seq++) {
+      const e = chainEntry(prev, { chain, seq, id: `jen_${chain}${seq}`, at: '2026-01-01T00:00:00.000Z', kind: 'commission.sale', ref: null, currency: 'USD', postings: [{ account: 'a', amount: 5 }, { account: 'b', amount: -5 }] });
+      out.push(e);
+      prev = e.hash;
+    }
+    return out;
+  };
+
+  it('needs each chain together and in order, and keeps a bounded list of problems', () => {
+    const a = chainOf('A', 3);
+    const b = chainOf('B', 2);
+    const verifier = new ChainVerifier();
+    for (const e of [...a, ...b]) verifier.add(e);
+    expect(verifier.finish()).toEqual({ ok: true, problems: [] });
+    const interleaved = new ChainVerifier();
+    interleaved.add(a[0]!);
+    interleaved.add(b[0]!);
+    expect(() => interleaved.add(a[1]!)).toThrow(/must arrive together/);
+    const bounded = new ChainVerifier(undefined, 2);
+    for (const e of chainOf('C', 5)) bounded.add({ ...e, hash: 'f'.repeat(64) });
+    expect(bounded.finish().problems).toHaveLength(2);
+  });
+});
+

@@ -54,35 +54,68 @@ export interface ChainProblem {
 }
 
 /**
+ * Verifies entries fed in (chain, seq) order, one at a time, keeping only each chain's last link:
+ * a ledger of any size is checked in constant memory while it streams from the database.
+ */
+export class ChainVerifier {
+  readonly problems: ChainProblem[] = [];
+  private chain: string | null = null;
+  private prev = GENESIS_HASH;
+  private expectedSeq = 1;
+  private last: { seq: number; hash: string } | null = null;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly heads?: ReadonlyMap<string, { seq: number; hash: string }>,
+    /** Problems kept at most (a badly damaged ledger still answers with a bounded report). */
+    private readonly maxProblems = 1000,
+  ) {}
+
+  add(e: ChainedEntry): void {
+    if (e.chain !== this.chain) {
+      this.closeChain();
+      if (this.seen.has(e.chain)) throw new Error(`entries of chain ${e.chain} must arrive together, in seq order`);
+      this.seen.add(e.chain);
+      this.chain = e.chain;
+      this.prev = GENESIS_HASH;
+      this.expectedSeq = 1;
+    }
+    if (e.seq !== this.expectedSeq) this.report(e.chain, e.seq, 'sequence_gap');
+    if (e.prevHash !== this.prev) this.report(e.chain, e.seq, 'broken_link');
+    if (entryHash(e.prevHash, e) !== e.hash) this.report(e.chain, e.seq, 'hash_mismatch');
+    if (e.postings.reduce((sum, p) => sum + p.amount, 0) !== 0) this.report(e.chain, e.seq, 'unbalanced');
+    this.prev = e.hash;
+    this.expectedSeq = e.seq + 1;
+    this.last = { seq: e.seq, hash: e.hash };
+  }
+
+  /** Ends the stream: checks the last chain's head and heads whose chain had no entry at all. */
+  finish(): { ok: boolean; problems: ChainProblem[] } {
+    this.closeChain();
+    if (this.heads) for (const [chain, head] of this.heads) if (!this.seen.has(chain)) this.report(chain, head.seq, 'head_mismatch');
+    return { ok: this.problems.length === 0, problems: this.problems };
+  }
+
+  private closeChain(): void {
+    if (this.chain === null || !this.last) return;
+    const head = this.heads?.get(this.chain);
+    if (head && (head.seq !== this.last.seq || head.hash !== this.last.hash)) this.report(this.chain, head.seq, 'head_mismatch');
+    this.chain = null;
+    this.last = null;
+  }
+
+  private report(chain: string, seq: number, problem: ChainProblem['problem']): void {
+    if (this.problems.length < this.maxProblems) this.problems.push({ chain, seq, problem });
+  }
+}
+
+/**
  * Verifies entries (any order, any number of chains) and, when given, the recorded head of each
  * chain (`{seq, hash}` of its newest entry) so that deleting the newest entries is detected too.
  */
 export function verifyChains(entries: readonly ChainedEntry[], heads?: ReadonlyMap<string, { seq: number; hash: string }>): { ok: boolean; problems: ChainProblem[] } {
-  const byChain = new Map<string, ChainedEntry[]>();
-  for (const e of entries) {
-    const list = byChain.get(e.chain) ?? [];
-    list.push(e);
-    byChain.set(e.chain, list);
-  }
-  const problems: ChainProblem[] = [];
-  for (const [chain, list] of byChain) {
-    list.sort((a, b) => a.seq - b.seq);
-    let prev = GENESIS_HASH;
-    let expectedSeq = 1;
-    for (const e of list) {
-      if (e.seq !== expectedSeq) problems.push({ chain, seq: e.seq, problem: 'sequence_gap' });
-      if (e.prevHash !== prev) problems.push({ chain, seq: e.seq, problem: 'broken_link' });
-      if (entryHash(e.prevHash, e) !== e.hash) problems.push({ chain, seq: e.seq, problem: 'hash_mismatch' });
-      if (e.postings.reduce((s, p) => s + p.amount, 0) !== 0) problems.push({ chain, seq: e.seq, problem: 'unbalanced' });
-      prev = e.hash;
-      expectedSeq = e.seq + 1;
-    }
-    const head = heads?.get(chain);
-    const last = list[list.length - 1]!;
-    if (head && (head.seq !== last.seq || head.hash !== last.hash)) problems.push({ chain, seq: head.seq, problem: 'head_mismatch' });
-  }
-  if (heads) {
-    for (const [chain, head] of heads) if (!byChain.has(chain)) problems.push({ chain, seq: head.seq, problem: 'head_mismatch' });
-  }
-  return { ok: problems.length === 0, problems };
+  const verifier = new ChainVerifier(heads, Number.POSITIVE_INFINITY);
+  const ordered = [...entries].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
+  for (const e of ordered) verifier.add(e);
+  return verifier.finish();
 }

@@ -4,6 +4,7 @@ import { newId, slugify } from '@tandem/core';
 import { hashPassword, hashToken, randomToken, verifyPassword } from '../../security/crypto.js';
 import { isUniqueViolation, withTransaction } from '../../db/tx.js';
 import type { Services } from '../../http/context.js';
+import { API_KEYS_CHANNEL } from '../../http/api-key-cache.js';
 
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -39,6 +40,24 @@ export async function createWorkspace(client: pg.PoolClient, name: string, owner
       if (!isUniqueViolation(error, 'workspaces_slug_key') || attempt > 5) throw error;
     }
   }
+}
+
+/**
+ * Revokes a workspace's keys (one by id, or every unrevoked key with a name) and, in the same
+ * statement, announces each revoked id to every node's API key cache (see ApiKeyCache): the only
+ * way keys are revoked, so a cached key never outlives its revocation. Returns the ids revoked.
+ */
+export async function revokeApiKeys(db: pg.Pool | pg.PoolClient, workspaceId: string, which: { id: string } | { name: string }): Promise<string[]> {
+  const byId = 'id' in which;
+  const { rows } = await db.query<{ id: string }>(
+    `with revoked as (
+       update api_keys set revoked_at = coalesce(revoked_at, now())
+        where workspace_id = $1 and ${byId ? 'id = $2' : 'name = $2 and revoked_at is null'} returning id
+     )
+     select id, pg_notify('${API_KEYS_CHANNEL}', id) from revoked`,
+    [workspaceId, byId ? which.id : which.name],
+  );
+  return rows.map((r) => r.id);
 }
 
 export async function createApiKeyRow(

@@ -2,14 +2,13 @@ import { ApiError, endpoints } from '@tandem/contracts';
 import { newId } from '@tandem/core';
 import type { FastifyRequest } from 'fastify';
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from '../../http/auth.js';
-import { API_KEYS_CHANNEL } from '../../http/api-key-cache.js';
 import type { Services } from '../../http/context.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
 import { hashPassword, hashToken, randomToken } from '../../security/crypto.js';
 import { isUniqueViolation, withTransaction } from '../../db/tx.js';
 import { actorOf, recordAudit } from '../audit/record.js';
-import { createApiKeyRow, createSession, createWorkspace, login, SESSION_TTL_SECONDS, signup, workspacesOf } from './accounts.js';
+import { createApiKeyRow, createSession, revokeApiKeys, createWorkspace, login, SESSION_TTL_SECONDS, signup, workspacesOf } from './accounts.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -117,12 +116,8 @@ export function accountRoutes(r: Router): void {
 
   r.handle(endpoints.revokeApiKey, async ({ params, auth, services, req }) => {
     // Every node forgets the key when this commits (see ApiKeyCache); this one at once.
-    const { rows } = await services.pool.query(
-      `with revoked as (update api_keys set revoked_at = coalesce(revoked_at, now()) where workspace_id = $1 and id = $2 returning id)
-       select pg_notify('${API_KEYS_CHANNEL}', id) from revoked`,
-      [auth.workspaceId, params.id],
-    );
-    if (rows.length === 0) throw new ApiError('not_found', 'API key not found');
+    const revoked = await revokeApiKeys(services.pool, auth.workspaceId, { id: params.id });
+    if (revoked.length === 0) throw new ApiError('not_found', 'API key not found');
     services.apiKeys.forget(params.id);
     req.log.info({ workspaceId: auth.workspaceId, keyId: params.id }, 'api key revoked');
     await recordAudit(services.pool, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'api_key.revoked', target: { type: 'api_key', id: params.id }, before: { revoked: false }, after: { revoked: true } });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { verifyChains, type ChainedEntry } from '@tandem/core';
+import { ChainVerifier, type ChainedEntry } from '@tandem/core';
 
 interface EntryRow {
   chain: string;
@@ -18,23 +18,47 @@ export const toChained = (r: EntryRow): ChainedEntry => ({ chain: r.chain, seq: 
 export const ENTRY_COLUMNS = 'chain, seq, id, at, kind, ref, currency, postings, prev_hash, hash';
 export type { EntryRow };
 
+/** Entries read per round trip while verifying. */
+const VERIFY_PAGE = 2000;
+
 /**
  * Recomputes every chain of the workspace against the stored heads, and checks that the
  * `ledger_postings` rows (what balances are summed from) equal each entry's hashed postings.
+ * Entries stream in pages in (chain, seq) order — the primary key's — through a ChainVerifier that
+ * keeps one link per chain, so memory stays flat however large the ledger grows.
  */
-export async function verifyLedger(pool: pg.Pool, workspaceId: string) {
-  const { rows } = await pool.query<EntryRow>(`select ${ENTRY_COLUMNS} from ledger_entries where workspace_id = $1`, [workspaceId]);
+export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize = VERIFY_PAGE) {
   const { rows: headRows } = await pool.query<{ chain: string; seq: number; hash: string }>('select chain, seq, hash from ledger_heads where workspace_id = $1', [workspaceId]);
-  const entries = rows.map(toChained);
-  const result = verifyChains(entries, new Map(headRows.map((h) => [h.chain, { seq: h.seq, hash: h.hash }])));
+  const verifier = new ChainVerifier(new Map(headRows.map((h) => [h.chain, { seq: h.seq, hash: h.hash }])));
+  let entries = 0;
+  let newest: { id: string; hash: string } | null = null;
+  let after: { chain: string; seq: number } | null = null;
+  for (;;) {
+    const page: pg.QueryResult<EntryRow> = await pool.query<EntryRow>(
+      `select ${ENTRY_COLUMNS} from ledger_entries
+        where workspace_id = $1 and ($2::text is null or (chain, seq) > ($2, $3::int))
+        order by chain, seq limit $4`,
+      [workspaceId, after?.chain ?? null, after?.seq ?? 0, pageSize],
+    );
+    const rows = page.rows;
+    for (const row of rows) {
+      verifier.add(toChained(row));
+      entries += 1;
+      if (!newest || row.id > newest.id) newest = { id: row.id, hash: row.hash };
+    }
+    if (rows.length < pageSize) break;
+    const last: EntryRow = rows[rows.length - 1]!;
+    after = { chain: last.chain, seq: last.seq };
+  }
+  const result = verifier.finish();
   const { rows: mismatched } = await pool.query<{ chain: string; seq: number }>(
     `select e.chain, e.seq from ledger_entries e
       where e.workspace_id = $1 and (
         select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)
-          from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings`,
+          from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings
+      limit 1000`,
     [workspaceId],
   );
   const problems = [...result.problems, ...mismatched.map((m) => ({ chain: m.chain, seq: m.seq, problem: 'hash_mismatch' as const }))];
-  const newest = [...entries].sort((a, b) => (a.id < b.id ? 1 : -1))[0];
-  return { ok: problems.length === 0, entries: entries.length, head: newest?.hash ?? null, chains: headRows.length, problems };
+  return { ok: problems.length === 0, entries, head: newest?.hash ?? null, chains: headRows.length, problems };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../ledger/verify.js';
 import { withTransaction } from '../../db/tx.js';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
 import type { PartnerFixture, ProgramFixture } from '../tracking/test-fixtures.js';
@@ -324,6 +325,30 @@ describe('tampering is detected by GET /ledger/verify', () => {
 
     await ctx.pool.query(`delete from ledger_entries where workspace_id = $1 and seq = 3`, [ws]);
     expect((await check()).problems.map((p: { problem: string }) => p.problem)).toContain('head_mismatch');
+  });
+});
+
+describe('verification streams the ledger in pages', () => {
+  it('gives the same answer page by page across chains, and still finds an edit on a later page', async () => {
+    const fresh = await signupActor(ctx.app);
+    const program = await insertProgramWithRules(ctx.pool, fresh.workspaceId, { sale: { type: 'flat', amount: 100 } });
+    const partners = [await insertPartnerWithTags(ctx.pool, program), await insertPartnerWithTags(ctx.pool, program)];
+    const freshApi = asKey(ctx.app, fresh.apiKey);
+    for (let i = 0; i < 6; i++) {
+      const res = await freshApi('POST', '/api/v1/track/sale', { customer: { externalId: `page-${i}` }, amount: 100, currency: 'USD', invoiceId: `page-${i}`, couponCode: partners[i % 2]!.couponCode });
+      expect(res.statusCode).toBe(200);
+    }
+    const whole = await verifyLedger(ctx.pool, fresh.workspaceId);
+    expect(whole).toMatchObject({ ok: true, entries: 6, chains: 2 });
+    for (const pageSize of [1, 2, 4]) expect(await verifyLedger(ctx.pool, fresh.workspaceId, pageSize)).toEqual(whole);
+    // An edit in the last entry of the second chain: on the last page at two entries a page.
+    await ctx.pool.query(
+      `update ledger_entries set at = at + interval '1 second' where workspace_id = $1 and (chain, seq) = (select chain, seq from ledger_entries where workspace_id = $1 order by chain desc, seq desc limit 1)`,
+      [fresh.workspaceId],
+    );
+    const paged = await verifyLedger(ctx.pool, fresh.workspaceId, 2);
+    expect(paged.ok).toBe(false);
+    expect(paged.problems).toEqual([expect.objectContaining({ seq: 3, problem: 'hash_mismatch' })]);
   });
 });
 

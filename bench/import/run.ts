@@ -2,13 +2,18 @@
  * Memory of a large conversions import. Starts `tandem serve` (embedded PostgreSQL in a temp data
  * dir, or BENCH_DATABASE_URL), creates a program and a partner, then streams a generated CSV of
  * ROWS sales (every 10th carrying the partner's coupon code) to `POST /api/v1/conversions/import`
- * — generated on the fly, so the client holds no file either. Samples the server process's RSS
- * (/proc/<pid>/status) every 250 ms and reports the peak, the import time and the rows written.
+ * — generated on the fly, so the client holds no file either. The upload answers 202 once the rows
+ * are validated and stored; the bench then polls `GET /api/v1/conversions/imports/:id` until the
+ * background job has recorded them all. Samples the server process's RSS (/proc/<pid>/status)
+ * every 250 ms throughout and reports the peak of each phase, the times and the rows recorded.
  *
  *   node --import tsx bench/import/run.ts              # ROWS=1000000 by default
  *   ROWS=100000 node --import tsx bench/import/run.ts
  *   DRY_RUN=1 node --import tsx bench/import/run.ts    # validate + spool 1M rows, record none
+ *   MEMORY_PROBE=1 ROWS=50000 node --import tsx bench/import/run.ts   # + the server's heap vs RSS
+ *   MEMORY_PROBE=1 PROBE_GC=1 ROWS=50000 …            # heap after a forced full GC (live objects)
  *
+ * Progress lines (rows recorded, rows/s, RSS) go to stderr every PROGRESS_SECONDS (default 30).
  * Exits 1 when the peak RSS reaches LIMIT_MB (default 500) or rows are missing. Not part of `npm test`.
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +30,9 @@ const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const LIMIT_MB = Number(process.env.LIMIT_MB ?? 500);
 /** DRY_RUN=1: parse, validate and spool every row, record none (the streaming half, at full size). */
 const DRY_RUN = process.env.DRY_RUN === '1';
+const PROGRESS_SECONDS = Number(process.env.PROGRESS_SECONDS ?? 30);
+/** MEMORY_PROBE=1: the server prints its heap/external/RSS split (bench/import/memory-probe.ts). */
+const MEMORY_PROBE = process.env.MEMORY_PROBE === '1';
 
 async function rssMb(pid: number): Promise<number> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
@@ -47,8 +55,8 @@ async function* csvChunks(rows: number, couponCode: string): AsyncGenerator<stri
 }
 
 /**
- * POSTs the CSV with node:http rather than fetch: the server answers only when the import is done,
- * which for a large recorded import is longer than fetch's five-minute wait for response headers.
+ * POSTs the CSV with node:http rather than fetch: the server answers once every row is validated
+ * and stored, which for a million rows can outlast fetch's five-minute wait for response headers.
  */
 function upload(url: string, apiKey: string, chunks: AsyncIterable<string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -72,7 +80,9 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = { TANDEM_DEMO: '0', TANDEM_SECRET: 'import-bench-secret-0123456789abcdef012345', LOG_LEVEL: 'warn' };
   if (process.env.BENCH_DATABASE_URL) env.DATABASE_URL = process.env.BENCH_DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const probe = MEMORY_PROBE ? ['--import', path.join(repoRoot, 'bench/import/memory-probe.ts'), '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${os.tmpdir()}`] : [];
+  if (MEMORY_PROBE && process.env.PROBE_GC === '1') probe.push('--expose-gc');
+  const child = spawn(process.execPath, ['--import', 'tsx', ...probe, cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -95,17 +105,51 @@ async function main(): Promise<void> {
     const pid = child.pid!;
     const baseline = await rssMb(pid);
     let peak = baseline;
+    let current = baseline;
     const sampler = setInterval(() => {
-      rssMb(pid).then((mb) => (peak = Math.max(peak, mb)), () => undefined);
+      rssMb(pid).then((mb) => {
+        current = mb;
+        peak = Math.max(peak, mb);
+      }, () => undefined);
     }, 250);
     const started = Date.now();
     const res = await upload(`${base}/api/v1/conversions/import?dryRun=${DRY_RUN}`, signup.apiKey, csvChunks(ROWS, partner.enrollment.couponCode));
-    const report = JSON.parse(res.body) as { committed: boolean; succeeded: number; failed: number };
-    const seconds = (Date.now() - started) / 1000;
+    const uploadSeconds = (Date.now() - started) / 1000;
+    const uploadPeakMb = Math.max(peak, await rssMb(pid));
+    const summary: Record<string, unknown> = { rows: ROWS, dryRun: DRY_RUN, status: res.status, uploadSeconds, rssBaselineMb: Math.round(baseline), rssUploadPeakMb: Math.round(uploadPeakMb) };
+    let ok: boolean;
+    if (DRY_RUN) {
+      const report = JSON.parse(res.body) as { committed: boolean; succeeded: number; failed: number };
+      Object.assign(summary, { committed: report.committed, succeeded: report.succeeded, failed: report.failed, rowsPerSecond: Math.round(ROWS / uploadSeconds) });
+      ok = res.status === 200 && !report.committed && report.succeeded === ROWS;
+    } else {
+      if (res.status !== 202) throw new Error(`expected 202, got ${res.status}: ${res.body.slice(0, 500)}`);
+      const { id } = JSON.parse(res.body) as { id: string };
+      const recordingStarted = Date.now();
+      let lastReport = recordingStarted;
+      let state: { status: string; recorded: number; failed: number; error: string | null };
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 2000));
+        state = (await (await fetch(`${base}/api/v1/conversions/imports/${id}`, { headers: { authorization: auth.authorization } })).json()) as typeof state;
+        if (Date.now() - lastReport >= PROGRESS_SECONDS * 1000) {
+          lastReport = Date.now();
+          const elapsed = (Date.now() - recordingStarted) / 1000;
+          console.error(`[progress] ${JSON.stringify({ elapsedSeconds: Math.round(elapsed), recorded: state.recorded, rowsPerSecond: Math.round(state.recorded / elapsed), rssMb: Math.round(current), rssPeakMb: Math.round(peak) })}`);
+        }
+        if (state.status === 'completed' || state.status === 'failed') break;
+      }
+      const recordSeconds = (Date.now() - recordingStarted) / 1000;
+      Object.assign(summary, {
+        importStatus: state.status, recorded: state.recorded, failed: state.failed, error: state.error,
+        recordSeconds, recordRowsPerSecond: Math.round(state.recorded / recordSeconds), totalSeconds: (Date.now() - started) / 1000,
+      });
+      ok = state.status === 'completed' && state.recorded === ROWS && state.failed === 0;
+    }
     clearInterval(sampler);
     peak = Math.max(peak, await rssMb(pid));
-    console.log(JSON.stringify({ rows: ROWS, dryRun: DRY_RUN, status: res.status, committed: report.committed, succeeded: report.succeeded, failed: report.failed, seconds, rowsPerSecond: Math.round(ROWS / seconds), rssBaselineMb: Math.round(baseline), rssPeakMb: Math.round(peak) }));
-    if (res.status !== 200 || report.succeeded !== ROWS || report.committed === DRY_RUN || peak >= LIMIT_MB) process.exitCode = 1;
+    summary.rssPeakMb = Math.round(peak);
+    console.log(JSON.stringify(summary));
+    if (!ok || peak >= LIMIT_MB) process.exitCode = 1;
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

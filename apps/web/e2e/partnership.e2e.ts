@@ -61,6 +61,12 @@ it('one brand invites another, the other accepts, and both see the same balance 
   expect(await directions(bakery.page)).toEqual(await directions(roaster.page));
   expect((await directions(bakery.page)).join(' ')).toContain('Sunrise Bakery → Hilltop Roasters');
 
+  // Settling by netting: nothing is payable yet either way, so there is nothing to offset.
+  const settlements = bakery.page.getByRole('region', { name: 'Settlements' });
+  await expect.poll(() => settlements.getByText('No settlements yet.').count()).toBe(1);
+  await settlements.getByRole('button', { name: 'Settle by netting' }).click();
+  await expect.poll(() => bakery.page.getByText(/Nothing to net/).count()).toBe(1);
+
   // A scoped share link: a visitor without an account sees the same figures, until it is revoked.
   await bakery.page.getByRole('button', { name: 'Share', exact: true }).click();
   const share = bakery.page.getByRole('dialog', { name: 'Share this dashboard' });

@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'dispute.created',
   'dispute.updated',
   'dispute.decided',
+  'partnership.settled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const eventType = z.enum(EVENT_TYPES);
@@ -107,6 +108,14 @@ export const eventDataSchemas = {
   'dispute.created': disputeData,
   'dispute.updated': disputeData,
   'dispute.decided': disputeData,
+  'partnership.settled': z.object({
+    id: z.string().describe('The settlement id (`stl_…`), the same in both member workspaces'),
+    partnershipId: z.string(),
+    currency,
+    gross: z.array(z.object({ owedByWorkspaceId: z.string(), owedToWorkspaceId: z.string(), amount: minorUnits })),
+    offset: minorUnits,
+    net: z.object({ owedByWorkspaceId: z.string().nullable(), owedToWorkspaceId: z.string().nullable(), amount: minorUnits, payoutId: z.string().nullable() }),
+  }),
 } satisfies Record<EventType, z.ZodType>;
 
 export const testEventData = z.object({ message: z.string(), webhookId: z.string() });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEndpoint } from './endpoint.js';
+import { isoDateTime, listQuery, page } from './common.js';
 
 /*
  * CSV downloads. Each is streamed from the database in keyset batches (a million rows never sit
@@ -78,17 +79,51 @@ export const CONVERSION_IMPORT_COLUMNS = [
   'type', 'externalId', 'email', 'name', 'country', 'eventName', 'amount', 'currency', 'invoiceId', 'occurredAt', 'productId', 'clickId', 'couponCode',
 ] as const;
 
+const importError = z.object({ row: z.number().int().describe('1-based data row number'), path: z.string().nullable(), message: z.string() });
+
+export const CONVERSION_IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+
+/** Progress of an accepted conversions import, recorded in the background. */
+export const conversionImport = z
+  .object({
+    id: z.string(),
+    status: z.enum(CONVERSION_IMPORT_STATUSES).describe('`queued` until a worker takes it, `running` while recording, then `completed` or `failed`'),
+    skipBadRows: z.boolean(),
+    rows: z.number().int().describe('Data rows read (header excluded)'),
+    recorded: z.number().int().describe('Rows recorded so far (a row already present, same invoiceId or customer+event, counts as recorded)'),
+    failed: z.number().int().describe('Rows refused by validation (skipped) or by the recording'),
+    errors: z.array(importError).describe('Per-row problems in row order, at most 1000 listed'),
+    error: z.string().nullable().describe('Why the import as a whole failed, when status is `failed`'),
+    createdAt: isoDateTime,
+    startedAt: isoDateTime.nullable(),
+    finishedAt: isoDateTime.nullable(),
+  })
+  .meta({ id: 'ConversionImport' });
+export const conversionImportSummary = conversionImport.omit({ errors: true }).meta({ id: 'ConversionImportSummary' });
+export const conversionImportParams = z.strictObject({ id: id.describe('Import id') });
+
 export const conversionImportEndpoints = {
   importConversions: defineEndpoint({
     method: 'POST', path: '/api/v1/conversions/import', operationId: 'importConversions', tag: 'Imports', auth: { kind: 'scope', scope: 'write' },
     summary: 'Import historical leads and sales from a CSV body (Content-Type: text/csv)',
     description:
       `Columns: ${CONVERSION_IMPORT_COLUMNS.map((c) => '`' + c + '`').join(', ')}; \`type\` is \`lead\` or \`sale\` (default sale); ` +
-      'a sale needs `amount` (minor units), `currency` and `invoiceId`. Every row is first validated as the tracking API would ' +
-      '(nothing is written when any row fails, unless `skipBadRows=true`; `dryRun=true` writes nothing), then recorded through ' +
-      'the tracking API\'s own functions with its `occurredAt`, attribution and idempotency (a repeated invoiceId or lead changes nothing). ' +
-      'The body is streamed to a temporary file, so the file size does not bound memory. The response (the report) comes when every row ' +
-      'is recorded, which for a large file takes minutes: clients must not time out early.',
-    query: importQuery, status: 200, response: importReport,
+      'a sale needs `amount` (minor units), `currency` and `invoiceId`. The body is streamed and every row is validated as the tracking ' +
+      'API would before anything is written. With `dryRun=true`, or when a row fails and `skipBadRows` is not set, the answer is ' +
+      '`200` with the ImportReport and nothing is written. Otherwise the rows are stored and the answer is `202` with a ConversionImport ' +
+      '(`status: queued`): a background job records the rows through the tracking API\'s own functions (its `occurredAt`, attribution ' +
+      'and idempotency: a repeated invoiceId or lead changes nothing), each customer\'s rows in file order. Poll ' +
+      '`GET /api/v1/conversions/imports/{id}` until `completed` or `failed`.',
+    query: importQuery, status: 200, response: z.union([importReport, conversionImport]),
+  }),
+  listConversionImports: defineEndpoint({
+    method: 'GET', path: '/api/v1/conversions/imports', operationId: 'listConversionImports', tag: 'Imports', auth: { kind: 'scope', scope: 'read' },
+    summary: 'Conversion imports, newest first (per-row errors only on the single import)',
+    query: listQuery, status: 200, response: page(conversionImportSummary),
+  }),
+  getConversionImport: defineEndpoint({
+    method: 'GET', path: '/api/v1/conversions/imports/:id', operationId: 'getConversionImport', tag: 'Imports', auth: { kind: 'scope', scope: 'read' },
+    summary: 'Status and progress of one conversions import',
+    params: conversionImportParams, status: 200, response: conversionImport,
   }),
 };

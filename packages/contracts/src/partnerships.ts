@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEndpoint } from './endpoint.js';
-import { email, idParams, isoDateTime, listQuery, minorUnits, page } from './common.js';
+import { currency, email, idParams, isoDateTime, listQuery, minorUnits, page } from './common.js';
 
 export const agreement = z
   .strictObject({
@@ -115,6 +115,39 @@ export const sharedPartnershipDashboard = z
   })
   .meta({ id: 'SharedPartnershipDashboard' });
 
+export const settlePartnershipBody = z.strictObject({
+  currency: currency.optional().describe('Settle only pairs whose programs are in this currency'),
+  counterpartyWorkspaceId: z.string().min(1).max(64).optional().describe('Settle only with this member brand; default: every other active member'),
+});
+export const partnershipSettlement = z
+  .object({
+    id: z.string(),
+    partnershipId: z.string(),
+    currency,
+    gross: z
+      .array(z.object({ owedByWorkspaceId: z.string(), owedToWorkspaceId: z.string(), amount: minorUnits }))
+      .describe("What each brand's program owed the other brand as payable commissions when settling"),
+    offset: minorUnits.describe('Settled on both sides without cash: the smaller gross amount'),
+    net: z
+      .object({
+        owedByWorkspaceId: z.string().nullable(),
+        owedToWorkspaceId: z.string().nullable(),
+        amount: minorUnits,
+        payoutId: z.string().nullable().describe("The pending payout of the difference, in the paying brand's workspace"),
+      })
+      .describe('The difference left after the offset; null brands and no payout when the sides were even'),
+    settledByWorkspaceId: z.string(),
+    createdAt: isoDateTime,
+  })
+  .meta({ id: 'PartnershipSettlement' });
+export type PartnershipSettlement = z.infer<typeof partnershipSettlement>;
+export const settlePartnershipResponse = z.object({
+  data: z.array(partnershipSettlement).describe('One settlement per pair of brands that had something to net'),
+  skipped: z
+    .array(z.object({ counterpartyWorkspaceId: z.string(), reason: z.enum(['currency_mismatch', 'nothing_owed']) }))
+    .describe('Pairs left alone: programs in different currencies never net; nothing payable either way'),
+});
+
 const tag = 'Partnerships';
 export const partnershipEndpoints = {
   createPartnership: defineEndpoint({
@@ -166,5 +199,14 @@ export const partnershipEndpoints = {
     method: 'GET', path: '/api/v1/public/partnership-dashboards/:token', operationId: 'getSharedPartnershipDashboard', tag, auth: { kind: 'none' },
     summary: 'The shared dashboard behind a share link: balance both ways, net, and a daily series — nothing else',
     params: shareTokenParams, status: 200, response: sharedPartnershipDashboard,
+  }),
+  settlePartnership: defineEndpoint({
+    method: 'POST', path: '/api/v1/partnerships/:id/settlements', operationId: 'settlePartnership', tag, auth: { kind: 'scope', scope: 'admin' },
+    summary: 'Settle by netting: per pair of brands and currency, offset what each owes the other and leave one payout of the difference',
+    params: idParams, body: settlePartnershipBody, status: 200, response: settlePartnershipResponse,
+  }),
+  listPartnershipSettlements: defineEndpoint({
+    method: 'GET', path: '/api/v1/partnerships/:id/settlements', operationId: 'listPartnershipSettlements', tag, auth: { kind: 'scope', scope: 'read' },
+    summary: 'Settlements this brand took part in, newest first', params: idParams, query: listQuery, status: 200, response: page(partnershipSettlement),
   }),
 } as const;

@@ -14,6 +14,7 @@ export const payout = z
     status: payoutStatus,
     reference: z.string().nullable(),
     failureReason: z.string().nullable(),
+    settlementId: z.string().nullable().describe('Set when the payout is the difference left by a partnership settlement'),
     createdAt: isoDateTime,
     paidAt: isoDateTime.nullable(),
   })

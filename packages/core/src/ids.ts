@@ -60,7 +60,8 @@ export function newIdBody(nowMs: number = Date.now()): string {
 export type IdPrefix =
   | 'ws' | 'usr' | 'ses' | 'key' | 'inv' | 'job' | 'prg' | 'ptn' | 'enr' | 'lnk' | 'clk' | 'cus'
   | 'led' | 'sal' | 'ref' | 'com' | 'pay' | 'pbt' | 'psh' | 'dsp' | 'app' | 'vot' | 'whk' | 'evt'
-  | 'aud' | 'trm' | 'rul' | 'jen' | 'sig' | 'cmt' | 'dlv' | 'imp' | 'ast' | 'ene' | 'psl';
+  | 'aud' | 'trm' | 'rul' | 'jen' | 'sig' | 'cmt' | 'dlv' | 'imp' | 'ast' | 'ene' | 'psl'
+  | 'stl';
 
 export function newId(prefix: IdPrefix, nowMs?: number): string {
   return `${prefix}_${newIdBody(nowMs)}`;

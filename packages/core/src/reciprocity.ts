@@ -69,3 +69,5 @@ export function reciprocityChecks(directions: readonly Direction[], targetPct: n
     return { workspaceIds: ids, imbalancePct, withinTarget: targetPct === null ? null : imbalancePct <= targetPct };
   });
 }
+
+export * from './reciprocity-netting.js';

@@ -18,3 +18,4 @@ export * from '../modules/disputes/schema.js';
 export * from '../modules/rewards/schema.js';
 export * from '../modules/ledger/schema.js';
 export * from '../modules/payouts/schema.js';
+export * from '../modules/imports/schema.js';

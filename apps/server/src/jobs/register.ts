@@ -4,6 +4,7 @@ import { registerWebhookJobs } from '../modules/webhooks/jobs.js';
 import { registerRetentionJobs } from '../modules/privacy/retention.js';
 import { registerDisputeJobs } from '../modules/disputes/jobs.js';
 import { registerRewardJobs } from '../modules/rewards/jobs.js';
+import { registerImportJobs } from '../modules/imports/record-conversion-import.js';
 
 /** Recurring housekeeping and every module's queues. Modules add their workers here. */
 export function registerJobs(services: Services): void {
@@ -18,4 +19,5 @@ export function registerJobs(services: Services): void {
   registerRetentionJobs(services);
   registerDisputeJobs(services);
   registerRewardJobs(services);
+  registerImportJobs(services);
 }

@@ -31,6 +31,7 @@ export interface Tenant {
     apiKeyId: string;
     invitationId: string;
     memberUserId: string;
+    conversionImportId: string;
   };
 }
 
@@ -111,6 +112,17 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
 
   const apiKey = created(await api('POST', '/api/v1/api-keys', { name: `${prefix} ci`, scopes: ['read'] }), 'api key');
   const invitation = created(await api('POST', '/api/v1/invitations', { email: `${prefix}-colleague@example.com` }), 'invitation');
+  // A conversions import (accepted, recorded in the background): the sweep only needs it to exist.
+  const conversionImport = created(
+    await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/conversions/import',
+      headers: { authorization: `Bearer ${actor.apiKey}`, 'content-type': 'text/csv' },
+      payload: `externalId,amount,currency,invoiceId\n${prefix}-imported-customer,500,USD,${prefix}-imported-invoice\n`,
+    }),
+    'conversion import',
+    202,
+  );
 
   return {
     actor,
@@ -139,6 +151,7 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
       apiKeyId: apiKey.id,
       invitationId: invitation.id,
       memberUserId: actor.userId,
+      conversionImportId: conversionImport.id,
     },
   };
 }

@@ -64,6 +64,7 @@ function idForParam(tenant: Tenant, path: string, param: string): string | undef
     links: tenant.ids.linkId,
     payouts: tenant.ids.payoutId,
     reviews: tenant.ids.heldCommissionId,
+    imports: tenant.ids.conversionImportId,
   };
   return collection ? byCollection[collection] : undefined;
 }

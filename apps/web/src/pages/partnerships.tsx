@@ -14,8 +14,11 @@ import {
   Field,
   Modal,
   PageHeader,
+  Pager,
   SelectField,
   Skeleton,
+  Table,
+  usePager,
   useToast,
 } from '../ui/kit';
 import { usePrograms } from './partners';
@@ -154,6 +157,89 @@ function BalanceView({ partnership }: { partnership: Partnership }) {
         ))}
       </div>
     </div>
+  );
+}
+
+type Settlement = ResponseOf<typeof endpoints.listPartnershipSettlements>['data'][number];
+
+/**
+ * Settling by netting: what each brand owes the other is offset, and only the difference is paid,
+ * by one pending payout in the paying brand's Payouts. Lists this brand's settlements, newest first.
+ */
+function SettlementsView({ partnership }: { partnership: Partnership }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const pager = usePager();
+  const name = (id: string | null) => partnership.members.find((m) => m.workspaceId === id)?.name ?? id ?? '—';
+  const settlements = useQuery({
+    queryKey: ['partnership-settlements', partnership.id, pager.cursor],
+    queryFn: () => call(endpoints.listPartnershipSettlements, { params: { id: partnership.id }, query: { limit: 10, ...(pager.cursor ? { cursor: pager.cursor } : {}) } }),
+  });
+  const settle = useMutation({
+    mutationFn: () => call(endpoints.settlePartnership, { params: { id: partnership.id }, body: {} }),
+    onSuccess: (result) => {
+      const mismatched = result.skipped.filter((s) => s.reason === 'currency_mismatch').length;
+      toast(
+        result.data.length === 0
+          ? `Nothing to net: no payable commissions either way${mismatched ? ' (programs in other currencies never net)' : ''}`
+          : `Settled ${result.data.length === 1 ? 'one pair' : `${result.data.length} pairs`} by netting`,
+      );
+      pager.reset();
+      for (const key of ['partnership-settlements', 'partnership-balance', 'payouts']) void queryClient.invalidateQueries({ queryKey: [key] });
+    },
+  });
+  const columns = [
+    { header: 'Settled', cell: (s: Settlement) => formatDate(s.createdAt) },
+    {
+      header: 'Owed each way',
+      cell: (s: Settlement) => (
+        <span className="flex flex-col">
+          {s.gross.map((g) => (
+            <span key={g.owedByWorkspaceId}>
+              {name(g.owedByWorkspaceId)}: <span className="tabular-nums">{formatMoney(g.amount, s.currency)}</span>
+            </span>
+          ))}
+        </span>
+      ),
+    },
+    { header: 'Offset', cell: (s: Settlement) => <span className="tabular-nums">{formatMoney(s.offset, s.currency)}</span> },
+    {
+      header: 'Net payout',
+      cell: (s: Settlement) =>
+        s.net.owedByWorkspaceId === null ? (
+          <Badge tone="green">even: no payout</Badge>
+        ) : (
+          <span>
+            {name(s.net.owedByWorkspaceId)} pays {name(s.net.owedToWorkspaceId)} <span className="tabular-nums">{formatMoney(s.net.amount, s.currency)}</span>
+          </span>
+        ),
+    },
+  ];
+  return (
+    <section className="mt-6 space-y-3" aria-label="Settlements">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div>
+          <h3 className="text-sm font-semibold">Settlements</h3>
+          <p className="text-xs text-slate-500">Payable commissions both ways are offset; only the difference is paid, as one payout.</p>
+        </div>
+        <Button variant="secondary" busy={settle.isPending} onClick={() => settle.mutate()}>
+          Settle by netting
+        </Button>
+      </div>
+      {settle.error ? <ErrorNote error={settle.error} /> : null}
+      {settlements.isPending ? (
+        <Skeleton rows={2} />
+      ) : settlements.error ? (
+        <ErrorNote error={settlements.error} />
+      ) : settlements.data.data.length === 0 ? (
+        <p className="text-sm text-slate-500">No settlements yet.</p>
+      ) : (
+        <>
+          <Table rows={settlements.data.data} columns={columns} rowKey={(s) => s.id} label="Settlements" />
+          <Pager pager={pager} nextCursor={settlements.data.nextCursor} />
+        </>
+      )}
+    </section>
   );
 }
 
@@ -303,7 +389,10 @@ function PartnershipCard({ partnership, myWorkspaceId }: { partnership: Partners
           {accept.error ? <ErrorNote error={accept.error} /> : null}
         </form>
       ) : partnership.status === 'active' ? (
-        <BalanceView partnership={partnership} />
+        <>
+          <BalanceView partnership={partnership} />
+          {me?.status === 'active' && <SettlementsView partnership={partnership} />}
+        </>
       ) : (
         <p className="text-sm text-slate-500">
           Waiting for{' '}

@@ -1,6 +1,7 @@
 import type { RulesDocument } from '@tandem/contracts';
 import { accrue, bucketOf, move, payoutPaid, reverse, type JournalEntry } from '../ledger/journal.js';
 import { capWindow, evaluateLead, evaluateSale, type Step } from './evaluate.js';
+import { offsetSettled } from '../reciprocity-netting.js';
 import { disqualifiesReferral, newReferral, planMaturity, refundReduction, type CommissionKind, type CommissionStatus, type Referral } from './lifecycle.js';
 
 /*
@@ -31,7 +32,13 @@ export type RewardEvent =
   | { type: 'hold' | 'release' | 'reverse'; commissionKey: string }
   | { type: 'adjustment'; adjustmentId: string; partnerId: string; amount: number; occurredAt: Date }
   | { type: 'payout'; payoutId: string; partnerId: string; minAmount: number }
-  | { type: 'payout_paid' | 'payout_failed'; payoutId: string };
+  | { type: 'payout_paid' | 'payout_failed'; payoutId: string }
+  /**
+   * Part of P's payable commissions settled without cash by netting a reciprocal partnership
+   * (docs/decisions/0012-reciprocal-netting.md): each listed commission gives up `offset`, and one
+   * with nothing left (`rest` 0) is paid.
+   */
+  | { type: 'settlement'; settlementId: string; partnerId: string; offset: number; commissions: { key: string; offset: number; rest: number }[] };
 
 export interface Commission {
   key: string;
@@ -51,6 +58,8 @@ export interface Commission {
   rulesVersion: number;
   explanation: Step[];
   payoutId: string | null;
+  /** Settled without cash by partnership netting (never more than what is payable of it). */
+  offset?: number;
 }
 
 export interface BookEntry extends JournalEntry {
@@ -78,6 +87,13 @@ export const commissionKeys = {
 };
 
 export const netAmount = (c: Pick<Commission, 'amount' | 'reversedAmount'>) => c.amount - c.reversedAmount;
+/** What is still to be paid in cash: the net amount less what partnership netting settled. */
+export const unsettledAmount = (c: Pick<Commission, 'amount' | 'reversedAmount' | 'offset'>) => netAmount(c) - (c.offset ?? 0);
+/**
+ * Money already on its way to the partner — paid, in a payout, or partly settled by netting — is
+ * clawed back when reduced, never reversed.
+ */
+const paidOrCommitted = (c: Commission) => c.status === 'paid' || c.payoutId !== null || (c.offset ?? 0) > 0;
 
 /** P's non-reversed earnings whose occurredAt lies in [from, to). */
 export function earningsBetween(commissions: Iterable<Commission>, partnerId: string, from: Date, to: Date): number {
@@ -164,7 +180,7 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       const commission = book.commissions.get(commissionKeys.sale(event.saleId));
       if (!commission || commission.status === 'reversed' || refundable === 0) return;
       const decision = refundReduction(
-        { amount: commission.amount, alreadyReduced: commission.reversedAmount + commission.clawedBack, status: commission.status, inPayout: commission.payoutId !== null },
+        { amount: commission.amount, alreadyReduced: commission.reversedAmount + commission.clawedBack, status: commission.status, inPayout: paidOrCommitted(commission) },
         sale.amount,
         refundable,
       );
@@ -197,7 +213,7 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
     }
     case 'hold': {
       const c = book.commissions.get(event.commissionKey);
-      if (!c || (c.status !== 'pending' && c.status !== 'payable') || c.payoutId) return;
+      if (!c || (c.status !== 'pending' && c.status !== 'payable') || c.payoutId || (c.offset ?? 0) > 0) return;
       if (c.status === 'payable') post(book, c.partnerId, 'commission.held', c.key, move(programId, c.partnerId, 'payable', 'pending', netAmount(c)));
       c.status = 'held';
       return;
@@ -213,8 +229,7 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       const c = book.commissions.get(event.commissionKey);
       if (!c || c.status === 'reversed') return;
       const remaining = c.amount - c.reversedAmount - c.clawedBack;
-      const paidOrInPayout = c.status === 'paid' || c.payoutId !== null;
-      applyReduction(book, c, remaining, paidOrInPayout ? 'clawback' : 'reversal', `reverse:${c.key}`, c.occurredAt, 'reversed');
+      applyReduction(book, c, remaining, paidOrCommitted(c) ? 'clawback' : 'reversal', `reverse:${c.key}`, c.occurredAt, 'reversed');
       return;
     }
     case 'adjustment': {
@@ -229,12 +244,15 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
     case 'payout': {
       if (book.payouts.has(event.payoutId)) return;
       const included = [...book.commissions.values()].filter((c) => c.partnerId === event.partnerId && c.status === 'payable' && c.payoutId === null);
-      const amount = included.reduce((s, c) => s + netAmount(c), 0);
+      const amount = included.reduce((s, c) => s + unsettledAmount(c), 0);
       if (included.length === 0 || amount <= 0 || amount < event.minAmount) return;
       for (const c of included) c.payoutId = event.payoutId;
       book.payouts.set(event.payoutId, { partnerId: event.partnerId, keys: included.map((c) => c.key), amount, status: 'pending' });
       return;
     }
+    case 'settlement':
+      applySettlement(book, event);
+      return;
     case 'payout_paid':
     case 'payout_failed': {
       const payout = book.payouts.get(event.payoutId);
@@ -249,6 +267,16 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       return;
     }
   }
+}
+
+function applySettlement(book: ProgramBook, event: Extract<RewardEvent, { type: 'settlement' }>): void {
+  for (const item of event.commissions) {
+    const c = book.commissions.get(item.key);
+    if (!c) continue;
+    c.offset = (c.offset ?? 0) + item.offset;
+    if (item.rest === 0) c.status = 'paid';
+  }
+  post(book, event.partnerId, 'partnership.settled', event.settlementId, offsetSettled(book.programId, event.partnerId, event.offset));
 }
 
 function applyReduction(book: ProgramBook, c: Commission, reduction: number, mode: 'reversal' | 'clawback', ref: string, at: Date, why: string): void {

@@ -4,7 +4,7 @@ import { ApiError, type reviewItem } from '@tandem/contracts';
 import type { Services, WorkspaceAuth } from '../../http/context.js';
 import { withTransaction } from '../../db/tx.js';
 import { actorOf, recordAudit, type AuditActor } from '../audit/record.js';
-import { holdCommission, releaseCommission, reverseCommission } from '../rewards/index.js';
+import { holdCommission, releaseCommission, reverseCommission, SETTLED_OFFSET_SQL } from '../rewards/index.js';
 
 type ReviewItem = z.input<typeof reviewItem>;
 export type ReviewStatus = 'held' | 'released' | 'rejected';
@@ -134,8 +134,10 @@ export async function decideReviewsInBulk(services: Services, auth: WorkspaceAut
  */
 export async function holdAllPending(client: pg.PoolClient, services: Services, input: { workspaceId: string; partnerId: string; programId?: string; reason: string }): Promise<string[]> {
   const { rows } = await client.query<{ id: string; program_id: string }>(
-    `select id, program_id from commissions where workspace_id = $1 and partner_id = $2 and ($3::text is null or program_id = $3) and (status = 'pending' or (status = 'payable' and payout_id is null))
-      order by id for update`,
+    // A commission partly settled by partnership netting is money on its way, like one in a payout.
+    `select c.id, c.program_id from commissions c where c.workspace_id = $1 and c.partner_id = $2 and ($3::text is null or c.program_id = $3)
+        and (c.status = 'pending' or (c.status = 'payable' and c.payout_id is null and ${SETTLED_OFFSET_SQL} = 0))
+      order by c.id for update`,
     [input.workspaceId, input.partnerId, input.programId ?? null],
   );
   const now = services.now();

@@ -29,6 +29,18 @@ afterAll(async () => ctx?.close());
 const upload = (csv: string, query = '') =>
   ctx.app.inject({ method: 'POST', url: `/api/v1/conversions/import${query}`, headers: { authorization: `Bearer ${brand.apiKey}`, 'content-type': 'text/csv' }, payload: csv });
 
+/** Uploads, expects the import to be accepted (202), runs the queue and answers the finished import. */
+const importAndWait = async (csv: string, query = '') => {
+  const res = await upload(csv, query);
+  expect(res.statusCode).toBe(202);
+  const accepted = res.json();
+  expect(accepted).toMatchObject({ status: 'queued', recorded: 0 });
+  await ctx.services.queue.drain();
+  const polled = await api('GET', `/api/v1/conversions/imports/${accepted.id}`);
+  expect(polled.statusCode).toBe(200);
+  return polled.json();
+};
+
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY).toISOString();
 const salesOf = async (invoicePrefix: string) =>
   (await ctx.pool.query('select invoice_id, amount, partner_id, occurred_at from sales where workspace_id = $1 and invoice_id like $2 order by invoice_id', [brand.workspaceId, `${invoicePrefix}%`])).rows;
@@ -41,17 +53,21 @@ describe('POST /api/v1/conversions/import', () => {
       `sale,h-1,,,2500,usd,A-1,${ago(10)}`,
       `sale,h-2,,,900,USD,A-2,${ago(5)}`,
     ].join('\n');
-    const res = await upload(csv);
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ dryRun: false, skipBadRows: false, committed: true, rows: 3, succeeded: 3, failed: 0, errors: [] });
+    const done = await importAndWait(csv);
+    expect(done).toMatchObject({ status: 'completed', skipBadRows: false, rows: 3, recorded: 3, failed: 0, errors: [], error: null });
+    expect(Date.parse(done.finishedAt)).toBeGreaterThanOrEqual(Date.parse(done.startedAt));
     const sales = await salesOf('A-');
     expect(sales).toEqual([
       { invoice_id: 'A-1', amount: 2500, partner_id: partnerId, occurred_at: new Date(ago(10)) },
       { invoice_id: 'A-2', amount: 900, partner_id: null, occurred_at: new Date(ago(5)) },
     ]);
     // Importing again changes nothing: sales are idempotent per invoice id.
-    expect((await upload(csv)).json()).toMatchObject({ committed: true, failed: 0 });
+    expect(await importAndWait(csv)).toMatchObject({ status: 'completed', recorded: 3, failed: 0 });
     expect(await salesOf('A-')).toHaveLength(2);
+    // The spooled rows are gone once recorded, and the import is audited.
+    expect((await ctx.pool.query('select count(*)::int as n from conversion_import_rows where workspace_id = $1', [brand.workspaceId])).rows[0].n).toBe(0);
+    const audit = await ctx.pool.query(`select after from audit_log where workspace_id = $1 and action = 'conversions.imported' and target_id = $2`, [brand.workspaceId, done.id]);
+    expect(audit.rows).toEqual([{ after: { rows: 3, recorded: 3, failed: 0 } }]);
   });
 
   it('records each customer’s rows in file order, so a lead attributes before its sale', async () => {
@@ -60,8 +76,7 @@ describe('POST /api/v1/conversions/import', () => {
       lines.push(`lead,o-${i},${clickId},,,,${ago(12)}`);
       lines.push(`sale,o-${i},,${100 + i},USD,O-${String(i).padStart(2, '0')},${ago(11)}`);
     }
-    const report = (await upload(lines.join('\n'))).json();
-    expect(report).toMatchObject({ committed: true, rows: 80, failed: 0 });
+    expect(await importAndWait(lines.join('\n'))).toMatchObject({ status: 'completed', rows: 80, recorded: 80, failed: 0 });
     const sales = await salesOf('O-');
     expect(sales).toHaveLength(40);
     expect(sales.every((s) => s.partner_id === partnerId)).toBe(true);
@@ -77,7 +92,9 @@ describe('POST /api/v1/conversions/import', () => {
       `sale,b-5,100,USD,B-5,${new Date(NOW.getTime() + DAY).toISOString()}`,
       `sale,b-6,100,USD,,`,
     ].join('\n');
-    const report = (await upload(csv)).json();
+    const refused = await upload(csv);
+    expect(refused.statusCode).toBe(200);
+    const report = refused.json();
     expect(report).toMatchObject({ committed: false, rows: 6, succeeded: 1, failed: 5 });
     expect(report.errors.map((e: { row: number; path: string }) => [e.row, e.path])).toEqual([
       [2, 'amount'],
@@ -87,11 +104,19 @@ describe('POST /api/v1/conversions/import', () => {
       [6, 'invoiceId'],
     ]);
     expect(await salesOf('B-')).toEqual([]);
-    const dry = (await upload(`type,externalId,amount,currency,invoiceId\nsale,c-1,100,USD,C-1\n`, '?dryRun=true')).json();
-    expect(dry).toMatchObject({ dryRun: true, committed: false, succeeded: 1 });
+    const dryRes = await upload(`type,externalId,amount,currency,invoiceId\nsale,c-1,100,USD,C-1\n`, '?dryRun=true');
+    expect(dryRes.statusCode).toBe(200);
+    expect(dryRes.json()).toEqual({ dryRun: true, skipBadRows: false, committed: false, rows: 1, succeeded: 1, failed: 0, errors: [] });
     expect(await salesOf('C-')).toEqual([]);
-    const skipping = (await upload(csv, '?skipBadRows=true')).json();
-    expect(skipping).toMatchObject({ committed: true, succeeded: 1, failed: 5 });
+    const skipping = await importAndWait(csv, '?skipBadRows=true');
+    expect(skipping).toMatchObject({ status: 'completed', skipBadRows: true, rows: 6, recorded: 1, failed: 5 });
+    expect(skipping.errors.map((e: { row: number; path: string }) => [e.row, e.path])).toEqual([
+      [2, 'amount'],
+      [3, 'externalId'],
+      [4, 'type'],
+      [5, 'occurredAt'],
+      [6, 'invoiceId'],
+    ]);
     expect((await salesOf('B-')).map((s) => s.invoice_id)).toEqual(['B-1']);
   });
 

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { ApiError, endpoints } from '@tandem/contracts';
+import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
+import { getConversionImport, listConversionImports } from './conversion-imports.js';
 import { importConversions } from './import-conversions.js';
 import { importPartners } from './import-partners.js';
 
@@ -14,5 +16,15 @@ function csvBody(body: unknown): Readable {
 
 export function importRoutes(r: Router): void {
   r.handle(endpoints.importPartners, async ({ params, query, auth, services, req }) => importPartners(services, auth, params.id, csvBody(req.body), query));
-  r.handle(endpoints.importConversions, async ({ query, auth, services, req }) => importConversions(services, auth, csvBody(req.body), query));
+  r.handle(endpoints.importConversions, async ({ query, auth, services, req, reply }) => {
+    const outcome = await importConversions(services, auth, csvBody(req.body), query);
+    if (outcome.kind === 'report') return outcome.report;
+    // Accepted for recording in the background: 202 with the import to poll.
+    return reply.code(202).send(outcome.import);
+  });
+  r.handle(endpoints.listConversionImports, async ({ query, auth, services }) => {
+    const rows = await listConversionImports(services.pool, auth.workspaceId, { before: decodeCursor(query.cursor) ?? null, limit: query.limit + 1 });
+    return pageOf(rows, query.limit, (row) => row.id);
+  });
+  r.handle(endpoints.getConversionImport, async ({ params, auth, services }) => getConversionImport(services.pool, auth.workspaceId, params.id));
 }

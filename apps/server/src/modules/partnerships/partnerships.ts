@@ -41,7 +41,7 @@ async function resolveInvitee(db: Db, invitee: Invitee): Promise<string> {
 }
 
 /** The partnership as the caller sees it; a workspace that is not a member gets 404. */
-async function locate(db: Db, workspaceId: string, partnershipId: string, options: { lock?: boolean } = {}): Promise<{ ownerWorkspaceId: string; myStatus: MemberRow['status'] }> {
+export async function locate(db: Db, workspaceId: string, partnershipId: string, options: { lock?: boolean } = {}): Promise<{ ownerWorkspaceId: string; myStatus: MemberRow['status'] }> {
   const { rows } = await db.query<{ owner_workspace_id: string; status: MemberRow['status'] }>(
     'select owner_workspace_id, status from partnership_members where workspace_id = $1 and partnership_id = $2',
     [workspaceId, partnershipId],

@@ -6,6 +6,7 @@ import { actorOf } from '../audit/record.js';
 import { publicBaseUrl } from '../partners/enrollments.js';
 import { partnershipBalance } from './balance.js';
 import { createShareLink, listShareLinks, revokeShareLink, sharedDashboard } from './share-links.js';
+import { listSettlements, settlePartnership } from './settlements.js';
 import { acceptPartnership, addMember, createPartnership, declinePartnership, listPartnershipIds, loadPartnership } from './partnerships.js';
 
 export function partnershipRoutes(r: Router): void {
@@ -40,6 +41,16 @@ export function partnershipRoutes(r: Router): void {
   });
 
   r.handle(endpoints.getPartnershipBalance, async ({ params, auth, services }) => partnershipBalance(services.pool, auth.workspaceId, params.id));
+
+  r.handle(endpoints.settlePartnership, async ({ params, body, auth, services }) =>
+    withTransaction(services.pool, (client) =>
+      settlePartnership(client, { workspaceId: auth.workspaceId, partnershipId: params.id, currency: body.currency, counterpartyWorkspaceId: body.counterpartyWorkspaceId, actor: actorOf(auth), now: services.now() }),
+    ),
+  );
+
+  r.handle(endpoints.listPartnershipSettlements, async ({ params, query, auth, services }) =>
+    pageOf(await listSettlements(services.pool, auth.workspaceId, params.id, decodeCursor(query.cursor), query.limit), query.limit, (s) => s.id),
+  );
 
   r.handle(endpoints.createPartnershipShareLink, async ({ params, body, auth, services, req }) => {
     const link = await withTransaction(services.pool, (client) =>

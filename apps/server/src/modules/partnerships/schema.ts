@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * A reciprocal partnership between brands (two, or a coalition of N). Led by the workspace that
@@ -58,4 +58,51 @@ export const partnershipShareLinks = pgTable(
     uniqueIndex('partnership_share_links_token_key').on(t.tokenHash),
     index('partnership_share_links_partnership_idx').on(t.workspaceId, t.partnershipId),
   ],
+);
+
+/**
+ * A settlement by netting between two member brands in one currency (decision 0012). Written once
+ * per member workspace under the same id, so each brand reads its own copy. `a` is the member with
+ * the smaller workspace id; `a_owes_b` is what a's program owed b's brand (its payable commissions).
+ */
+export const partnershipSettlements = pgTable(
+  'partnership_settlements',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    id: text('id').notNull(),
+    partnershipId: text('partnership_id').notNull(),
+    aWorkspaceId: text('a_workspace_id').notNull(),
+    bWorkspaceId: text('b_workspace_id').notNull(),
+    currency: text('currency').notNull(),
+    aOwesB: bigint('a_owes_b', { mode: 'number' }).notNull(),
+    bOwesA: bigint('b_owes_a', { mode: 'number' }).notNull(),
+    /** Settled on both sides without cash: min(a_owes_b, b_owes_a). */
+    offsetAmount: bigint('offset_amount', { mode: 'number' }).notNull(),
+    /** The brand paying the difference; null when the sides were even. */
+    netPayerWorkspaceId: text('net_payer_workspace_id'),
+    netAmount: bigint('net_amount', { mode: 'number' }).notNull(),
+    /** The payout of the difference, in the payer's workspace. */
+    netPayoutId: text('net_payout_id'),
+    settledByWorkspaceId: text('settled_by_workspace_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.id] }), index('partnership_settlements_partnership_idx').on(t.workspaceId, t.partnershipId, t.id)],
+);
+
+/**
+ * How much of each commission a settlement offset (the commission's own workspace). A commission
+ * whose whole amount is offset is `paid`; one offset in part stays payable for the rest, and payouts
+ * subtract these rows from what it still owes.
+ */
+export const partnershipSettlementOffsets = pgTable(
+  'partnership_settlement_offsets',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    settlementId: text('settlement_id').notNull(),
+    commissionId: text('commission_id').notNull(),
+    programId: text('program_id').notNull(),
+    partnerId: text('partner_id').notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.settlementId, t.commissionId] }), index('partnership_settlement_offsets_commission_idx').on(t.workspaceId, t.commissionId)],
 );

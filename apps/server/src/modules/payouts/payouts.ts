@@ -23,10 +23,11 @@ export interface PayoutRow {
   status: 'pending' | 'processing' | 'paid' | 'failed';
   reference: string | null;
   failure_reason: string | null;
+  settlement_id: string | null;
   created_at: Date;
   paid_at: Date | null;
 }
-export const PAYOUT_COLUMNS = 'id, batch_id, program_id, partner_id, amount, currency, status, reference, failure_reason, created_at, paid_at';
+export const PAYOUT_COLUMNS = 'id, batch_id, program_id, partner_id, amount, currency, status, reference, failure_reason, settlement_id, created_at, paid_at';
 
 export const toPayout = (p: PayoutRow) => ({
   id: p.id,
@@ -38,11 +39,22 @@ export const toPayout = (p: PayoutRow) => ({
   status: p.status,
   reference: p.reference,
   failureReason: p.failure_reason,
+  settlementId: p.settlement_id,
   createdAt: p.created_at.toISOString(),
   paidAt: p.paid_at ? p.paid_at.toISOString() : null,
 });
 
-const eventData = (p: PayoutRow) => ({ id: p.id, batchId: p.batch_id, programId: p.program_id, partnerId: p.partner_id, amount: p.amount, currency: p.currency, status: p.status, reference: p.reference });
+const eventData = (p: PayoutRow) => ({
+  id: p.id, batchId: p.batch_id, programId: p.program_id, partnerId: p.partner_id, amount: p.amount, currency: p.currency, status: p.status, reference: p.reference,
+  ...(p.settlement_id ? { settlementId: p.settlement_id } : {}),
+});
+
+/**
+ * What a commission (aliased `c`) still owes: its net amount less what partnership settlements
+ * offset of it (decision 0012). Only a commission offset in part has such a remainder; one offset
+ * whole is `paid` and never summed here.
+ */
+export const OWED_SQL = `(c.amount - c.reversed_amount - coalesce((select sum(o.amount) from partnership_settlement_offsets o where o.workspace_id = c.workspace_id and o.commission_id = c.id), 0))`;
 
 export async function createPayoutBatch(client: pg.PoolClient, workspaceId: string, programId: string, minAmount: number | undefined, provider: PayoutProvider = manualProvider) {
   const program = await loadProgramContext(client, workspaceId, programId);
@@ -51,9 +63,10 @@ export async function createPayoutBatch(client: pg.PoolClient, workspaceId: stri
   // Exclusive: no commission of the program changes while the batch picks them.
   await lockProgram(client, workspaceId, programId);
   const { rows: balances } = await client.query<{ partner_id: string; amount: number }>(
-    `select partner_id, sum(amount - reversed_amount) as amount from commissions
-      where workspace_id = $1 and program_id = $2 and status = 'payable' and payout_id is null
-      group by partner_id having sum(amount - reversed_amount) > 0 and sum(amount - reversed_amount) >= $3 order by partner_id`,
+    `select partner_id, sum(owed) as amount from (
+       select c.partner_id, ${OWED_SQL} as owed from commissions c
+        where c.workspace_id = $1 and c.program_id = $2 and c.status = 'payable' and c.payout_id is null) payable
+      group by partner_id having sum(owed) > 0 and sum(owed) >= $3 order by partner_id`,
     [workspaceId, programId, threshold],
   );
   const batchId = newId('pbt');
@@ -76,6 +89,34 @@ export async function createPayoutBatch(client: pg.PoolClient, workspaceId: stri
     for (const p of created) p.status = 'processing';
   }
   return { batchId, provider: provider.name, payouts: created.map((p) => ({ id: p.id, partnerId: p.partner_id, amount: p.amount, currency: p.currency, status: p.status })) };
+}
+
+/**
+ * The payout of the difference a partnership settlement leaves (decision 0012): a batch of one,
+ * holding exactly the given commissions, whose remainders sum to `amount`. The caller holds the
+ * partner's lock and has checked the amount; from here it follows the normal paid/failed flow.
+ */
+export async function createNetPayout(
+  client: pg.PoolClient,
+  input: { workspaceId: string; programId: string; partnerId: string; currency: string; amount: number; commissionIds: string[]; settlementId: string },
+  provider: PayoutProvider = manualProvider,
+): Promise<PayoutRow> {
+  const batchId = newId('pbt');
+  const payoutId = newId('pay');
+  await client.query('insert into payout_batches (workspace_id, id, program_id, min_amount, currency, provider) values ($1, $2, $3, 0, $4, $5)', [input.workspaceId, batchId, input.programId, input.currency, provider.name]);
+  const { rows } = await client.query<PayoutRow>(
+    `insert into payouts (workspace_id, id, batch_id, program_id, partner_id, amount, currency, status, settlement_id) values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) returning ${PAYOUT_COLUMNS}`,
+    [input.workspaceId, payoutId, batchId, input.programId, input.partnerId, input.amount, input.currency, input.settlementId],
+  );
+  await client.query(`update commissions set payout_id = $3, updated_at = now() where workspace_id = $1 and id = any($2) and status = 'payable' and payout_id is null`, [input.workspaceId, input.commissionIds, payoutId]);
+  await logRewardEvent(client, input.workspaceId, input.programId, 'payout', payoutId, { payoutId, partnerId: input.partnerId, minAmount: 0, settlementId: input.settlementId });
+  let payout = rows[0]!;
+  await emitEvent(client, { workspaceId: input.workspaceId, type: 'payout.created', data: eventData(payout) });
+  const initial = await provider.submit({ id: batchId, payouts: [{ id: payout.id, partnerId: payout.partner_id, amount: payout.amount, currency: payout.currency }] });
+  if (initial === 'processing') {
+    payout = (await client.query<PayoutRow>(`update payouts set status = 'processing' where workspace_id = $1 and id = $2 returning ${PAYOUT_COLUMNS}`, [input.workspaceId, payoutId])).rows[0]!;
+  }
+  return payout;
 }
 
 async function lockedPayout(client: pg.PoolClient, workspaceId: string, payoutId: string): Promise<PayoutRow> {

@@ -29,6 +29,8 @@ export const payouts = pgTable(
     status: text('status', { enum: ['pending', 'processing', 'paid', 'failed'] }).notNull(),
     reference: text('reference'),
     failureReason: text('failure_reason'),
+    /** Set when the payout is the difference left by a partnership settlement (decision 0012). */
+    settlementId: text('settlement_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp('paid_at', { withTimezone: true }),
   },

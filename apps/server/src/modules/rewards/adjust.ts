@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ApiError } from '@tandem/contracts';
 import { commissionKeys, move, netAmount, newIdBody } from '@tandem/core';
 import { emitEvent } from '../events/emit.js';
-import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
+import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
 import { loadProgramContext, lockPartner, logRewardEvent } from './context.js';
 import { reduceCommission } from './engine.js';
 
@@ -11,19 +11,23 @@ import { reduceCommission } from './engine.js';
  * their own transactions. Each logs its reward event (so replay sees it) and posts its journal entry.
  */
 
-async function lockedCommission(client: pg.PoolClient, workspaceId: string, commissionId: string): Promise<CommissionRow> {
+async function lockedCommission(client: pg.PoolClient, workspaceId: string, commissionId: string): Promise<CommissionRow & { settled_offset: number }> {
   const { rows: found } = await client.query<{ program_id: string; partner_id: string }>('select program_id, partner_id from commissions where workspace_id = $1 and id = $2', [workspaceId, commissionId]);
   if (!found[0]) throw new ApiError('not_found', 'No such commission', [{ path: 'commissionId', message: 'no commission has this id' }]);
   await lockPartner(client, workspaceId, found[0].program_id, found[0].partner_id);
-  const { rows } = await client.query<CommissionRow>(`select ${COMMISSION_COLUMNS} from commissions where workspace_id = $1 and id = $2 for update`, [workspaceId, commissionId]);
+  const { rows } = await client.query<CommissionRow & { settled_offset: number }>(
+    `select ${COMMISSION_COLUMNS}, ${SETTLED_OFFSET_SQL} as settled_offset from commissions c where workspace_id = $1 and id = $2 for update`,
+    [workspaceId, commissionId],
+  );
   return rows[0]!;
 }
 
 /** Holds a pending or payable commission for review: it stops maturing and leaves payable. */
 export async function holdCommission(client: pg.PoolClient, input: { workspaceId: string; commissionId: string; reason: string; now?: Date }): Promise<CommissionRow> {
   const c = await lockedCommission(client, input.workspaceId, input.commissionId);
-  if ((c.status !== 'pending' && c.status !== 'payable') || c.payout_id) {
-    throw new ApiError('conflict', `A ${c.payout_id ? 'commission in a payout' : `${c.status} commission`} cannot be held`, [{ path: 'commissionId', message: `is ${c.status}` }]);
+  if ((c.status !== 'pending' && c.status !== 'payable') || c.payout_id || c.settled_offset > 0) {
+    const what = c.payout_id ? 'commission in a payout' : c.settled_offset > 0 ? 'commission partly settled by partnership netting' : `${c.status} commission`;
+    throw new ApiError('conflict', `A ${what} cannot be held`, [{ path: 'commissionId', message: `is ${c.status}` }]);
   }
   await logRewardEvent(client, input.workspaceId, c.program_id, 'hold', c.id, { commissionKey: c.key, reason: input.reason });
   if (c.status === 'payable') await postForCommission(client, input.workspaceId, c, 'commission.held', move(c.program_id, c.partner_id, 'payable', 'pending', netAmount({ amount: c.amount, reversedAmount: c.reversed_amount })), input.now ?? new Date());
@@ -50,7 +54,7 @@ export async function reverseCommission(client: pg.PoolClient, input: { workspac
   if (c.status === 'reversed') return c;
   await logRewardEvent(client, input.workspaceId, c.program_id, 'reverse', c.id, { commissionKey: c.key, reason: input.reason });
   const remaining = c.amount - c.reversed_amount - c.clawed_back;
-  const paidOrInPayout = c.status === 'paid' || c.payout_id !== null;
+  const paidOrInPayout = c.status === 'paid' || c.payout_id !== null || c.settled_offset > 0;
   await reduceCommission(client, input.workspaceId, c, remaining, paidOrInPayout ? 'clawback' : 'reversal', `reverse:${c.key}`, c.occurred_at, 'reversed', input.now ?? new Date());
   const { rows } = await client.query<CommissionRow>(`select ${COMMISSION_COLUMNS} from commissions where workspace_id = $1 and id = $2`, [input.workspaceId, c.id]);
   return rows[0]!;

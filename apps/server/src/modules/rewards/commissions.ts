@@ -76,3 +76,11 @@ export async function insertCommission(client: pg.PoolClient, workspaceId: strin
 export async function postForCommission(client: pg.PoolClient, workspaceId: string, c: Pick<CommissionRow, 'program_id' | 'partner_id' | 'currency' | 'key'>, kind: string, postings: Posting[], at: Date): Promise<void> {
   await postEntry(client, { workspaceId, programId: c.program_id, partnerId: c.partner_id, currency: c.currency, kind, ref: c.key, at, postings });
 }
+
+/**
+ * What partnership netting already settled of commission `c` (the partnerships module's offsets,
+ * read here because a partly settled commission is money on its way to the partner: reductions
+ * claw it back, and it cannot be held — docs/decisions/0012-reciprocal-netting.md).
+ */
+export const SETTLED_OFFSET_SQL = '(select coalesce(sum(o.amount), 0) from partnership_settlement_offsets o where o.workspace_id = c.workspace_id and o.commission_id = c.id)';
+

@@ -3,7 +3,7 @@ import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, 
 import type { Services } from '../../http/context.js';
 import type { CommissionSummary, CustomerRewardSummary, LeadRecorded, RefundRecorded, SaleRecorded } from '../tracking/hooks.js';
 import { emitEvent, outboxEventCte } from '../events/emit.js';
-import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
+import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
 import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
 import { chainOf } from '../ledger/post.js';
 
@@ -230,11 +230,14 @@ export async function onRefund(client: pg.PoolClient, services: Services, event:
       await client.query('update referrals set disqualified = true where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4', [workspaceId, programId, partnerId, sale.customer_id]);
     }
   }
-  const { rows } = await client.query<CommissionRow>(`select ${COMMISSION_COLUMNS} from commissions where workspace_id = $1 and program_id = $2 and key = $3 for update`, [workspaceId, programId, commissionKeys.sale(event.saleId)]);
+  const { rows } = await client.query<CommissionRow & { settled_offset: number }>(
+    `select ${COMMISSION_COLUMNS}, ${SETTLED_OFFSET_SQL} as settled_offset from commissions c where workspace_id = $1 and program_id = $2 and key = $3 for update`,
+    [workspaceId, programId, commissionKeys.sale(event.saleId)],
+  );
   const c = rows[0];
   if (!c || c.status === 'reversed' || event.amount <= 0) return { adjustments: [] };
   const decision = refundReduction(
-    { amount: Number(c.amount), alreadyReduced: Number(c.reversed_amount) + Number(c.clawed_back), status: c.status, inPayout: c.payout_id !== null },
+    { amount: Number(c.amount), alreadyReduced: Number(c.reversed_amount) + Number(c.clawed_back), status: c.status, inPayout: c.payout_id !== null || Number(c.settled_offset) > 0 },
     event.saleAmount,
     event.amount,
   );

@@ -9,4 +9,5 @@ import { onLead, onRefund, onSale } from './engine.js';
 addConversionHooks({ onLead, onSale, onRefund });
 
 export { holdCommission, releaseCommission, reverseCommission, createAdjustment } from './adjust.js';
+export { SETTLED_OFFSET_SQL } from './commissions.js';
 export { runMaturity } from './maturity.js';

@@ -37,6 +37,16 @@ export function toRewardEvent(e: LoggedEvent): RewardEvent {
     case 'payout_paid':
     case 'payout_failed':
       return { type: e.type, payoutId: String(p.payoutId) };
+    case 'partnership_settlement': {
+      const items = (p.commissions ?? []) as { key: string; offset: number; rest: number }[];
+      return {
+        type: 'settlement',
+        settlementId: String(p.settlementId),
+        partnerId: String(p.partnerId),
+        offset: Number(p.offset),
+        commissions: items.map((i) => ({ key: String(i.key), offset: Number(i.offset), rest: Number(i.rest) })),
+      };
+    }
     default:
       throw new Error(`unknown reward event type ${e.type}`);
   }

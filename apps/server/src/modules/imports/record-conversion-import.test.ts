@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversionImport } from '@tandem/contracts';
+import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
+import { DEFAULT_RECORD_OPTIONS, recordChunk, recordImportSlice, registerImportJobs, type ValidatedConversion } from './record-conversion-import.js';
+
+const NOW = new Date('2026-10-01T12:00:00.000Z');
+const MINUTE = 60_000;
+let ctx: TestContext;
+let brand: Actor;
+let api: ReturnType<typeof asKey>;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ now: NOW });
+  brand = await signupActor(ctx.app);
+  api = asKey(ctx.app, brand.apiKey);
+});
+afterAll(async () => ctx?.close());
+
+const upload = (actor: Actor, csv: string, query = '') =>
+  ctx.app.inject({ method: 'POST', url: `/api/v1/conversions/import${query}`, headers: { authorization: `Bearer ${actor.apiKey}`, 'content-type': 'text/csv' }, payload: csv });
+
+/** A CSV of `count` sales, one customer each, invoices `<prefix>-0 …`. */
+const salesCsv = (prefix: string, count: number) =>
+  ['type,externalId,amount,currency,invoiceId,occurredAt', ...Array.from({ length: count }, (_, i) => `sale,${prefix}-c${i},${100 + i},USD,${prefix}-${i},${new Date(NOW.getTime() - 60 * MINUTE).toISOString()}`)].join('\n');
+
+const accept = async (csv: string, query = '') => {
+  const res = await upload(brand, csv, query);
+  expect(res.statusCode).toBe(202);
+  return res.json<{ id: string; status: string }>();
+};
+const importOf = async (id: string) => (await api('GET', `/api/v1/conversions/imports/${id}`)).json();
+const salesCount = async (prefix: string) =>
+  (await ctx.pool.query<{ n: number }>('select count(*)::int as n from sales where workspace_id = $1 and invoice_id like $2', [brand.workspaceId, `${prefix}-%`])).rows[0]!.n;
+const storedRows = async (id: string) =>
+  (await ctx.pool.query<{ n: number }>('select count(*)::int as n from conversion_import_rows where workspace_id = $1 and import_id = $2', [brand.workspaceId, id])).rows[0]!.n;
+
+describe('conversion imports in the background', () => {
+  it('answers 202 queued with the counts, stores the rows, and reports progress until completed', async () => {
+    const accepted = await accept(salesCsv('Q', 5));
+    expect(accepted).toMatchObject({ status: 'queued', skipBadRows: false, rows: 5, recorded: 0, failed: 0, errors: [], error: null, startedAt: null, finishedAt: null });
+    // The 202 is sent by the route itself, past the router's response check: hold it to the contract here.
+    expect(conversionImport.safeParse(accepted).success).toBe(true);
+    expect(await storedRows(accepted.id)).toBe(5);
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'queued' });
+    await ctx.services.queue.drain();
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'completed', rows: 5, recorded: 5, failed: 0 });
+    expect(await salesCount('Q')).toBe(5);
+    expect(await storedRows(accepted.id)).toBe(0);
+  });
+
+  it('records in slices of chunks, each slice a fresh job, and keeps going until done', async () => {
+    registerImportJobs(ctx.services, { chunkRows: 2, concurrency: 2, sliceMs: 0 });
+    try {
+      const accepted = await accept(salesCsv('S', 7));
+      await ctx.services.queue.drain();
+      expect(await importOf(accepted.id)).toMatchObject({ status: 'completed', recorded: 7, failed: 0 });
+      expect(await salesCount('S')).toBe(7);
+      // 7 rows in chunks of 2 with a slice per chunk: the first job and three continuations.
+      const jobs = await ctx.pool.query(`select status from jobs where workspace_id = $1 and payload->>'importId' = $2`, [brand.workspaceId, accepted.id]);
+      expect(jobs.rows).toHaveLength(4);
+      expect(jobs.rows.every((j) => j.status === 'done')).toBe(true);
+    } finally {
+      registerImportJobs(ctx.services, DEFAULT_RECORD_OPTIONS);
+    }
+  });
+
+  it('resumes after a crash from the last checkpoint; rows recorded before the crash are not recorded twice', async () => {
+    const accepted = await accept(salesCsv('R', 9));
+    // A worker checkpointed the first chunk (rows 1–3) and went on to the next …
+    expect(await recordImportSlice(ctx.services, brand.workspaceId, accepted.id, { chunkRows: 3, concurrency: 2, sliceMs: 0 })).toEqual({ kind: 'more', doneSeq: 3 });
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'running', recorded: 3 });
+    expect(await storedRows(accepted.id)).toBe(6);
+    // … recorded rows 4–5 and died before its checkpoint.
+    const { rows } = await ctx.pool.query<{ item: ValidatedConversion }>('select item from conversion_import_rows where workspace_id = $1 and import_id = $2 order by seq limit 2', [brand.workspaceId, accepted.id]);
+    expect(await recordChunk(ctx.services, brand.workspaceId, rows.map((r) => r.item), 2)).toMatchObject({ recorded: 2, failedRows: 0 });
+    expect(await salesCount('R')).toBe(5);
+    // The queued job (another node, or this one after a restart) continues from row 4.
+    await ctx.services.queue.drain();
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'completed', rows: 9, recorded: 9, failed: 0 });
+    const sales = await ctx.pool.query<{ invoice_id: string; n: number }>(
+      `select invoice_id, count(*)::int as n from sales where workspace_id = $1 and invoice_id like 'R-%' group by invoice_id`,
+      [brand.workspaceId],
+    );
+    expect(sales.rows).toHaveLength(9);
+    expect(sales.rows.every((s) => s.n === 1)).toBe(true);
+    // A stale worker that finds the import completed does nothing.
+    expect(await recordImportSlice(ctx.services, brand.workspaceId, accepted.id, DEFAULT_RECORD_OPTIONS)).toEqual({ kind: 'done' });
+  });
+
+  it('with skipBadRows, counts rows refused by validation and by the recording, listing both in row order', async () => {
+    // Row 3 passes validation (4 minutes ahead is inside the allowed skew) but is refused when
+    // recorded, because by then the clock is earlier: the recording's own checks still apply.
+    const soon = new Date(NOW.getTime() + 4 * MINUTE).toISOString();
+    const hourAgo = new Date(NOW.getTime() - 60 * MINUTE).toISOString();
+    const csv = ['type,externalId,amount,currency,invoiceId,occurredAt', `sale,k-1,100,USD,K-1,${hourAgo}`, `sale,k-2,ten,USD,K-2,${hourAgo}`, `sale,k-3,100,USD,K-3,${soon}`].join('\n');
+    const accepted = await accept(csv, '?skipBadRows=true');
+    expect(accepted).toMatchObject({ status: 'queued', skipBadRows: true, rows: 3, failed: 1, errors: [{ row: 2, path: 'amount' }] });
+    ctx.clock.set(new Date(NOW.getTime() - 10 * MINUTE));
+    try {
+      await ctx.services.queue.drain();
+    } finally {
+      ctx.clock.set(NOW);
+    }
+    const done = await importOf(accepted.id);
+    expect(done).toMatchObject({ status: 'completed', rows: 3, recorded: 1, failed: 2 });
+    expect(done.errors.map((e: { row: number; path: string }) => [e.row, e.path])).toEqual([
+      [2, 'amount'],
+      [3, 'occurredAt'],
+    ]);
+    expect(await salesCount('K')).toBe(1);
+  });
+
+  it('marks the import failed when its job gives up, and drops the stored rows', async () => {
+    const accepted = await accept(salesCsv('F', 2));
+    await ctx.pool.query(`update conversion_import_rows set item = '{"row":1,"type":"sale","body":{}}' where workspace_id = $1 and import_id = $2 and seq = 1`, [brand.workspaceId, accepted.id]);
+    await ctx.pool.query(`update jobs set max_attempts = 1 where workspace_id = $1 and payload->>'importId' = $2`, [brand.workspaceId, accepted.id]);
+    await ctx.services.queue.drain();
+    const failed = await importOf(accepted.id);
+    expect(failed).toMatchObject({ status: 'failed', recorded: 0 });
+    expect(failed.error).toEqual(expect.any(String));
+    expect(failed.finishedAt).not.toBeNull();
+    expect(await storedRows(accepted.id)).toBe(0);
+    const audit = await ctx.pool.query(`select 1 from audit_log where workspace_id = $1 and action = 'conversions.import_failed' and target_id = $2`, [brand.workspaceId, accepted.id]);
+    expect(audit.rowCount).toBe(1);
+  });
+
+  it('lists imports newest first, paginated, without the per-row errors', async () => {
+    const first = await api('GET', '/api/v1/conversions/imports?limit=2');
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json();
+    expect(page1.data).toHaveLength(2);
+    expect(page1.data[0]).not.toHaveProperty('errors');
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const page2 = (await api('GET', `/api/v1/conversions/imports?limit=100&cursor=${page1.nextCursor}`)).json();
+    const ids = [...page1.data, ...page2.data].map((i: { id: string }) => i.id);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeGreaterThanOrEqual(5);
+    expect(page2.nextCursor).toBeNull();
+    expect((await api('GET', '/api/v1/conversions/imports?cursor=not-a-cursor')).statusCode).toBe(422);
+    expect((await api('GET', '/api/v1/conversions/imports?limit=0')).statusCode).toBe(422);
+  });
+
+  it('keeps imports to their workspace: another workspace gets 404 and an empty list', async () => {
+    const accepted = await accept(salesCsv('T', 1));
+    const other = await signupActor(ctx.app);
+    const otherApi = asKey(ctx.app, other.apiKey);
+    expect((await otherApi('GET', `/api/v1/conversions/imports/${accepted.id}`)).statusCode).toBe(404);
+    expect((await otherApi('GET', '/api/v1/conversions/imports')).json()).toEqual({ data: [], nextCursor: null });
+    expect((await api('GET', '/api/v1/conversions/imports/imp_00000000000000000000000000')).statusCode).toBe(404);
+    await ctx.services.queue.drain();
+  });
+
+  it('needs an API key or session, and the write scope to upload (read is enough to poll)', async () => {
+    expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/conversions/imports' })).statusCode).toBe(401);
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/conversions/import', headers: { 'content-type': 'text/csv' }, payload: salesCsv('U', 1) });
+    expect(res.statusCode).toBe(401);
+    // A read-only key may poll imports but not start one.
+    const reader = (await api('POST', '/api/v1/api-keys', { name: 'reader', scopes: ['read'] })).json().key;
+    const readerHeaders = { authorization: `Bearer ${reader}` };
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/conversions/import', headers: { ...readerHeaders, 'content-type': 'text/csv' }, payload: salesCsv('U', 1) })).statusCode).toBe(403);
+    expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/conversions/imports', headers: readerHeaders })).statusCode).toBe(200);
+  });
+});

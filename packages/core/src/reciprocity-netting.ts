@@ -1,0 +1,90 @@
+import { move, payoutsClearingAccount, type Posting } from './ledger/journal.js';
+
+/*
+ * Settling a reciprocal partnership by netting. Between two brands A and B, A's program owes B (the
+ * payable commissions of B's partner row in A's program) and B's program owes A. The smaller of
+ * the two is offset against the larger: both sides give up the same amount without cash, and only
+ * the difference is paid, by one payout from the brand that owes more. Currencies never mix: the
+ * caller nets one currency at a time.
+ */
+
+/** One payable commission of a side, with what is still owed on it (negative for a clawback). */
+export interface PayableItem {
+  id: string;
+  partnerId: string;
+  /** What is still owed on it, in minor units: net of reversals and of earlier offsets. */
+  owed: number;
+}
+
+/** How much of one commission an offset consumed; `rest` is what stays owed on it. */
+export interface ItemAllocation {
+  id: string;
+  partnerId: string;
+  offset: number;
+  rest: number;
+}
+
+export interface NettingPlan {
+  /** What A owes B and B owes A, as counted for netting (a side owing nothing or less counts 0). */
+  aOwesB: number;
+  bOwesA: number;
+  /** Given up by both sides without cash: never more than either side. */
+  offset: number;
+  /** The payout left after the offset, from the brand owing more; null when the sides are even. */
+  net: { payer: 'a' | 'b'; amount: number } | null;
+}
+
+/** What a side owes for netting: the sum of its items, or 0 when clawbacks leave it owing nothing. */
+export const sideTotal = (items: readonly Pick<PayableItem, 'owed'>[]): number => Math.max(0, items.reduce((sum, i) => sum + i.owed, 0));
+
+export function planNetting(aOwesB: number, bOwesA: number): NettingPlan {
+  const a = Math.max(0, aOwesB);
+  const b = Math.max(0, bOwesA);
+  const offset = Math.min(a, b);
+  if (a === b) return { aOwesB: a, bOwesA: b, offset, net: null };
+  return { aOwesB: a, bOwesA: b, offset, net: a > b ? { payer: 'a', amount: a - offset } : { payer: 'b', amount: b - offset } };
+}
+
+/**
+ * Spreads an offset over a side's payable commissions, oldest first (the caller passes them in
+ * that order). Clawbacks and zero amounts are consumed first and whole: they only lower what the
+ * side owes, so leaving them behind would strand a negative remainder. Positive commissions are then
+ * consumed until the offset is reached; the last one may be consumed in part (see decision 0012).
+ * With no offset nothing is allocated.
+ */
+export function allocateOffset(items: readonly PayableItem[], offset: number): ItemAllocation[] {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
+  if (offset === 0) return items.map((i) => ({ id: i.id, partnerId: i.partnerId, offset: 0, rest: i.owed }));
+  const total = items.reduce((sum, i) => sum + i.owed, 0);
+  if (offset > total) throw new RangeError(`offset ${offset} exceeds what the side owes (${total})`);
+  // Positive commissions must cover the offset plus every credit the clawbacks take back.
+  let need = offset - items.reduce((sum, i) => sum + Math.min(0, i.owed), 0);
+  return items.map((i) => {
+    if (i.owed <= 0) return { id: i.id, partnerId: i.partnerId, offset: i.owed, rest: 0 };
+    const taken = Math.min(i.owed, need);
+    need -= taken;
+    return { id: i.id, partnerId: i.partnerId, offset: taken, rest: i.owed - taken };
+  });
+}
+
+/** Per partner row, the amount an allocation settles (one journal entry each). */
+export function offsetsByPartner(allocations: readonly ItemAllocation[]): Map<string, number> {
+  const byPartner = new Map<string, number>();
+  for (const a of allocations) if (a.offset !== 0) byPartner.set(a.partnerId, (byPartner.get(a.partnerId) ?? 0) + a.offset);
+  return byPartner;
+}
+
+/**
+ * The program's claims on partner brands that were given up in settlements: the stand-in for cash
+ * when a liability is settled by offset rather than paid.
+ */
+export const partnershipClearingAccount = (programId: string) => `program:${programId}:partnership_clearing`;
+
+/**
+ * `amount` of the partner's payable settled by offset: like a paid payout (payable → paid, the
+ * value delivered recorded on the payouts account), except that what left is a claim on the other
+ * brand, credited to the partnership clearing account, instead of cash.
+ */
+export function offsetSettled(programId: string, partnerId: string, amount: number): Posting[] {
+  return [...move(programId, partnerId, 'payable', 'paid', amount), { account: payoutsClearingAccount(programId), amount }, { account: partnershipClearingAccount(programId), amount: -amount }];
+}

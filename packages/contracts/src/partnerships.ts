@@ -66,7 +66,8 @@ export const balanceDirection = z
     clicks: z.number().int(),
     referrals: z.number().int(),
     revenue: minorUnits,
-    commissions: minorUnits.describe('Owed by `toWorkspaceId` to `fromWorkspaceId`'),
+    commissions: minorUnits.describe('Earned from `toWorkspaceId` by `fromWorkspaceId`, net of reversals (lifetime)'),
+    outstanding: minorUnits.describe('What `toWorkspaceId` still owes `fromWorkspaceId`: earned but neither paid nor settled by netting'),
     currency: z.string(),
   })
   .meta({ id: 'BalanceDirection' });
@@ -77,7 +78,7 @@ export const partnershipBalance = z
   .object({
     partnershipId: z.string(),
     directions: z.array(balanceDirection),
-    net: netAmount.describe('For a pair: who owes whom after netting; for a coalition, the first pair (see `nets`)'),
+    net: netAmount.describe('For a pair: who owes whom after netting what is outstanding each way; for a coalition, the first pair (see `nets`)'),
     nets: z.array(netAmount).describe('One per pair of members and currency'),
     reciprocity: z.array(z.object({ workspaceIds: z.array(z.string()), imbalancePct: z.number(), withinTarget: z.boolean().nullable() })),
   })

@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { netBalances, reciprocityChecks, type Direction } from './reciprocity.js';
 
-const d = (from: string, to: string, commissions: number, clicks = 0, currency = 'USD'): Direction => ({ fromWorkspaceId: from, toWorkspaceId: to, clicks, referrals: 0, revenue: 0, commissions, currency });
+// Outstanding equals lifetime commissions here (nothing paid yet); the settled case is tested below.
+const d = (from: string, to: string, commissions: number, clicks = 0, currency = 'USD', outstanding = commissions): Direction => ({ fromWorkspaceId: from, toWorkspaceId: to, clicks, referrals: 0, revenue: 0, commissions, outstanding, currency });
 
 describe('netBalances', () => {
   it('nets both directions: the brand owing more owes the difference', () => {
     expect(netBalances([d('ws_a', 'ws_b', 1000), d('ws_b', 'ws_a', 300)])).toEqual([{ owedByWorkspaceId: 'ws_b', owedToWorkspaceId: 'ws_a', amount: 700, currency: 'USD' }]);
     expect(netBalances([d('ws_b', 'ws_a', 1000), d('ws_a', 'ws_b', 300)])).toEqual([{ owedByWorkspaceId: 'ws_a', owedToWorkspaceId: 'ws_b', amount: 700, currency: 'USD' }]);
+  });
+  it('nets what is outstanding, not what was ever earned: paid and netted amounts are settled', () => {
+    expect(netBalances([d('ws_a', 'ws_b', 12_000, 0, 'USD', 7_000), d('ws_b', 'ws_a', 5_000, 0, 'USD', 0)])).toEqual([{ owedByWorkspaceId: 'ws_b', owedToWorkspaceId: 'ws_a', amount: 7_000, currency: 'USD' }]);
+    expect(netBalances([d('ws_a', 'ws_b', 12_000, 0, 'USD', 0), d('ws_b', 'ws_a', 5_000, 0, 'USD', 0)])).toEqual([{ owedByWorkspaceId: null, owedToWorkspaceId: null, amount: 0, currency: 'USD' }]);
   });
   it('reports an even balance with nobody owing', () => {
     expect(netBalances([d('ws_a', 'ws_b', 0), d('ws_b', 'ws_a', 0)])).toEqual([{ owedByWorkspaceId: null, owedToWorkspaceId: null, amount: 0, currency: 'USD' }]);

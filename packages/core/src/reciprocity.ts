@@ -11,8 +11,10 @@ export interface Direction {
   referrals: number;
   /** Minor units, in `currency`. */
   revenue: number;
-  /** Minor units owed by `to` to `from`, in `currency`. */
+  /** Minor units earned by `from` from `to` (lifetime, net of reversals), in `currency`. */
   commissions: number;
+  /** Minor units `to` still owes `from`: earned, not yet paid nor settled by netting. */
+  outstanding: number;
   currency: string;
 }
 
@@ -40,8 +42,8 @@ export function netBalances(directions: readonly Direction[]): NetAmount[] {
     const [a, b] = d.fromWorkspaceId < d.toWorkspaceId ? [d.fromWorkspaceId, d.toWorkspaceId] : [d.toWorkspaceId, d.fromWorkspaceId];
     const key = `${pairKey(a, b)}|${d.currency}`;
     const entry = totals.get(key) ?? { a, b, currency: d.currency, owedToA: 0 };
-    // `to` owes `from` the commissions of this direction.
-    entry.owedToA += d.fromWorkspaceId === a ? d.commissions : -d.commissions;
+    // `to` owes `from` what is outstanding in this direction (paid and netted amounts are settled).
+    entry.owedToA += d.fromWorkspaceId === a ? d.outstanding : -d.outstanding;
     totals.set(key, entry);
   }
   return [...totals.values()].map((t) => {

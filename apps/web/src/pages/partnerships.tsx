@@ -117,6 +117,8 @@ export function DirectionsView({
               <dd className="tabular-nums">{formatMoney(d.revenue, d.currency)}</dd>
               <dt className="text-slate-500">Commissions earned</dt>
               <dd className="tabular-nums">{formatMoney(d.commissions, d.currency)}</dd>
+              <dt className="text-slate-500">Still owed</dt>
+              <dd className="tabular-nums">{formatMoney(d.outstanding, d.currency)}</dd>
             </dl>
           </li>
         ))}

@@ -10,6 +10,8 @@ export interface ConversionFigures {
   revenue: number;
   /** Minor units, net of reversals. */
   commissions: number;
+  /** Of those, what is not yet paid nor settled by partnership netting. */
+  outstanding: number;
 }
 
 const tableExists = async (db: Db, table: string) => (await db.query<{ found: string | null }>('select to_regclass($1) as found', [`public.${table}`])).rows[0]?.found !== null;
@@ -20,7 +22,7 @@ const tableExists = async (db: Db, table: string) => (await db.query<{ found: st
  * zero before those modules are installed and real as soon as they are.
  */
 export async function loadConversionFigures(db: Db, workspaceId: string, programId: string, partnerId: string): Promise<ConversionFigures> {
-  const figures: ConversionFigures = { referrals: 0, revenue: 0, commissions: 0 };
+  const figures: ConversionFigures = { referrals: 0, revenue: 0, commissions: 0, outstanding: 0 };
   const args = [workspaceId, programId, partnerId];
   if (await tableExists(db, 'customers')) {
     const { rows } = await db.query<{ n: number }>('select count(*)::int as n from customers where workspace_id = $1 and program_id = $2 and partner_id = $3', args);
@@ -31,11 +33,16 @@ export async function loadConversionFigures(db: Db, workspaceId: string, program
     figures.revenue = Number(rows[0]?.total ?? 0);
   }
   if (await tableExists(db, 'commissions')) {
-    const { rows } = await db.query<{ total: string }>(
-      `select coalesce(sum(amount - reversed_amount), 0)::text as total from commissions where workspace_id = $1 and program_id = $2 and partner_id = $3 and status <> 'reversed'`,
+    const { rows } = await db.query<{ total: string; outstanding: string }>(
+      `select coalesce(sum(amount - reversed_amount), 0)::text as total,
+              coalesce(sum(amount - reversed_amount
+                           - (select coalesce(sum(o.amount), 0) from partnership_settlement_offsets o where o.workspace_id = c.workspace_id and o.commission_id = c.id))
+                       filter (where status in ('pending', 'held', 'payable')), 0)::text as outstanding
+         from commissions c where workspace_id = $1 and program_id = $2 and partner_id = $3 and status <> 'reversed'`,
       args,
     );
     figures.commissions = Number(rows[0]?.total ?? 0);
+    figures.outstanding = Number(rows[0]?.outstanding ?? 0);
   }
   return figures;
 }
@@ -54,14 +61,16 @@ export async function partnershipBalance(db: Db, workspaceId: string, partnershi
       const { rows } = await db.query<{ id: string }>('select id from partners where workspace_id = $1 and partner_workspace_id = $2', [host.workspace_id, guest.workspace_id]);
       const partnerIds = rows.map((r) => r.id);
       let clicks = 0;
-      const totals: ConversionFigures = { referrals: 0, revenue: 0, commissions: 0 };
+      const totals: ConversionFigures = { referrals: 0, revenue: 0, commissions: 0, outstanding: 0 };
       for (const partnerId of partnerIds) {
-        const c = await db.query<{ n: number }>('select count(*)::int as n from clicks where workspace_id = $1 and program_id = $2 and partner_id = $3', [host.workspace_id, host.program_id, partnerId]);
+        // From the rollups: dashboards never scan raw clicks.
+        const c = await db.query<{ n: number }>('select coalesce(sum(clicks), 0)::int as n from click_rollups where workspace_id = $1 and program_id = $2 and partner_id = $3', [host.workspace_id, host.program_id, partnerId]);
         clicks += c.rows[0]?.n ?? 0;
         const f = await loadConversionFigures(db, host.workspace_id, host.program_id!, partnerId);
         totals.referrals += f.referrals;
         totals.revenue += f.revenue;
         totals.commissions += f.commissions;
+        totals.outstanding += f.outstanding;
       }
       directions.push({ fromWorkspaceId: guest.workspace_id, toWorkspaceId: host.workspace_id, clicks, ...totals, currency: host.program_currency! });
     }

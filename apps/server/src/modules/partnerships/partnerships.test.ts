@@ -79,6 +79,10 @@ describe('a reciprocal partnership between two brands', () => {
       await ctx.pool.query('insert into clicks (workspace_id, id, link_id, program_id, partner_id, created_at) values ($1, gen_random_uuid(), $2, $3, $4, now())', [a.actor.workspaceId, bInA.link.id, a.programId, bInA.partner.id]);
     }
     await ctx.pool.query('insert into clicks (workspace_id, id, link_id, program_id, partner_id, created_at) values ($1, gen_random_uuid(), $2, $3, $4, now())', [b.actor.workspaceId, aInB.link.id, b.programId, aInB.partner.id]);
+    // The balance reads the hourly rollups the click writer keeps in step with the rows.
+    const rollup = `insert into click_rollups (workspace_id, link_id, hour, program_id, partner_id, clicks) values ($1, $2, date_trunc('hour', now(), 'UTC'), $3, $4, $5)`;
+    await ctx.pool.query(rollup, [a.actor.workspaceId, bInA.link.id, a.programId, bInA.partner.id, 3]);
+    await ctx.pool.query(rollup, [b.actor.workspaceId, aInB.link.id, b.programId, aInB.partner.id, 1]);
     const hasCommissions = (await ctx.pool.query(`select to_regclass('public.commissions') is not null as ok`)).rows[0].ok;
     if (hasCommissions) {
       const insert = `insert into commissions (workspace_id, id, program_id, partner_id, key, kind, amount, currency, status, rules_version, occurred_at, payable_at)

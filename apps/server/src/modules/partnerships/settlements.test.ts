@@ -110,6 +110,8 @@ describe('settling a two-brand partnership by netting', () => {
 
   it('settles the offset in both ledgers without cash; balances per partner follow', async () => {
     expect(await balanceOf(a, b)).toMatchObject({ pending: 0, payable: 7_000, paid: 5_000 });
+    // The partnership balance nets what is still owed: A's 7,000, in the net payout.
+    expect((await a.api('GET', `/api/v1/partnerships/${id}/balance`)).json().net).toMatchObject({ owedByWorkspaceId: a.ws, owedToWorkspaceId: b.ws, amount: 7_000 });
     expect(await balanceOf(b, a)).toMatchObject({ pending: 0, payable: 0, paid: 5_000 });
     for (const side of [a, b]) {
       const v = await verified(side);
@@ -160,6 +162,10 @@ describe('settling a two-brand partnership by netting', () => {
     expect(paid.statusCode).toBe(200);
     expect(await balanceOf(a, b)).toMatchObject({ payable: 0, paid: 12_000 });
     expect((await commissionsOf(a)).every((c) => c.status === 'paid')).toBe(true);
+    // Everything earned either way is now paid or netted: the partnership balance owes nothing.
+    const balance = (await b.api('GET', `/api/v1/partnerships/${id}/balance`)).json();
+    expect(balance.net).toEqual({ owedByWorkspaceId: null, owedToWorkspaceId: null, amount: 0, currency: 'USD' });
+    expect(balance.directions.map((d: { commissions: number; outstanding: number }) => [d.commissions, d.outstanding]).sort()).toEqual([[12_000, 0], [5_000, 0]].sort());
     expect((await verified(a)).ok).toBe(true);
   });
 

@@ -125,10 +125,3 @@ export function deferredCtes(writes: readonly DeferredWrite[], firstParam: numbe
   }
   return { ctes, params };
 }
-
-/** Runs deferred writes as one statement of their own (for paths without a final statement to carry them). */
-export async function runDeferredWrites(client: pg.PoolClient, writes: readonly DeferredWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  const { ctes, params } = deferredCtes(writes, 1);
-  await client.query(`with ${ctes.join(', ')} select 1`, params);
-}

@@ -6,7 +6,7 @@ import { keyedHash } from '../../security/crypto.js';
 import { withTransaction } from '../../db/tx.js';
 import { emitEvent, outboxEventCte } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte } from '../analytics/rollups.js';
-import { conversionHooks, deferredCtes, runDeferredWrites, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
+import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
 import { enrollmentStatusOf, programSettings, resolveTouches, type ResolvedTouches } from './touches.js';
 
 /*
@@ -112,10 +112,10 @@ export const emailHash = (services: Services, workspaceId: string, email: string
   keyedHash(`${services.secret}:customer-email:${workspaceId}`, email.trim().toLowerCase());
 
 /**
- * Finds or creates the customer and locks its row until the transaction ends, in one statement:
- * the no-op `do update` takes the row lock on an existing customer, and `xmax = 0` tells a fresh
- * insert from a found row. Parameters from `first`: workspace, new id, external id, email hash,
- * name, country.
+ * Finds or creates the customer and locks its row until the transaction ends, in one statement
+ * (a sale's: a lead's refreshes the details too): the no-op `do update` takes the row lock on an
+ * existing customer, and `xmax = 0` tells a fresh insert from a found row. Parameters from `first`:
+ * workspace, new id, external id, email hash, name, country.
  */
 const customerUpsert = (first: number) => {
   const p = (i: number) => `$${first + i}`;
@@ -127,18 +127,6 @@ const customerUpsert = (first: number) => {
 function customerUpsertParams(services: Services, workspaceId: string, input: CustomerInput, consent: boolean): unknown[] {
   const details = storableDetails(services, workspaceId, input, consent);
   return [workspaceId, newId('cus'), input.externalId, details.emailHash, details.name, details.country];
-}
-
-async function lockCustomer(
-  client: pg.PoolClient,
-  services: Services,
-  workspaceId: string,
-  input: CustomerInput,
-  consent: boolean,
-): Promise<{ row: CustomerRow; created: boolean }> {
-  const { rows } = await client.query<CustomerRow & { created: boolean }>(customerUpsert(1), customerUpsertParams(services, workspaceId, input, consent));
-  const { created, ...row } = rows[0]!;
-  return { row, created };
 }
 
 /** The customer's standing attribution as a Touch (with its program's current settings). */
@@ -286,22 +274,35 @@ export async function trackLead(
   const { occurredAt, consent, resolved } = await prepareConversion(services, workspaceId, input);
 
   return recordIdempotently<LeadResult>(services.pool, async (client) => {
-    const { row: customer } = await lockCustomer(client, services, workspaceId, input.customer, consent);
     const leadId = newId('led');
-    const inserted = await client.query(
-      `insert into leads (workspace_id, id, customer_id, event_name, occurred_at, response) values ($1, $2, $3, $4, $5, '{}')
-       on conflict (workspace_id, customer_id, event_name) do nothing`,
-      [workspaceId, leadId, customer.id, input.eventName, occurredAt],
+    // The customer (found or created, locked, its details refreshed — or erased without consent)
+    // and the lead's claim on (customer, event) in one round trip. A repeat changes nothing: it is
+    // rolled back below and answers with the stored body.
+    const { rows: claimRows } = await client.query<CustomerRow & { claimed: boolean }>(
+      `with customer as (
+         insert into customers as c (workspace_id, id, external_id, email_hash, name, country) values ($1, $2, $3, $4, $5, $6)
+         on conflict (workspace_id, external_id) do update set
+           email_hash = case when $7::boolean then coalesce(excluded.email_hash, c.email_hash) end,
+           name = case when $7::boolean then coalesce(excluded.name, c.name) end,
+           country = case when $7::boolean then coalesce(excluded.country, c.country) end
+         returning id, external_id, country, program_id, partner_id, enrollment_id, click_id, attributed_via, touch_at
+       ), claimed as (
+         insert into leads (workspace_id, id, customer_id, event_name, occurred_at, response)
+         select $1, $8, customer.id, $9, $10, '{}' from customer
+         on conflict (workspace_id, customer_id, event_name) do nothing
+         returning id
+       )
+       select customer.*, exists (select 1 from claimed) as claimed from customer`,
+      [...customerUpsertParams(services, workspaceId, input.customer, consent), consent, leadId, input.eventName, occurredAt],
     );
-    if (inserted.rowCount === 0) {
+    const { claimed, ...customer } = claimRows[0]!;
+    if (!claimed) {
       const { rows } = await client.query<{ response: LeadResult }>(
         'select response from leads where workspace_id = $1 and customer_id = $2 and event_name = $3',
         [workspaceId, customer.id, input.eventName],
       );
       throw new ReplayedConversion(rows[0]!.response);
     }
-    // A new lead may bring details the brand did not send before; a repeat changes nothing (rolled back above).
-    await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
     const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
 
     const body: LeadResult = {
@@ -330,9 +331,34 @@ export async function trackLead(
       if (r.customerReward) body.customerReward = r.customerReward;
       if (r.deferred) deferred.push(...r.deferred);
     }
-    await runDeferredWrites(client, deferred);
+    // The lead's final state, its outbox event, its rollup bucket and the hooks' deferred writes in
+    // one statement, as for sales (each round trip costs a socket write).
+    const event = outboxEventCte(
+      {
+        workspaceId,
+        type: 'lead.created',
+        data: {
+          id: leadId,
+          customerId: customer.id,
+          externalId: customer.external_id,
+          eventName: input.eventName,
+          partnerId: touch?.partnerId ?? null,
+          programId: touch?.programId ?? null,
+          occurredAt: occurredAt.toISOString(),
+        },
+      },
+      9,
+    );
+    const rollup = conversionRollupCte(
+      { workspaceId, programId: touch?.programId ?? null, partnerId: touch?.partnerId ?? null, at: occurredAt, currency: '', leads: 1 },
+      9 + event.params.length,
+    );
+    const hookWrites = deferredCtes(deferred, 9 + event.params.length + rollup.params.length);
     await client.query(
-      `update leads set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, response = $8 where workspace_id = $1 and id = $2`,
+      `with completed_lead as (
+         update leads set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, response = $8 where workspace_id = $1 and id = $2
+       ), ${[event.cte, rollup.cte, ...hookWrites.ctes].join(', ')}
+       ${event.notifySql}`,
       [
         workspaceId,
         leadId,
@@ -342,29 +368,11 @@ export async function trackLead(
         touch?.clickId ?? null,
         touch?.via ?? null,
         JSON.stringify(body),
+        ...event.params,
+        ...rollup.params,
+        ...hookWrites.params,
       ],
     );
-    await emitEvent(client, {
-      workspaceId,
-      type: 'lead.created',
-      data: {
-        id: leadId,
-        customerId: customer.id,
-        externalId: customer.external_id,
-        eventName: input.eventName,
-        partnerId: touch?.partnerId ?? null,
-        programId: touch?.programId ?? null,
-        occurredAt: occurredAt.toISOString(),
-      },
-    });
-    await bumpConversionRollup(client, {
-      workspaceId,
-      programId: touch?.programId ?? null,
-      partnerId: touch?.partnerId ?? null,
-      at: occurredAt,
-      currency: '',
-      leads: 1,
-    });
     return body;
   });
 }

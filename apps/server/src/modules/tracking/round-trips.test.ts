@@ -70,6 +70,16 @@ describe('round trips per conversion', () => {
     expect(n).toBeLessThanOrEqual(4);
   });
 
+  it('an attributed lead (coupon, no lead reward) stays within budget', async () => {
+    await api('POST', '/api/v1/track/lead', { customer: { externalId: 'rt-lead-warm' }, couponCode });
+    statements = 0;
+    const res = await api('POST', '/api/v1/track/lead', { customer: { externalId: 'rt-lead', email: 'lead@example.com' }, couponCode });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().attributed).toBe(true);
+    // coupon 1, begin 1, customer + lead claim 1, attribution 1, program 1, enrollment 1, final 1, commit 1
+    expect(statements).toBeLessThanOrEqual(8);
+  });
+
   it('a repeated invoice answers from the stored response', async () => {
     const body = { customer: { externalId: 'rt-3' }, amount: 10_000, currency: 'USD', invoiceId: 'rt-inv-3', couponCode };
     await api('POST', '/api/v1/track/sale', body);

@@ -196,7 +196,8 @@ async function main(): Promise<void> {
       server.child.kill('SIGTERM');
     });
     await fs.rm(dataDir, { recursive: true, force: true });
-    if (externalAdmin && env.DATABASE_URL) {
+    // KEEP_DATABASE=1 leaves it for a look at plans and statistics afterwards.
+    if (externalAdmin && env.DATABASE_URL && !process.env.KEEP_DATABASE) {
       // Leave the shared server as we found it.
       const admin = new pg.Client({ connectionString: externalAdmin });
       await admin.connect();

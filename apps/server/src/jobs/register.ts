@@ -1,4 +1,5 @@
 import type { Services } from '../http/context.js';
+import { refreshHotTableStatistics } from '../db/statistics.js';
 import { registerTermsGraceJob } from '../modules/partners/terms-grace.js';
 import { registerWebhookJobs } from '../modules/webhooks/jobs.js';
 import { registerRetentionJobs } from '../modules/privacy/retention.js';
@@ -14,6 +15,11 @@ export function registerJobs(services: Services): void {
     await pool.query(`delete from sessions where expires_at < now()`);
   });
   void queue.schedule('jobs.cleanup', 'jobs.cleanup', 3600).catch((error: unknown) => services.log.error({ err: error }, 'schedule failed'));
+  // Fresh statistics for the tables every conversion grows, whatever the server's autovacuum does.
+  queue.register('db.statistics', async () => {
+    await refreshHotTableStatistics(pool);
+  });
+  void queue.schedule('db.statistics', 'db.statistics', 15).catch((error: unknown) => services.log.error({ err: error }, 'schedule failed'));
   registerWebhookJobs(services);
   registerTermsGraceJob(services);
   registerRetentionJobs(services);

@@ -92,7 +92,7 @@ describe('portal balance and commissions', () => {
     const page2 = (await pat.get(`${base(patEnrollment)}/commissions?limit=2&cursor=${page1.nextCursor}`)).json();
     expect(page2).toMatchObject({ data: [{ amount: 1000, status: 'payable', kind: 'sale' }], nextCursor: null });
     const raw = JSON.stringify([...page1.data, ...page2.data]);
-    expect(raw).not.toMatch(/customer|saleId|buyer\.example|c1|cus_/);
+    expect(raw).not.toMatch(/customer|saleId|buyer\.example|"c[123]"|cus_/);
   });
 
   it('orders by when a commission occurred, not when it was recorded, and pages by (occurredAt, id)', async () => {

@@ -158,6 +158,8 @@ interface Attributed {
   touch: Touch | null;
   /** What the hooks see, with the enrollment's status: only `approved` enrollments earn (rewards checks it). */
   forHooks: AttributedTo | null;
+  /** The touch history and standing attribution to record, in the conversion's final statement. */
+  writes: DeferredWrite[];
 }
 
 /** Decides the conversion's attribution, records the customer's touches and new standing attribution. */
@@ -180,44 +182,51 @@ async function attribute(
   });
   const touch = decision.attribution;
   const attributes = touch !== null && (decision.reason === 'new' || decision.reason === 'replaced_last_touch');
-  if (touchRows.length > 0 || attributes) {
-    // The touches and the customer's new standing attribution in one round trip (each costs a socket write).
-    await client.query(
-      `with touched as (
-         insert into customer_touches (workspace_id, customer_id, touch_key, via, program_id, partner_id, touch_at, eligible)
-         select $1, $2, t.touch_key, t.via, t.program_id, t.partner_id, t.touch_at, t.eligible
-           from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[])
-                as t(touch_key, via, program_id, partner_id, touch_at, eligible)
-         on conflict do nothing
-       )
-       update customers set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, touch_at = $8,
-              first_attributed_at = coalesce(first_attributed_at, $9)
-        where workspace_id = $1 and id = $2 and $10::boolean`,
-      [
-        workspaceId,
-        customer.id,
-        touch?.programId ?? null,
-        touch?.partnerId ?? null,
-        touch?.enrollmentId ?? null,
-        touch?.clickId ?? null,
-        touch?.via ?? null,
-        touch ? new Date(touch.at) : null,
-        occurredAt,
-        attributes,
-        touchRows.map((t) => t.key),
-        touchRows.map((t) => t.via),
-        touchRows.map((t) => t.programId),
-        touchRows.map((t) => t.partnerId),
-        touchRows.map((t) => t.at),
-        touchRows.map((t) => t.eligible),
-      ],
-    );
+  // The touches and the customer's new standing attribution ride on the conversion's final
+  // statement (a round trip fewer): nothing before it reads them — the hooks read referrals,
+  // commissions and the customer's email hash, never its attribution or touch history.
+  const writes: DeferredWrite[] = [];
+  if (touchRows.length > 0) {
+    const values = [
+      workspaceId,
+      customer.id,
+      touchRows.map((t) => t.key),
+      touchRows.map((t) => t.via),
+      touchRows.map((t) => t.programId),
+      touchRows.map((t) => t.partnerId),
+      touchRows.map((t) => t.at),
+      touchRows.map((t) => t.eligible),
+    ];
+    writes.push((first) => {
+      const p = (i: number) => `$${first + i}`;
+      return {
+        sql: `insert into customer_touches (workspace_id, customer_id, touch_key, via, program_id, partner_id, touch_at, eligible)
+              select ${p(0)}, ${p(1)}, t.touch_key, t.via, t.program_id, t.partner_id, t.touch_at, t.eligible
+                from unnest(${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::timestamptz[], ${p(7)}::text[])
+                     as t(touch_key, via, program_id, partner_id, touch_at, eligible)
+              on conflict do nothing`,
+        params: values,
+      };
+    });
   }
-  if (!touch) return { touch: null, forHooks: null };
+  if (attributes) {
+    const values = [workspaceId, customer.id, touch.programId, touch.partnerId, touch.enrollmentId, touch.clickId, touch.via, new Date(touch.at), occurredAt];
+    writes.push((first) => {
+      const p = (i: number) => `$${first + i}`;
+      return {
+        sql: `update customers set program_id = ${p(2)}, partner_id = ${p(3)}, enrollment_id = ${p(4)}, click_id = ${p(5)}, attributed_via = ${p(6)},
+                     touch_at = ${p(7)}, first_attributed_at = coalesce(first_attributed_at, ${p(8)}::timestamptz)
+               where workspace_id = ${p(0)} and id = ${p(1)}`,
+        params: values,
+      };
+    });
+  }
+  if (!touch) return { touch: null, forHooks: null, writes };
   const status =
     resolved.enrollmentStatus.get(touch.enrollmentId) ?? (await enrollmentStatusOf(client, workspaceId, touch.enrollmentId)) ?? 'unknown';
   return {
     touch,
+    writes,
     forHooks: {
       programId: touch.programId,
       partnerId: touch.partnerId,
@@ -303,7 +312,7 @@ export async function trackLead(
       );
       throw new ReplayedConversion(rows[0]!.response);
     }
-    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
+    const { touch, forHooks, writes } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
 
     const body: LeadResult = {
       customer: { id: customer.id, externalId: customer.external_id },
@@ -311,7 +320,7 @@ export async function trackLead(
       attributed: touch !== null,
       partnerId: touch?.partnerId ?? null,
     };
-    const deferred: DeferredWrite[] = [];
+    const deferred: DeferredWrite[] = [...writes];
     for (const h of conversionHooks()) {
       if (!h.onLead) continue;
       const r = await h.onLead(client, services, {
@@ -445,14 +454,14 @@ export async function trackSale(
       throw new ReplayedConversion(rows[0]!.response);
     }
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
-    const { touch, forHooks } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
+    const { touch, forHooks, writes } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
     const body: SaleResult = {
       sale: { id: saleId },
       customer: { id: customer.id, externalId: customer.external_id },
       attributed: touch !== null,
       partnerId: touch?.partnerId ?? null,
     };
-    const deferred: DeferredWrite[] = [];
+    const deferred: DeferredWrite[] = [...writes];
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {

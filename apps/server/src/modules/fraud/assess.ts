@@ -3,7 +3,6 @@ import { newId, scoreConversion, type FraudSettings, type PartnerFacts, type Ris
 import type { Services } from '../../http/context.js';
 import { assembleConversionFacts, type ConversionToAssess } from './facts.js';
 import type { DeferredWrite } from '../tracking/hooks.js';
-import { loadFraudSettings } from './settings.js';
 
 /**
  * Scores the conversion behind a new commission and stores the assessment and every signal that
@@ -14,19 +13,18 @@ export async function assessCommission(
   client: pg.PoolClient,
   services: Services,
   conversion: ConversionToAssess,
-  /** The program's effective settings when the caller already read them (saves a round trip). */
-  knownSettings?: FraudSettings,
-  /** The partner's facts when the caller already read them (saves another). */
-  knownPartner?: PartnerFacts,
+  /** The program's effective settings (read with the partner's facts: see loadPartnerFacts). */
+  settings: FraudSettings,
+  /** The partner's facts. */
+  partner: PartnerFacts,
   /**
    * Lets a quiet assessment (no signal) ride on the conversion's final statement instead of its own
    * round trip; assessments with signals, which are rare, are written at once.
    */
   defer?: (write: DeferredWrite) => void,
 ): Promise<RiskAssessment> {
-  const settings = knownSettings ?? (await loadFraudSettings(client, conversion.workspaceId, conversion.programId));
-  const facts = await assembleConversionFacts(client, services, conversion, settings, knownPartner);
-  const risk = facts ? scoreConversion(facts, settings) : { score: 0, hold: false, signals: [] };
+  const facts = await assembleConversionFacts(client, conversion, settings, partner);
+  const risk = scoreConversion(facts, settings);
   const now = services.now();
   const values = [conversion.workspaceId, conversion.commissionId, conversion.programId, conversion.partnerId, risk.score, risk.hold ? 'score' : null, risk.hold ? 'pending' : 'none', now];
   const insert = (p: (i: number) => string) =>

@@ -16,8 +16,8 @@ export interface ConversionToAssess {
   occurredAt: Date;
   /** The plain email when the conversion carried one (only its domain is used, never stored). */
   customerEmail?: string | null;
-  /** The customer's stored email hash when the caller already read it (saves a round trip); undefined: read here. */
-  customerEmailHash?: string | null;
+  /** The customer's stored email hash (read with the partner's facts). */
+  customerEmailHash: string | null;
 }
 
 interface ClickRow {
@@ -106,30 +106,16 @@ export async function loadPartnerFacts(
  * Assembles the facts for one conversion from the click that attributed it, the program's recent
  * clicks and conversions, and the partner. Counts use the windows of the program's settings.
  */
-export async function assembleConversionFacts(
-  client: pg.PoolClient,
-  services: Services,
-  conversion: ConversionToAssess,
-  settings: FraudSettings,
-  /** The partner's facts when the caller already read them (saves a round trip). */
-  knownPartner?: PartnerFacts,
-): Promise<FraudFacts | null> {
+export async function assembleConversionFacts(client: pg.PoolClient, conversion: ConversionToAssess, settings: FraudSettings, partner: PartnerFacts): Promise<FraudFacts> {
   const { workspaceId, programId, partnerId } = conversion;
-  const partner = knownPartner ?? (await loadPartnerFacts(client, services, workspaceId, partnerId, programId))?.facts;
-  if (!partner) return null;
 
   const clickUuid = conversion.clickId ? uuidFromClickId(conversion.clickId) : null;
   const click = clickUuid
     ? (await client.query<ClickRow>('select link_id, created_at, ip_hash, visitor_hash, paid_click_param from clicks where workspace_id = $1 and id = $2', [workspaceId, clickUuid])).rows[0] ?? null
     : null;
-  const customerEmailHash =
-    conversion.customerEmailHash !== undefined
-      ? conversion.customerEmailHash
-      : ((await client.query<{ email_hash: string | null }>('select email_hash from customers where workspace_id = $1 and id = $2', [workspaceId, conversion.customerId])).rows[0]?.email_hash ?? null);
-
   const facts: ConversionFacts = {
     kind: conversion.kind,
-    customerEmailHash,
+    customerEmailHash: conversion.customerEmailHash,
     customerEmailDomain: conversion.customerEmail ? emailDomain(conversion.customerEmail) : null,
     ipHash: click?.ip_hash ?? null,
     deviceHash: click?.visitor_hash ?? null,

@@ -4,8 +4,8 @@ import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tand
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
 import { withTransaction } from '../../db/tx.js';
-import { emitEvent, outboxEventCte } from '../events/emit.js';
-import { bumpConversionRollup, conversionRollupCte } from '../analytics/rollups.js';
+import { emitEvent, outboxEventCte, type DomainEvent } from '../events/emit.js';
+import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
 import { enrollmentStatusOf, programSettings, resolveTouches, type ResolvedTouches } from './touches.js';
 
@@ -238,6 +238,45 @@ async function attribute(
   };
 }
 
+/**
+ * A lead's or sale's last statement: the row's customer, attribution snapshot and stored response,
+ * its outbox event, its rollup bucket and every deferred write (attribution, hooks), in one round
+ * trip — each costs a socket write, which dominates ingest on a busy machine.
+ */
+async function completeConversion(
+  client: pg.PoolClient,
+  table: 'leads' | 'sales',
+  row: { workspaceId: string; id: string; customerId: string; touch: Touch | null; body: unknown },
+  deferred: readonly DeferredWrite[],
+  also: { event: DomainEvent; rollup: ConversionDelta },
+): Promise<void> {
+  const { touch } = row;
+  const event = outboxEventCte(also.event, 10);
+  const rollup = conversionRollupCte(also.rollup, 10 + event.params.length);
+  const writes = deferredCtes(deferred, 10 + event.params.length + rollup.params.length);
+  await client.query(
+    `with completed as (
+       update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
+        where workspace_id = $1 and id = $2
+     ), ${[event.cte, rollup.cte, ...writes.ctes].join(', ')}
+     ${event.notifySql}`,
+    [
+      row.workspaceId,
+      row.id,
+      row.customerId,
+      touch?.programId ?? null,
+      touch?.partnerId ?? null,
+      touch?.enrollmentId ?? null,
+      touch?.clickId ?? null,
+      touch?.via ?? null,
+      JSON.stringify(row.body),
+      ...event.params,
+      ...rollup.params,
+      ...writes.params,
+    ],
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Leads
 
@@ -340,10 +379,8 @@ export async function trackLead(
       if (r.customerReward) body.customerReward = r.customerReward;
       if (r.deferred) deferred.push(...r.deferred);
     }
-    // The lead's final state, its outbox event, its rollup bucket and the hooks' deferred writes in
-    // one statement, as for sales (each round trip costs a socket write).
-    const event = outboxEventCte(
-      {
+    await completeConversion(client, 'leads', { workspaceId, id: leadId, customerId: customer.id, touch, body }, deferred, {
+      event: {
         workspaceId,
         type: 'lead.created',
         data: {
@@ -356,32 +393,8 @@ export async function trackLead(
           occurredAt: occurredAt.toISOString(),
         },
       },
-      9,
-    );
-    const rollup = conversionRollupCte(
-      { workspaceId, programId: touch?.programId ?? null, partnerId: touch?.partnerId ?? null, at: occurredAt, currency: '', leads: 1 },
-      9 + event.params.length,
-    );
-    const hookWrites = deferredCtes(deferred, 9 + event.params.length + rollup.params.length);
-    await client.query(
-      `with completed_lead as (
-         update leads set program_id = $3, partner_id = $4, enrollment_id = $5, click_id = $6, attributed_via = $7, response = $8 where workspace_id = $1 and id = $2
-       ), ${[event.cte, rollup.cte, ...hookWrites.ctes].join(', ')}
-       ${event.notifySql}`,
-      [
-        workspaceId,
-        leadId,
-        touch?.programId ?? null,
-        touch?.partnerId ?? null,
-        touch?.enrollmentId ?? null,
-        touch?.clickId ?? null,
-        touch?.via ?? null,
-        JSON.stringify(body),
-        ...event.params,
-        ...rollup.params,
-        ...hookWrites.params,
-      ],
-    );
+      rollup: { workspaceId, programId: touch?.programId ?? null, partnerId: touch?.partnerId ?? null, at: occurredAt, currency: '', leads: 1 },
+    });
     return body;
   });
 }
@@ -484,10 +497,8 @@ export async function trackSale(
       if (r.deferred) deferred.push(...r.deferred);
     }
     if (inTransaction) await inTransaction(client, body);
-    // The sale's final state, its outbox event and its rollup bucket in one statement: each round
-    // trip costs a socket write, which dominates ingest on a busy machine.
-    const event = outboxEventCte(
-      {
+    await completeConversion(client, 'sales', { workspaceId, id: saleId, customerId: customer.id, touch, body }, deferred, {
+      event: {
         workspaceId,
         type: 'sale.created',
         data: {
@@ -501,42 +512,8 @@ export async function trackSale(
           occurredAt: occurredAt.toISOString(),
         },
       },
-      10,
-    );
-    const rollup = conversionRollupCte(
-      {
-        workspaceId,
-        programId: touch?.programId ?? null,
-        partnerId: touch?.partnerId ?? null,
-        at: occurredAt,
-        currency: input.currency,
-        sales: 1,
-        revenue: input.amount,
-      },
-      10 + event.params.length,
-    );
-    const hookWrites = deferredCtes(deferred, 10 + event.params.length + rollup.params.length);
-    await client.query(
-      `with completed_sale as (
-         update sales set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
-          where workspace_id = $1 and id = $2
-       ), ${[event.cte, rollup.cte, ...hookWrites.ctes].join(', ')}
-       ${event.notifySql}`,
-      [
-        workspaceId,
-        saleId,
-        customer.id,
-        touch?.programId ?? null,
-        touch?.partnerId ?? null,
-        touch?.enrollmentId ?? null,
-        touch?.clickId ?? null,
-        touch?.via ?? null,
-        JSON.stringify(body),
-        ...event.params,
-        ...rollup.params,
-        ...hookWrites.params,
-      ],
-    );
+      rollup: { workspaceId, programId: touch?.programId ?? null, partnerId: touch?.partnerId ?? null, at: occurredAt, currency: input.currency, sales: 1, revenue: input.amount },
+    });
     return body;
   });
 }

@@ -1,5 +1,49 @@
 import type pg from 'pg';
 
+/*
+ * Listeners woken after commit. `pg_notify` inside a transaction makes PostgreSQL take one
+ * database-wide lock at commit and hold it through the commit's WAL flush, so every transaction
+ * that notifies commits one after another: measured on ingest, it was the queue that every sale's
+ * commit waited in. Notifying after commit, outside the transaction, keeps commits parallel (a
+ * notify-only statement writes no WAL), and a burst of commits needs only one wake-up.
+ */
+const channelsToWake = new WeakMap<pg.PoolClient, Set<string>>();
+const lastWoken = new WeakMap<pg.Pool, Map<string, number>>();
+
+/**
+ * A commit within this window of the last wake-up on the same channel sends none: listeners that
+ * react to a wake-up later than this (the webhook dispatcher coalesces for 50 ms) see its rows.
+ */
+export const WAKE_COALESCE_MS = 10;
+
+/**
+ * Wakes `channel`'s listeners (an empty notification) once the transaction `client` is in has
+ * committed; nothing is sent if it rolls back. Only for transactions run by `withTransaction`.
+ * Listeners treat a notification as "look again", never as the data itself.
+ */
+export function wakeAfterCommit(client: pg.PoolClient, channel: string): void {
+  const channels = channelsToWake.get(client);
+  if (channels) channels.add(channel);
+  else channelsToWake.set(client, new Set([channel]));
+}
+
+async function wakeListeners(pool: pg.Pool, client: pg.PoolClient, channels: Set<string>): Promise<void> {
+  let sent = lastWoken.get(pool);
+  if (!sent) lastWoken.set(pool, (sent = new Map()));
+  const now = Date.now();
+  for (const channel of channels) {
+    const last = sent.get(channel);
+    if (last !== undefined && now - last < WAKE_COALESCE_MS && now >= last) continue;
+    sent.set(channel, now);
+    try {
+      await client.query('select pg_notify($1, $2)', [channel, '']);
+    } catch {
+      // The data is committed; listeners also poll, so a lost wake-up only delays them.
+      sent.delete(channel);
+    }
+  }
+}
+
 /**
  * Runs `work` in one transaction on one pooled client: commit on success, rollback on any error.
  * A request that crashes half-way therefore leaves nothing behind.
@@ -10,8 +54,14 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     await client.query('begin');
     const result = await work(client);
     await client.query('commit');
+    const channels = channelsToWake.get(client);
+    if (channels) {
+      channelsToWake.delete(client);
+      await wakeListeners(pool, client, channels);
+    }
     return result;
   } catch (error) {
+    channelsToWake.delete(client);
     await client.query('rollback').catch(() => undefined);
     throw error;
   } finally {

@@ -1,9 +1,13 @@
 import type pg from 'pg';
 import type { EventType } from '@tandem/contracts';
 import { newId } from '@tandem/core';
+import { wakeAfterCommit } from '../../db/tx.js';
 
 /** Event types Tandem emits (webhooks subscribe to these or to `*`); payloads in contracts/events.ts. */
 export { EVENT_TYPES, type EventType } from '@tandem/contracts';
+
+/** Listeners on this channel are woken (an empty notification) after a transaction that stored events commits. */
+export const EVENTS_CHANNEL = 'tandem_events';
 
 export interface DomainEvent {
   workspaceId: string;
@@ -14,26 +18,25 @@ export interface DomainEvent {
 /**
  * The outbox insert as a data-modifying CTE named `stored_event`, for callers that fold the event
  * into a statement of their own (one round trip instead of two). Its parameters are numbered from
- * `firstParam`; the caller must end its statement with `notifySql` so listeners are woken.
+ * `firstParam`. `client` must be in a `withTransaction` transaction: its commit wakes the listeners.
  */
-export function outboxEventCte(event: DomainEvent, firstParam: number): { id: string; cte: string; notifySql: string; params: unknown[] } {
+export function outboxEventCte(client: pg.PoolClient, event: DomainEvent, firstParam: number): { id: string; cte: string; params: unknown[] } {
   const id = newId('evt');
   const p = (i: number) => `$${firstParam + i}`;
+  wakeAfterCommit(client, EVENTS_CHANNEL);
   return {
     id,
     cte: `stored_event as (insert into outbox_events (workspace_id, id, type, data) values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}) returning id)`,
-    notifySql: `select pg_notify('tandem_events', ${p(4)}) from stored_event`,
-    params: [event.workspaceId, id, event.type, JSON.stringify(event.data), JSON.stringify({ workspaceId: event.workspaceId, id, type: event.type })],
+    params: [event.workspaceId, id, event.type, JSON.stringify(event.data)],
   };
 }
 
 /**
- * Records a domain event in the outbox inside the caller's transaction and wakes listeners after
- * commit (`pg_notify` is transactional: it is delivered only if the transaction commits).
+ * Records a domain event in the outbox inside the caller's transaction (a `withTransaction` one);
+ * listeners are woken after it commits, never for a rollback.
  */
 export async function emitEvent(client: pg.PoolClient, event: DomainEvent): Promise<string> {
-  // One round trip for both: on a busy machine each statement's socket write costs more than the statement.
-  const { id, cte, notifySql, params } = outboxEventCte(event, 1);
-  await client.query(`with ${cte} ${notifySql}`, params);
+  const { id, cte, params } = outboxEventCte(client, event, 1);
+  await client.query(`with ${cte} select id from stored_event`, params);
   return id;
 }

@@ -1,27 +1,12 @@
 import type { Services } from '../../http/context.js';
 import { listenOnChannel } from '../../db/listen.js';
-
-export interface EventNotice {
-  workspaceId: string;
-  id: string;
-  type: string;
-}
+import { EVENTS_CHANNEL } from './emit.js';
 
 /**
- * Listens for `pg_notify('tandem_events', …)` (sent by emitEvent when its transaction commits).
- * Notifications are a wake-up only: consumers must still read the outbox, because a notice sent
- * while disconnected is lost.
+ * Calls `onWake` whenever a transaction that stored outbox events commits, on any node (see
+ * `wakeAfterCommit`). A wake-up carries no data and may stand for many events, or be lost while
+ * the listener reconnects: consumers read the outbox, and poll as well.
  */
-export async function listenForEvents(services: Services, onEvent: (notice: EventNotice) => void): Promise<() => Promise<void>> {
-  return listenOnChannel(services.pool.options, 'tandem_events', {
-    log: services.log,
-    onNotice(payload) {
-      if (!payload) return;
-      try {
-        onEvent(JSON.parse(payload) as EventNotice);
-      } catch (error) {
-        services.log.warn({ err: error }, 'unreadable event notification');
-      }
-    },
-  });
+export async function listenForEvents(services: Services, onWake: () => void): Promise<() => Promise<void>> {
+  return listenOnChannel(services.pool.options, EVENTS_CHANNEL, { log: services.log, onNotice: () => onWake() });
 }

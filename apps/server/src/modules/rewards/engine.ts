@@ -129,6 +129,7 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   // with its outbox event, and its hash-chained journal entry with postings and the new chain head.
   const created = evaluation.earns
     ? outboxEventCte(
+        client,
         {
           workspaceId,
           type: 'commission.created',
@@ -155,7 +156,7 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
        insert into ledger_heads (workspace_id, chain, seq, hash) select $1, $21, $22, $27 where $28::boolean
        on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()
      )
-     ${created ? `, postings as (${postings}), ${created.cte} ${created.notifySql}` : postings}`,
+     ${created ? `, postings as (${postings}), ${created.cte} select id from stored_event` : postings}`,
     [
       workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
       commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,

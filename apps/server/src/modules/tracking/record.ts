@@ -251,7 +251,7 @@ async function completeConversion(
   also: { event: DomainEvent; rollup: ConversionDelta },
 ): Promise<void> {
   const { touch } = row;
-  const event = outboxEventCte(also.event, 10);
+  const event = outboxEventCte(client, also.event, 10);
   const rollup = conversionRollupCte(also.rollup, 10 + event.params.length);
   const writes = deferredCtes(deferred, 10 + event.params.length + rollup.params.length);
   await client.query(
@@ -259,7 +259,7 @@ async function completeConversion(
        update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
         where workspace_id = $1 and id = $2
      ), ${[event.cte, rollup.cte, ...writes.ctes].join(', ')}
-     ${event.notifySql}`,
+     select id from stored_event`,
     [
       row.workspaceId,
       row.id,

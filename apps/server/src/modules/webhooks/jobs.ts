@@ -25,7 +25,7 @@ export function registerWebhookJobs(services: Services): void {
 }
 
 /**
- * Wakes the dispatcher as soon as an event commits (emitEvent's pg_notify), so deliveries start
+ * Wakes the dispatcher as soon as an event commits (the wake-up withTransaction sends), so deliveries start
  * within about a second rather than at the next poll. Returns a function that stops listening.
  */
 export async function startWebhookWakeups(services: Services): Promise<() => Promise<void>> {

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -72,6 +72,26 @@ async function hydrateSymlinks(nativeDir: string): Promise<void> {
       // Read-only install or a race with another process: the loader will tell if it matters.
     }
   }
+}
+
+/** The longest socket path every platform accepts (`sun_path` is 104 bytes on macOS, 108 on Linux). */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Where the embedded server's Unix socket lives: `<dataDir>/run`, or — when that path would be too
+ * long for a socket — a directory in the system's temp dir named after the data dir. None on
+ * Windows (loopback TCP only there).
+ */
+async function prepareSocketDirectory(dataDir: string, owner: { uid: number; gid: number } | undefined): Promise<string | null> {
+  if (os.platform() === 'win32') return null;
+  let dir = path.join(dataDir, 'run');
+  if (path.join(dir, '.s.PGSQL.65535.lock').length > MAX_SOCKET_PATH) {
+    dir = path.join(os.tmpdir(), `tandem-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+    if (path.join(dir, '.s.PGSQL.65535.lock').length > MAX_SOCKET_PATH) return null;
+  }
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (owner) await fs.chown(dir, owner.uid, owner.gid);
+  return dir;
 }
 
 /** When we run as root, PostgreSQL must run as another user; we use (and if needed create) `postgres`. */
@@ -230,11 +250,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   const port = await freePort();
+  const socketDir = await prepareSocketDirectory(dataDir, owner);
   const args = [
     '-D', clusterDir,
     '-p', String(port),
     '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
+    '-c', `unix_socket_directories=${socketDir ?? ''}`,
     '-c', 'max_connections=200',
     // Look for tables to analyse every 10 s (default 60 s): fresh, fast-growing tables need
     // statistics early or the planner picks wide indexes (see migration 0001).
@@ -266,8 +287,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (!stopping) log?.('warn', `The embedded PostgreSQL exited unexpectedly (code ${code}, signal ${signal})`);
   });
   let stopping = false;
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  log?.('info', `Embedded PostgreSQL ready on 127.0.0.1:${port} (data in ${clusterDir})`);
+  // Tandem itself connects through the Unix socket where there is one: per statement it costs the
+  // kernel far less than loopback TCP (docs/decisions/0013). TCP stays open for other tools. The
+  // `host` parameter (the socket's directory) overrides the URL's host for pg and psql alike.
+  const url = socketDir
+    ? `postgres://postgres:${encodeURIComponent(password)}@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`
+    : `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  log?.('info', `Embedded PostgreSQL ready on 127.0.0.1:${port}${socketDir ? ` and in ${socketDir}` : ''} (data in ${clusterDir})`);
 
   return {
     url,

@@ -203,3 +203,39 @@ describe("a partner's own IP address", () => {
     expect(item.signals[0]).toMatchObject({ type: 'self_referral', evidence: { matched: 'ip_hash' } });
   });
 });
+
+describe("the partners' sale counts fraud scoring reads", () => {
+  /** The trigger-kept counts against a count of the sales themselves. */
+  async function expectCountsMatchSales() {
+    const counted = await ctx.pool.query<{ partner_id: string; program_id: string; sales: number; refunded: number }>(
+      `select partner_id, program_id, sales, refunded_sales as refunded from partner_sale_counts where workspace_id = $1 and sales > 0 order by 1, 2`,
+      [brand.workspaceId],
+    );
+    const actual = await ctx.pool.query<{ partner_id: string; program_id: string; sales: number; refunded: number }>(
+      `select partner_id, program_id, count(*)::int as sales, (count(*) filter (where refunded_amount > 0))::int as refunded
+         from sales where workspace_id = $1 and partner_id is not null group by 1, 2 order by 1, 2`,
+      [brand.workspaceId],
+    );
+    expect(counted.rows).toEqual(actual.rows);
+    return counted.rows;
+  }
+
+  it('follow attribution, re-attribution, refunds (a sale counts once however often refunded) and deletion', async () => {
+    // The re-attributed sale of the first test already counts for Ada, no longer for Bob.
+    await expectCountsMatchSales();
+    const first = await saleVia(bob, 'INV-COUNT-1', { externalId: 'cust-count-1' });
+    await saleVia(bob, 'INV-COUNT-2', { externalId: 'cust-count-2' });
+    const before = (await expectCountsMatchSales()).find((r) => r.partner_id === bob.partnerId)!;
+
+    for (const amount of [1_000, 2_000]) {
+      const refund = await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-COUNT-1', amount });
+      expect(refund.statusCode, refund.body).toBe(200);
+    }
+    const refunded = (await expectCountsMatchSales()).find((r) => r.partner_id === bob.partnerId)!;
+    expect(refunded).toMatchObject({ sales: before.sales, refunded: before.refunded + 1 });
+
+    await ctx.pool.query('delete from sales where workspace_id = $1 and id = $2', [brand.workspaceId, first.sale.id]);
+    const after = (await expectCountsMatchSales()).find((r) => r.partner_id === bob.partnerId)!;
+    expect(after).toMatchObject({ sales: before.sales - 1, refunded: before.refunded });
+  });
+});

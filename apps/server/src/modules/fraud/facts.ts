@@ -80,8 +80,9 @@ export async function loadPartnerFacts(
        from partners p
        left join users u on u.id = p.user_id
        cross join lateral (
-         select count(*) as sales, count(*) filter (where refunded_amount > 0) as refunded from sales
-          where workspace_id = $1 and partner_id = $2 and ($3::text is null or program_id = $3)) s
+         -- Counted by a trigger on sales (tracking/schema.ts): constant work however long P's history.
+         select coalesce(sum(c.sales), 0) as sales, coalesce(sum(c.refunded_sales), 0) as refunded from partner_sale_counts c
+          where c.workspace_id = $1 and c.partner_id = $2 and ($3::text is null or c.program_id = $3)) s
       where p.workspace_id = $1 and p.id = $2`,
     [workspaceId, partnerId, programId, conversion?.customerId ?? null, conversion?.commissionId ?? null],
   );

@@ -1,4 +1,4 @@
-import { bigint, index, json, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, json, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /*
  * Conversions. Idempotency lives in unique constraints (leads: customer + event name; sales:
@@ -64,6 +64,24 @@ export const sales = pgTable(
     index('sales_customer_idx').on(t.workspaceId, t.customerId, t.occurredAt),
     index('sales_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt),
   ],
+);
+
+/**
+ * How many sales each partner has in each program, and how many of them were refunded at all —
+ * what fraud scoring's refund-rate check reads on every attributed sale, which counting `sales`
+ * made grow with the partner's history. Kept exact by a trigger on `sales` (migration 0004), so
+ * every path that attributes, re-attributes, refunds or deletes a sale moves it, present or future.
+ */
+export const partnerSaleCounts = pgTable(
+  'partner_sale_counts',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    partnerId: text('partner_id').notNull(),
+    programId: text('program_id').notNull(),
+    sales: integer('sales').notNull().default(0),
+    refundedSales: integer('refunded_sales').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.partnerId, t.programId] })],
 );
 
 export const refunds = pgTable(

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../apps/server/src/db/embedded.js';
+import { cpuSeconds, cpuSecondsOf, processesOf } from '../lib/processes.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(repoRoot, 'apps/server/src/cli.ts');
@@ -98,6 +99,8 @@ function postJson(url: string, key: string, payload: unknown): Promise<{ status:
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const fmtCpu = (c: { node: number; postgres: number; client: number }) =>
+  `${(c.node + c.postgres).toFixed(2)} ms = node ${c.node.toFixed(2)} + PostgreSQL ${c.postgres.toFixed(2)} (load generator ${c.client.toFixed(2)})`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -136,10 +139,21 @@ async function main(): Promise<void> {
     const baseRates: number[] = [];
     let invoice = 0;
     let attributedSales = 0;
+    // CPU per sale, split between the server's node, PostgreSQL (its children when embedded, every
+    // process of the postgres user when external) and this load generator.
+    const serverPid = server.child.pid!;
+    const cpuNow = () => {
+      const tree = cpuSeconds(serverPid);
+      const postgres = externalAdmin ? processesOf('postgres').reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) : tree.children;
+      const client = process.cpuUsage();
+      return { node: tree.root, postgres, client: (client.user + client.system) / 1e6 };
+    };
+    const cpuPerSale: { node: number[]; postgres: number[]; client: number[] } = { node: [], postgres: [], client: [] };
     const runRound = async (total: number, attributed: boolean) => {
       let next = 0;
       const latencies: number[] = [];
       let failures = 0;
+      const cpuBefore = cpuNow();
       const started = performance.now();
       await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
@@ -158,10 +172,12 @@ async function main(): Promise<void> {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = cpuNow();
+      const cpu = { node: (1000 * (cpuAfter.node - cpuBefore.node)) / total, postgres: (1000 * (cpuAfter.postgres - cpuBefore.postgres)) / total, client: (1000 * (cpuAfter.client - cpuBefore.client)) / total };
       latencies.sort((a, b) => a - b);
       if (failures > 0) throw new Error(`${failures} sales failed or earned no commission`);
       if (attributed) attributedSales += total;
-      return { rate: total / seconds, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+      return { rate: total / seconds, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpu };
     };
     for (let round = 0; round <= ROUNDS; round++) {
       const warmup = round === 0;
@@ -171,13 +187,17 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0]!.toFixed(1);
       console.log(
         `${warmup ? 'warm-up' : `round ${round}`}: attributed ${full.rate.toFixed(0)} sales/s (p50 ${full.p50.toFixed(1)} ms, p99 ${full.p99.toFixed(1)} ms); ` +
-          `baseline unattributed ${base.rate.toFixed(0)} sales/s (p99 ${base.p99.toFixed(1)} ms); ratio ${(full.rate / base.rate).toFixed(2)}; load ${load}`,
+          `baseline unattributed ${base.rate.toFixed(0)} sales/s (p99 ${base.p99.toFixed(1)} ms); ratio ${(full.rate / base.rate).toFixed(2)}; load ${load}; ` +
+          `CPU per attributed sale ${fmtCpu(full.cpu)}, per unattributed ${fmtCpu(base.cpu)}`,
       );
       if (!warmup) {
         rates.push(full.rate);
         p50s.push(full.p50);
         p99s.push(full.p99);
         baseRates.push(base.rate);
+        cpuPerSale.node.push(full.cpu.node);
+        cpuPerSale.postgres.push(full.cpu.postgres);
+        cpuPerSale.client.push(full.cpu.client);
       }
     }
     const verify = await api<{ ok: boolean; entries: number }>(server.base, key, 'GET', '/api/v1/ledger/verify');
@@ -186,7 +206,8 @@ async function main(): Promise<void> {
     if (!verify.body.ok || verify.body.entries !== attributedSales) throw new Error('the books do not match the sales');
     console.log(
       `RESULT ${label}: median ${median(rates).toFixed(0)} sales/s, p50 ${median(p50s).toFixed(1)} ms, p99 ${median(p99s).toFixed(1)} ms (rounds: ${rates.map((r) => r.toFixed(0)).join(', ')}); ` +
-        `baseline median ${median(baseRates).toFixed(0)} sales/s; ratio ${(median(rates) / median(baseRates)).toFixed(2)}`,
+        `baseline median ${median(baseRates).toFixed(0)} sales/s; ratio ${(median(rates) / median(baseRates)).toFixed(2)}; ` +
+        `CPU per attributed sale (median) ${fmtCpu({ node: median(cpuPerSale.node), postgres: median(cpuPerSale.postgres), client: median(cpuPerSale.client) })}`,
     );
   } finally {
     agent.destroy();

@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpuSeconds, treeRssMiB } from '../lib/processes.js';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,70 +94,6 @@ async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${url} did not come up`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** Resident memory (MiB) of a process and of all its descendants (the embedded PostgreSQL). */
-function memoryMiB(pid: number): { node: number; postgres: number } {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const [p, pp, r] of ps) {
-    rss.set(p!, r!);
-    children.set(pp!, [...(children.get(pp!) ?? []), p!]);
-  }
-  let descendants = 0;
-  const stack = [...(children.get(pid) ?? [])];
-  while (stack.length) {
-    const p = stack.pop()!;
-    descendants += rss.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return { node: Math.round((rss.get(pid) ?? 0) / 1024), postgres: Math.round(descendants / 1024) };
-}
-
-/** Every pid in the process tree under (and including) `pid`. */
-function processTree(pid: number): number[] {
-  const ps = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const children = new Map<number, number[]>();
-  for (const [p, pp] of ps) children.set(pp!, [...(children.get(pp!) ?? []), p!]);
-  const out: number[] = [];
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop()!;
-    out.push(p);
-    stack.push(...(children.get(p) ?? []));
-  }
-  return out;
-}
-
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/**
- * CPU seconds (user + system) used so far by the processes of a tree, split into the root and the
- * rest. CPU time per request is far less sensitive to a noisy neighbour than requests per second.
- */
-function cpuSeconds(pid: number): { root: number; children: number } {
-  let root = 0;
-  let children = 0;
-  for (const p of processTree(pid)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    if (p === pid) root += seconds;
-    else children += seconds;
-  }
-  return { root, children };
 }
 
 const exited = (child: ChildProcess) =>
@@ -286,7 +223,7 @@ http {
       cpu.node.push((1e6 * (tandemAfter.root - tandemBefore.root)) / t.requests);
       cpu.postgres.push((1e6 * (tandemAfter.children - tandemBefore.children)) / t.requests);
       tandemRequests += t.requests;
-      if (round === rounds) memory = memoryMiB(tandemPid);
+      if (round === rounds) { const rss = treeRssMiB(tandemPid); memory = { node: rss.root, postgres: rss.descendants }; }
       results.nginx.push(n);
       results.tandem.push(t);
       console.log(

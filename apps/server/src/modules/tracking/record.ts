@@ -3,7 +3,7 @@ import { ApiError } from '@tandem/contracts';
 import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
-import { withTransaction } from '../../db/tx.js';
+import { isUniqueViolation, withTransaction } from '../../db/tx.js';
 import { emitEvent, outboxEventCte, type DomainEvent } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
@@ -27,15 +27,24 @@ export class ReplayedConversion<T> extends Error {
   }
 }
 
-/** Runs a recording transaction; a replay answers with the stored body. */
+/**
+ * Runs a recording transaction; a replay answers with the stored body. When the transaction fails
+ * on a unique index, `storedBody` (if given) looks for what a concurrent duplicate recorded
+ * meanwhile: found, it is the answer; not found, the error stands.
+ */
 export async function recordIdempotently<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
+  storedBody?: () => Promise<T | null>,
 ): Promise<{ body: T; replayed: boolean }> {
   try {
     return { body: await withTransaction(pool, work), replayed: false };
   } catch (error) {
     if (error instanceof ReplayedConversion) return { body: error.body as T, replayed: true };
+    if (storedBody && isUniqueViolation(error)) {
+      const stored = await storedBody();
+      if (stored !== null) return { body: stored, replayed: true };
+    }
     throw error;
   }
 }
@@ -246,20 +255,28 @@ async function attribute(
 async function completeConversion(
   client: pg.PoolClient,
   table: 'leads' | 'sales',
-  row: { workspaceId: string; id: string; customerId: string; touch: Touch | null; body: unknown },
+  row: { workspaceId: string; id: string; customerId: string; touch: Touch | null; body: unknown; sale?: SaleColumns },
   deferred: readonly DeferredWrite[],
   also: { event: DomainEvent; rollup: ConversionDelta },
-): Promise<void> {
-  const { touch } = row;
-  const event = outboxEventCte(client, also.event, 10);
-  const rollup = conversionRollupCte(also.rollup, 10 + event.params.length);
-  const writes = deferredCtes(deferred, 10 + event.params.length + rollup.params.length);
-  await client.query(
-    `with completed as (
-       update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
-        where workspace_id = $1 and id = $2
-     ), ${[event.cte, rollup.cte, ...writes.ctes].join(', ')}
-     select id from stored_event`,
+): Promise<{ recorded: boolean }> {
+  const { touch, sale } = row;
+  const first = sale ? 17 : 10;
+  const event = outboxEventCte(client, also.event, first);
+  const rollup = conversionRollupCte(also.rollup, first + event.params.length);
+  const writes = deferredCtes(deferred, first + event.params.length + rollup.params.length);
+  // A lead was claimed by inserting it first and is completed here. A sale is inserted only here,
+  // whole (inserting it early and updating it later wrote the row and its five index entries
+  // twice): a concurrent duplicate of its invoice inserts nothing, and the caller replays.
+  const completed = sale
+    ? `insert into sales (workspace_id, id, customer_id, program_id, partner_id, enrollment_id, click_id, attributed_via, response, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       on conflict (workspace_id, invoice_id) do nothing
+       returning id`
+    : `update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
+        where workspace_id = $1 and id = $2 returning id`;
+  const { rows } = await client.query<{ recorded: boolean }>(
+    `with completed as (${completed}), ${[event.cte, rollup.cte, ...writes.ctes].join(', ')}
+     select exists (select 1 from completed) as recorded`,
     [
       row.workspaceId,
       row.id,
@@ -270,11 +287,24 @@ async function completeConversion(
       touch?.clickId ?? null,
       touch?.via ?? null,
       JSON.stringify(row.body),
+      ...(sale ? [sale.invoiceId, sale.paymentRef, sale.amount, sale.currency, sale.productId, sale.occurredAt, sale.source] : []),
       ...event.params,
       ...rollup.params,
       ...writes.params,
     ],
   );
+  return { recorded: rows[0]!.recorded };
+}
+
+/** A sale's own columns, written with its attribution by `completeConversion`. */
+interface SaleColumns {
+  invoiceId: string;
+  paymentRef: string | null;
+  amount: number;
+  currency: string;
+  productId: string | null;
+  occurredAt: Date;
+  source: 'api' | 'stripe';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,38 +464,22 @@ export async function trackSale(
 ): Promise<{ body: SaleResult; replayed: boolean }> {
   const { occurredAt, consent, resolved } = await prepareConversion(services, workspaceId, input);
 
+  const storedSale = async (db: Pick<pg.PoolClient, 'query'>): Promise<SaleResult | null> => {
+    const { rows } = await db.query<{ response: SaleResult }>('select response from sales where workspace_id = $1 and invoice_id = $2', [workspaceId, input.invoiceId]);
+    return rows[0]?.response ?? null;
+  };
   return recordIdempotently<SaleResult>(services.pool, async (client) => {
     const saleId = newId('sal');
-    // Claim the invoice and lock the customer in one round trip. A duplicate invoice waits here for
-    // the first one's commit, then rolls back (customer row included) and answers with its body.
-    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; claimed: boolean }>(
-      `with claimed as (
-         insert into sales (workspace_id, id, customer_id, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source, response)
-         values ($1, $7, '', $8, $9, $10, $11, $12, $13, $14, '{}')
-         on conflict (workspace_id, invoice_id) do nothing
-         returning id
-       ), customer as (${customerUpsert(1)})
-       select customer.*, exists (select 1 from claimed) as claimed from customer`,
-      [
-        ...customerUpsertParams(services, workspaceId, input.customer, consent),
-        saleId,
-        input.invoiceId,
-        input.paymentRef ?? null,
-        input.amount,
-        input.currency,
-        input.productId ?? null,
-        occurredAt,
-        input.source ?? 'api',
-      ],
+    // Lock the customer (conversions of one customer go in arrival order) and look for the invoice
+    // in one round trip: a repeat of a recorded invoice answers with its stored body at once. A
+    // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
+    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null }>(
+      `with customer as (${customerUpsert(1)})
+       select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored from customer`,
+      [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId],
     );
-    const { created, claimed, ...customer } = claimRows[0]!;
-    if (!claimed) {
-      const { rows } = await client.query<{ response: SaleResult }>(
-        'select response from sales where workspace_id = $1 and invoice_id = $2',
-        [workspaceId, input.invoiceId],
-      );
-      throw new ReplayedConversion(rows[0]!.response);
-    }
+    const { created, stored, ...customer } = claimRows[0]!;
+    if (stored) throw new ReplayedConversion(stored);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
     const { touch, forHooks, writes } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
     const body: SaleResult = {
@@ -497,7 +511,10 @@ export async function trackSale(
       if (r.deferred) deferred.push(...r.deferred);
     }
     if (inTransaction) await inTransaction(client, body);
-    await completeConversion(client, 'sales', { workspaceId, id: saleId, customerId: customer.id, touch, body }, deferred, {
+    const sale: SaleColumns = {
+      invoiceId: input.invoiceId, paymentRef: input.paymentRef ?? null, amount: input.amount, currency: input.currency, productId: input.productId ?? null, occurredAt, source: input.source ?? 'api',
+    };
+    const { recorded } = await completeConversion(client, 'sales', { workspaceId, id: saleId, customerId: customer.id, touch, body, sale }, deferred, {
       event: {
         workspaceId,
         type: 'sale.created',
@@ -514,8 +531,11 @@ export async function trackSale(
       },
       rollup: { workspaceId, programId: touch?.programId ?? null, partnerId: touch?.partnerId ?? null, at: occurredAt, currency: input.currency, sales: 1, revenue: input.amount },
     });
+    // A duplicate committed first (it waited on the invoice's unique index for that commit):
+    // everything this transaction did rolls back and the first one's body is the answer.
+    if (!recorded) throw new ReplayedConversion((await storedSale(client))!);
     return body;
-  });
+  }, () => storedSale(services.pool));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ async function statementsFor(body: Record<string, unknown>): Promise<number> {
 }
 
 describe('round trips per conversion', () => {
-  // auth (cached) 0, coupon 1, begin 1, sale claim + customer 1, program + locks 1, partner state 1,
+  // auth (cached) 0, coupon 1, begin 1, customer + stored invoice 1, program + locks 1, partner state 1,
   // reward/commission/journal 1, fraud facts 1, sale + attribution + event + rollup + fraud score 1, commit 1
   it('an attributed sale (coupon, new customer) with commission, journal entry and fraud score stays within budget', async () => {
     const n = await statementsFor({ customer: { externalId: 'rt-1' }, amount: 10_000, currency: 'USD', invoiceId: 'rt-inv-1', couponCode });

@@ -380,6 +380,26 @@ describe('track/sale', () => {
     expect(counts.rows[0]).toEqual({ sales: 1, events: 1 });
   });
 
+  it('records exactly one sale when duplicates of an invoice race under different customers', async () => {
+    // Different customers do not wait for each other's customer lock: each duplicate runs its whole
+    // transaction and learns of the winner only when inserting the sale (or on a unique index).
+    const invoiceId = `inv-race-customers-${ext()}`;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api('POST', '/api/v1/track/sale', { customer: { externalId: ext(`racer${i}`) }, amount: 4200, currency: 'USD', invoiceId, couponCode: partner.couponCode })),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+    expect(new Set(results.map((r) => r.json().sale.id)).size).toBe(1);
+    expect(new Set(results.map((r) => r.json().customer.id)).size).toBe(1);
+    const counts = await ctx.pool.query(
+      `select (select count(*)::int from sales where invoice_id = $1) as sales,
+              (select count(*)::int from commissions where sale_id = (select id from sales where invoice_id = $1)) as commissions,
+              (select count(*)::int from outbox_events where type = 'sale.created' and data->>'invoiceId' = $1) as events`,
+      [invoiceId],
+    );
+    expect(counts.rows[0]).toEqual({ sales: 1, commissions: results[0]!.json().commission ? 1 : 0, events: 1 });
+    expect(results.map((r) => r.json().commission?.id ?? null)).toEqual(results.map(() => results[0]!.json().commission?.id ?? null));
+  });
+
   it('refuses a negative amount and a bad currency with 422', async () => {
     const res = await api('POST', '/api/v1/track/sale', {
       customer: { externalId: ext() },

@@ -46,12 +46,134 @@ export function statementNameFor(text: string): string | undefined {
 
 const baseQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
 
+/*
+ * `begin` and `commit` ride with a transaction's first and last statements. Every round trip costs
+ * a socket write that wakes the other process — on a busy 2-core machine that, not the SQL, is
+ * most of a statement's price (docs/decisions/0013) — and a commit sent with the last statement
+ * also releases the transaction's row locks without waiting for node to answer. Both are named
+ * prepared statements, parsed by their first ordinary use on a connection; from then on they are
+ * bound and executed in the same message as the statement they ride with, before its Sync.
+ */
+const BEGIN = { name: 'tdm_begin', text: 'begin' };
+const COMMIT = { name: 'tdm_commit', text: 'commit' };
+
+interface ProtocolConnection {
+  parsedStatements: Record<string, string>;
+  bind(config: { portal: string; statement: string; values: unknown[] }): void;
+  execute(config: { portal: string; rows?: number }): void;
+  sync(): void;
+}
+interface QueryInternals {
+  handleCommandComplete(msg: unknown, connection: ProtocolConnection): void;
+  _getRows(connection: ProtocolConnection, rows?: number): void;
+}
+const QueryBase = (pg as unknown as { Query: new (config: object) => object }).Query;
+
+/** One parameterised statement with prepared `begin` before it and/or `commit` after it, in one message. */
+class StatementWithTransactionEdges extends QueryBase {
+  private completions = 0;
+
+  constructor(
+    config: { text: string; name?: string; values: unknown[]; callback: (error: Error | null, result?: pg.QueryResult) => void },
+    private readonly edges: { begin: boolean; commit: boolean },
+  ) {
+    super(config);
+  }
+
+  /** pg's hook that sends Parse (when needed), Bind, Describe, Execute and Sync: `begin` goes first. */
+  prepare(connection: ProtocolConnection): void {
+    if (this.edges.begin) {
+      connection.bind({ portal: '', statement: BEGIN.name, values: [] });
+      connection.execute({ portal: '' });
+    }
+    (QueryBase.prototype as unknown as { prepare(connection: ProtocolConnection): void }).prepare.call(this, connection);
+  }
+
+  /** pg's hook that sends Execute and Sync: `commit` goes between them. */
+  _getRows(connection: ProtocolConnection, rows?: number): void {
+    const base = QueryBase.prototype as unknown as QueryInternals;
+    if (!this.edges.commit) return base._getRows.call(this, connection, rows);
+    connection.execute({ portal: '' });
+    connection.bind({ portal: '', statement: COMMIT.name, values: [] });
+    connection.execute({ portal: '' });
+    connection.sync();
+  }
+
+  /** The statement's own rows and command tag are the result; `begin`'s and `commit`'s are not. */
+  handleCommandComplete(msg: unknown, connection: ProtocolConnection): void {
+    const index = this.completions++;
+    const statementIndex = this.edges.begin ? 1 : 0;
+    if (index !== statementIndex) return;
+    (QueryBase.prototype as unknown as QueryInternals).handleCommandComplete.call(this, msg, connection);
+  }
+}
+
 /** A pg client that names its repeated parameterised statements (see above). */
 export class PreparingClient extends pg.Client {
   private prepared = new Set<string>();
+  /** `begin` is owed: it goes with the next statement (see `beginWithNextStatement`). */
+  private beginOwed = false;
+
+  private get protocol(): ProtocolConnection {
+    return (this as unknown as { connection: ProtocolConnection }).connection;
+  }
+
+  /** Opens a transaction with the next statement sent on this client instead of a round trip of its own. */
+  beginWithNextStatement(): void {
+    this.beginOwed = true;
+  }
+
+  /** Whether `begin` is still owed (no statement was sent since `beginWithNextStatement`). */
+  takeOwedBegin(): boolean {
+    const owed = this.beginOwed;
+    this.beginOwed = false;
+    return owed;
+  }
+
+  /**
+   * Runs the transaction's last statement and commits it in the same message (falls back to two
+   * round trips until this connection has prepared `commit`). If either fails the transaction is
+   * left failed or rolled back and the promise rejects; the caller rolls back as usual.
+   */
+  async queryAndCommit<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const begin = this.takeOwedBegin();
+    const canRide = values.length > 0 && this.protocol.parsedStatements[COMMIT.name] !== undefined && (!begin || this.protocol.parsedStatements[BEGIN.name] !== undefined);
+    if (!canRide) {
+      if (begin) await baseQuery.call(this, BEGIN);
+      const result = (await this.query(text, values)) as pg.QueryResult<R>;
+      await baseQuery.call(this, COMMIT);
+      return result;
+    }
+    return this.withEdges<R>(text, values, { begin, commit: true });
+  }
+
+  /** Sends `commit` as a prepared statement (so later transactions can send it with their last statement). */
+  async commit(): Promise<void> {
+    await baseQuery.call(this, COMMIT);
+  }
+
+  private withEdges<R extends pg.QueryResultRow>(text: string, values: unknown[], edges: { begin: boolean; commit: boolean }): Promise<pg.QueryResult<R>> {
+    const name = this.nameFor(text);
+    return new Promise((resolve, reject) => {
+      const statement = new StatementWithTransactionEdges(
+        { text, ...(name ? { name } : {}), values, callback: (error, result) => (error ? reject(error) : resolve(result as pg.QueryResult<R>)) },
+        edges,
+      );
+      baseQuery.call(this, statement);
+    });
+  }
 
   // pg's query() has a dozen overloads; this forwards every form and only rewrites two of them.
   override query = ((...args: unknown[]): unknown => {
+    if (this.beginOwed) {
+      this.beginOwed = false;
+      const [text, values] = args;
+      if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && args.length === 2 && this.protocol.parsedStatements[BEGIN.name] !== undefined) {
+        return this.withEdges(text, values, { begin: true, commit: false });
+      }
+      // pg runs queued queries in order, so `begin` needs no await; a failure fails the next one too.
+      (baseQuery.call(this, BEGIN) as Promise<unknown>).catch(() => undefined);
+    }
     const [first, second] = args;
     if (typeof first === 'string' && Array.isArray(second) && second.length > 0) {
       const name = this.nameFor(first);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PreparingClient } from './prepared.js';
 
 /*
  * Listeners woken after commit. `pg_notify` inside a transaction makes PostgreSQL take one
@@ -44,16 +45,42 @@ async function wakeListeners(pool: pg.Pool, client: pg.PoolClient, channels: Set
   }
 }
 
+/** Transactions already committed by their last statement (`queryAndCommit`). */
+const committedEarly = new WeakSet<pg.PoolClient>();
+
+/**
+ * Runs the last statement of a `withTransaction` transaction and commits it, in one round trip
+ * where the connection allows. Nothing may be sent on `client` after it inside `work`.
+ */
+export async function queryAndCommit<R extends pg.QueryResultRow>(client: pg.PoolClient, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  let result: pg.QueryResult<R>;
+  if (client instanceof PreparingClient) result = await client.queryAndCommit<R>(text, values);
+  else {
+    result = await client.query<R>(text, values);
+    await client.query('commit');
+  }
+  committedEarly.add(client);
+  return result;
+}
+
 /**
  * Runs `work` in one transaction on one pooled client: commit on success, rollback on any error.
- * A request that crashes half-way therefore leaves nothing behind.
+ * A request that crashes half-way therefore leaves nothing behind. On the pool's own clients
+ * `begin` travels with the first statement and (see `queryAndCommit`) `commit` may travel with the
+ * last, so a transaction costs no round trip of its own.
  */
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const preparing = client instanceof PreparingClient ? client : null;
   try {
-    await client.query('begin');
+    if (preparing) preparing.beginWithNextStatement();
+    else await client.query('begin');
     const result = await work(client);
-    await client.query('commit');
+    if (committedEarly.has(client)) committedEarly.delete(client);
+    else if (preparing) {
+      // Nothing was sent: no transaction was ever opened, so there is nothing to commit.
+      if (!preparing.takeOwedBegin()) await preparing.commit();
+    } else await client.query('commit');
     const channels = channelsToWake.get(client);
     if (channels) {
       channelsToWake.delete(client);
@@ -62,7 +89,8 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     return result;
   } catch (error) {
     channelsToWake.delete(client);
-    await client.query('rollback').catch(() => undefined);
+    committedEarly.delete(client);
+    if (!preparing?.takeOwedBegin()) await client.query('rollback').catch(() => undefined);
     throw error;
   } finally {
     client.release();

@@ -3,11 +3,11 @@ import { ApiError } from '@tandem/contracts';
 import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
-import { isUniqueViolation, withTransaction } from '../../db/tx.js';
+import { isUniqueViolation, queryAndCommit, withTransaction } from '../../db/tx.js';
 import { emitEvent, outboxEventCte, type DomainEvent } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
-import { enrollmentStatusOf, programSettings, resolveTouches, type ResolvedTouches } from './touches.js';
+import { addCouponTouch, couponLookupSql, enrollmentStatusOf, programSettings, resolveTouches, type CouponRow, type ResolvedTouches } from './touches.js';
 
 /*
  * Leads, sales and refunds. Each is one transaction: customer (locked, so conversions of one
@@ -258,7 +258,7 @@ async function completeConversion(
   row: { workspaceId: string; id: string; customerId: string; touch: Touch | null; body: unknown; sale?: SaleColumns },
   deferred: readonly DeferredWrite[],
   also: { event: DomainEvent; rollup: ConversionDelta },
-): Promise<{ recorded: boolean }> {
+): Promise<void> {
   const { touch, sale } = row;
   const first = sale ? 17 : 10;
   const event = outboxEventCte(client, also.event, first);
@@ -266,17 +266,18 @@ async function completeConversion(
   const writes = deferredCtes(deferred, first + event.params.length + rollup.params.length);
   // A lead was claimed by inserting it first and is completed here. A sale is inserted only here,
   // whole (inserting it early and updating it later wrote the row and its five index entries
-  // twice): a concurrent duplicate of its invoice inserts nothing, and the caller replays.
+  // twice): a concurrent duplicate of its invoice fails on the invoice's unique index after the
+  // first one commits, rolls back, and answers with the first one's body (recordIdempotently).
+  // The statement commits the transaction in the same round trip: it is always the last.
   const completed = sale
     ? `insert into sales (workspace_id, id, customer_id, program_id, partner_id, enrollment_id, click_id, attributed_via, response, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       on conflict (workspace_id, invoice_id) do nothing
-       returning id`
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
     : `update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
-        where workspace_id = $1 and id = $2 returning id`;
-  const { rows } = await client.query<{ recorded: boolean }>(
+        where workspace_id = $1 and id = $2`;
+  await queryAndCommit(
+    client,
     `with completed as (${completed}), ${[event.cte, rollup.cte, ...writes.ctes].join(', ')}
-     select exists (select 1 from completed) as recorded`,
+     select id from stored_event`,
     [
       row.workspaceId,
       row.id,
@@ -293,7 +294,6 @@ async function completeConversion(
       ...writes.params,
     ],
   );
-  return { recorded: rows[0]!.recorded };
 }
 
 /** A sale's own columns, written with its attribution by `completeConversion`. */
@@ -333,14 +333,19 @@ export interface LeadResult {
  * What a lead and a sale both settle before their transaction: the event's time (not too far in
  * the future), consent (default yes), and the click or coupon it names, resolved to its partner.
  */
+/**
+ * What a conversion needs before its transaction: its time and its click's touch. A coupon code is
+ * looked up by the transaction's first statement instead (`couponLookupSql`, then
+ * `addCouponTouch`), which saves a round trip.
+ */
 async function prepareConversion(
   services: Services,
   workspaceId: string,
-  input: { occurredAt?: string | undefined; consent?: boolean | undefined; clickId?: string | undefined; couponCode?: string | undefined },
+  input: { occurredAt?: string | undefined; consent?: boolean | undefined; clickId?: string | undefined },
 ) {
   const now = services.now();
   const occurredAt = checkOccurredAt(input.occurredAt, now);
-  const resolved = await resolveTouches(services.pool, workspaceId, { clickId: input.clickId, couponCode: input.couponCode, occurredAt }, now);
+  const resolved = await resolveTouches(services.pool, workspaceId, { clickId: input.clickId, occurredAt }, now);
   return { occurredAt, consent: input.consent ?? true, resolved };
 }
 
@@ -356,7 +361,7 @@ export async function trackLead(
     // The customer (found or created, locked, its details refreshed — or erased without consent)
     // and the lead's claim on (customer, event) in one round trip. A repeat changes nothing: it is
     // rolled back below and answers with the stored body.
-    const { rows: claimRows } = await client.query<CustomerRow & { claimed: boolean }>(
+    const { rows: claimRows } = await client.query<CustomerRow & { claimed: boolean; coupon: CouponRow | null }>(
       `with customer as (
          insert into customers as c (workspace_id, id, external_id, email_hash, name, country) values ($1, $2, $3, $4, $5, $6)
          on conflict (workspace_id, external_id) do update set
@@ -370,10 +375,11 @@ export async function trackLead(
          on conflict (workspace_id, customer_id, event_name) do nothing
          returning id
        )
-       select customer.*, exists (select 1 from claimed) as claimed from customer`,
-      [...customerUpsertParams(services, workspaceId, input.customer, consent), consent, leadId, input.eventName, occurredAt],
+       select customer.*, exists (select 1 from claimed) as claimed, ${input.couponCode ? couponLookupSql(1, 11) : 'null'} as coupon from customer`,
+      [...customerUpsertParams(services, workspaceId, input.customer, consent), consent, leadId, input.eventName, occurredAt, ...(input.couponCode ? [input.couponCode.trim()] : [])],
     );
-    const { claimed, ...customer } = claimRows[0]!;
+    const { claimed, coupon, ...customer } = claimRows[0]!;
+    if (input.couponCode) addCouponTouch(resolved, coupon, input.couponCode, occurredAt);
     if (!claimed) {
       const { rows } = await client.query<{ response: LeadResult }>(
         'select response from leads where workspace_id = $1 and customer_id = $2 and event_name = $3',
@@ -464,8 +470,10 @@ export async function trackSale(
 ): Promise<{ body: SaleResult; replayed: boolean }> {
   const { occurredAt, consent, resolved } = await prepareConversion(services, workspaceId, input);
 
-  const storedSale = async (db: Pick<pg.PoolClient, 'query'>): Promise<SaleResult | null> => {
-    const { rows } = await db.query<{ response: SaleResult }>('select response from sales where workspace_id = $1 and invoice_id = $2', [workspaceId, input.invoiceId]);
+  // A concurrent duplicate of the invoice committed first: this transaction failed on the
+  // invoice's unique index and rolled back; the first one's body is the answer.
+  const storedSale = async (): Promise<SaleResult | null> => {
+    const { rows } = await services.pool.query<{ response: SaleResult }>('select response from sales where workspace_id = $1 and invoice_id = $2', [workspaceId, input.invoiceId]);
     return rows[0]?.response ?? null;
   };
   return recordIdempotently<SaleResult>(services.pool, async (client) => {
@@ -473,13 +481,16 @@ export async function trackSale(
     // Lock the customer (conversions of one customer go in arrival order) and look for the invoice
     // in one round trip: a repeat of a recorded invoice answers with its stored body at once. A
     // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
-    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null }>(
+    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null }>(
       `with customer as (${customerUpsert(1)})
-       select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored from customer`,
-      [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId],
+       select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored,
+              ${input.couponCode ? couponLookupSql(1, 8) : 'null'} as coupon
+         from customer`,
+      [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...(input.couponCode ? [input.couponCode.trim()] : [])],
     );
-    const { created, stored, ...customer } = claimRows[0]!;
+    const { created, stored, coupon, ...customer } = claimRows[0]!;
     if (stored) throw new ReplayedConversion(stored);
+    if (input.couponCode) addCouponTouch(resolved, coupon, input.couponCode, occurredAt);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
     const { touch, forHooks, writes } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
     const body: SaleResult = {
@@ -514,7 +525,7 @@ export async function trackSale(
     const sale: SaleColumns = {
       invoiceId: input.invoiceId, paymentRef: input.paymentRef ?? null, amount: input.amount, currency: input.currency, productId: input.productId ?? null, occurredAt, source: input.source ?? 'api',
     };
-    const { recorded } = await completeConversion(client, 'sales', { workspaceId, id: saleId, customerId: customer.id, touch, body, sale }, deferred, {
+    await completeConversion(client, 'sales', { workspaceId, id: saleId, customerId: customer.id, touch, body, sale }, deferred, {
       event: {
         workspaceId,
         type: 'sale.created',
@@ -531,11 +542,8 @@ export async function trackSale(
       },
       rollup: { workspaceId, programId: touch?.programId ?? null, partnerId: touch?.partnerId ?? null, at: occurredAt, currency: input.currency, sales: 1, revenue: input.amount },
     });
-    // A duplicate committed first (it waited on the invoice's unique index for that commit):
-    // everything this transaction did rolls back and the first one's body is the answer.
-    if (!recorded) throw new ReplayedConversion((await storedSale(client))!);
     return body;
-  }, () => storedSale(services.pool));
+  }, storedSale);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -101,23 +101,46 @@ export async function resolveTouches(
   }
 
   if (input.couponCode) {
-    const code = input.couponCode.trim();
-    // Exact match first (the unique index); customers type codes in any case, so then ignore case.
-    const row =
-      (await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and e.coupon_code = $2`, [workspaceId, code])).rows[0] ??
-      (await db.query<ProgramRow>(`${ENROLLMENT_WITH_PROGRAM} and upper(e.coupon_code) = upper($2) limit 1`, [workspaceId, code])).rows[0];
-    // A coupon has no window: its touch is the conversion itself.
-    if (row) add(row, 'coupon', null, input.occurredAt.getTime());
-    out.notes.push({
-      key: `coupon:${code.toUpperCase()}`,
-      via: 'coupon',
-      programId: row?.program_id ?? null,
-      partnerId: row?.partner_id ?? null,
-      at: input.occurredAt,
-      known: Boolean(row),
-    });
+    const { rows } = await db.query<{ coupon: CouponRow | null }>(`select ${couponLookupSql(1, 2)} as coupon`, [workspaceId, input.couponCode.trim()]);
+    addCouponTouch(out, rows[0]?.coupon ?? null, input.couponCode, input.occurredAt);
   }
   return out;
+}
+
+/** A coupon's enrollment and program, as `couponLookupSql` returns it (JSON). */
+export type CouponRow = ProgramRow;
+
+/**
+ * A scalar subquery (JSON or null) finding the enrollment of a coupon code, for callers that read
+ * it within a statement of their own (the conversion's first): `$workspaceParam` is the workspace,
+ * `$codeParam` the trimmed code. Exact match first (the unique index); customers type codes in
+ * any case, so then ignoring case.
+ */
+export function couponLookupSql(workspaceParam: number, codeParam: number): string {
+  const base = ENROLLMENT_WITH_PROGRAM.replace('$1', `$${workspaceParam}`);
+  return `coalesce(
+      (select row_to_json(c) from (${base} and e.coupon_code = $${codeParam}::text) c),
+      (select row_to_json(c) from (${base} and upper(e.coupon_code) = upper($${codeParam}::text) limit 1) c))`;
+}
+
+/** Adds what a coupon code turned into (`row`, or null when no enrollment has it) to `out`. */
+export function addCouponTouch(out: ResolvedTouches, row: CouponRow | null, couponCode: string, occurredAt: Date): void {
+  const code = couponCode.trim();
+  if (row) {
+    // A coupon has no window: its touch is the conversion itself.
+    out.touches.push({
+      via: 'coupon',
+      clickId: null,
+      programId: row.program_id,
+      partnerId: row.partner_id,
+      enrollmentId: row.enrollment_id,
+      at: occurredAt.getTime(),
+      windowDays: row.window_days,
+      model: row.model,
+    });
+    out.enrollmentStatus.set(row.enrollment_id, row.enrollment_status);
+  }
+  out.notes.push({ key: `coupon:${code.toUpperCase()}`, via: 'coupon', programId: row?.program_id ?? null, partnerId: row?.partner_id ?? null, at: occurredAt, known: Boolean(row) });
 }
 
 /** The program settings of a customer's standing attribution, to compare with new touches. */

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -28,7 +29,7 @@ export const customers = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
     uniqueIndex('customers_external_id_key').on(t.workspaceId, t.externalId),
-    index('customers_partner_idx').on(t.workspaceId, t.partnerId),
+    index('customers_partner_idx').on(t.workspaceId, t.partnerId).where(sql`partner_id is not null`),
   ],
 );
 

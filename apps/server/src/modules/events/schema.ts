@@ -19,7 +19,6 @@ export const outboxEvents = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
-    index('outbox_events_type_idx').on(t.workspaceId, t.type, t.id),
     // The dispatcher's work list stays small however long the outbox grows.
     index('outbox_events_undispatched_idx').on(t.id).where(sql`webhooks_dispatched_at is null`),
   ],

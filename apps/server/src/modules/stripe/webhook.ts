@@ -146,7 +146,7 @@ export async function handleStripeWebhook(
     if (!(await recordEvent(client, workspaceId, event, 'refund', null)))
       throw new ReplayedConversion({ received: true as const, outcome: 'duplicate', targetId: null });
     const { rows: found } = await client.query<{ id: string; amount: number; refunded_amount: number }>(
-      `select id, amount, refunded_amount from sales where workspace_id = $1 and (invoice_id = any($2) or payment_ref = any($2)) order by occurred_at limit 1 for update`,
+      `select id, amount, refunded_amount from sales where workspace_id = $1 and (invoice_id = any($2) or (payment_ref is not null and payment_ref = any($2))) order by occurred_at limit 1 for update`,
       [workspaceId, intent.refs],
     );
     const sale = found[0];

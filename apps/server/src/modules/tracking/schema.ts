@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, integer, json, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /*
@@ -28,7 +29,8 @@ export const leads = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
     uniqueIndex('leads_customer_event_key').on(t.workspaceId, t.customerId, t.eventName),
-    index('leads_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt),
+    // Partial: unattributed conversions (most of them, often) are never looked up by partner.
+    index('leads_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt).where(sql`partner_id is not null`),
   ],
 );
 
@@ -60,9 +62,9 @@ export const sales = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
     uniqueIndex('sales_invoice_key').on(t.workspaceId, t.invoiceId),
-    index('sales_payment_ref_idx').on(t.workspaceId, t.paymentRef),
+    index('sales_payment_ref_idx').on(t.workspaceId, t.paymentRef).where(sql`payment_ref is not null`),
     index('sales_customer_idx').on(t.workspaceId, t.customerId, t.occurredAt),
-    index('sales_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt),
+    index('sales_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt).where(sql`partner_id is not null`),
   ],
 );
 

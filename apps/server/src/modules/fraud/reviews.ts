@@ -56,7 +56,7 @@ async function withSignals(db: pg.Pool | pg.PoolClient, workspaceId: string, row
 export async function listReviews(services: Services, workspaceId: string, filter: { status: ReviewStatus; programId?: string | undefined; partnerId?: string | undefined; after?: string | undefined; limit: number }): Promise<ReviewItem[]> {
   const { rows } = await services.pool.query<ReviewRow>(
     `${REVIEW_SELECT}
-      where a.workspace_id = $1 and a.review = $2 and ($3::text is null or a.program_id = $3) and ($4::text is null or a.partner_id = $4)
+      where a.workspace_id = $1 and a.review = $2 and a.review <> 'none' and ($3::text is null or a.program_id = $3) and ($4::text is null or a.partner_id = $4)
         and ($5::text is null or a.commission_id < $5)
       order by a.commission_id desc limit $6`,
     [workspaceId, reviewFor[filter.status], filter.programId ?? null, filter.partnerId ?? null, filter.after ?? null, filter.limit + 1],

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** A program's fraud settings: overrides laid over the shipped defaults (see @tandem/core fraud). */
@@ -34,7 +35,12 @@ export const fraudAssessments = pgTable(
     reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.commissionId] }), index('fraud_assessments_review_idx').on(t.workspaceId, t.review, t.programId)],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.commissionId] }),
+    // Partial: the queue and its history are the few reviewed assessments; quiet ones ('none',
+    // nearly all) are only ever read by commission, through the primary key.
+    index('fraud_assessments_review_idx').on(t.workspaceId, t.review, t.programId).where(sql`review <> 'none'`),
+  ],
 );
 
 /** Every rule that fired on a commission, with its evidence: what makes a hold explainable. */

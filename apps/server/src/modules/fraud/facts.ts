@@ -38,6 +38,75 @@ export interface ConversionContext {
   assessed: boolean;
 }
 
+/** The row `partnerFactsQuery` selects. */
+interface PartnerFactsRow {
+  email: string;
+  user_email: string | null;
+  ip_hashes: string[];
+  sharing_payout: string[];
+  sharing_login: string[];
+  sales: number;
+  refunded: number;
+  fraud_overrides: FraudSettingsOverrides | null;
+  customer_email_hash: string | null;
+  assessed: boolean;
+}
+
+/**
+ * The partner's facts as one SELECT with parameters numbered from `firstParam`: its identities,
+ * its sales and refunds, and — with `conversion` — what scoring a new commission needs (the
+ * program's fraud settings, the customer's email hash, whether the commission was scored before).
+ */
+export function partnerFactsQuery(
+  workspaceId: string,
+  partnerId: string,
+  programId: string | null,
+  conversion: { customerId: string; commissionId: string | null } | undefined,
+  firstParam: number,
+): { sql: string; params: unknown[] } {
+  const [ws, partner, program, customer, commission] = [0, 1, 2, 3, 4].map((i) => `$${firstParam + i}`);
+  return {
+    sql: `select p.email, u.email as user_email,
+            array(select value_hash from partner_identities
+                   where workspace_id = ${ws} and partner_id = ${partner} and kind = 'ip_hash') as ip_hashes,
+            array(select distinct other.partner_id from partner_identities mine
+                    join partner_identities other on other.workspace_id = mine.workspace_id and other.kind = 'payout'
+                     and other.value_hash = mine.value_hash and other.partner_id <> mine.partner_id
+                   where mine.workspace_id = ${ws} and mine.partner_id = ${partner} and mine.kind = 'payout') as sharing_payout,
+            array(select o.id from partners o
+                   where o.workspace_id = ${ws} and p.user_id is not null and o.user_id = p.user_id and o.id <> ${partner}) as sharing_login,
+            s.sales::int as sales, s.refunded::int as refunded,
+            (select f.overrides from fraud_settings f where f.workspace_id = ${ws} and f.program_id = ${program}::text) as fraud_overrides,
+            (select cu.email_hash from customers cu where cu.workspace_id = ${ws} and cu.id = ${customer}::text) as customer_email_hash,
+            exists (select 1 from fraud_assessments a where a.workspace_id = ${ws} and a.commission_id = ${commission}::text) as assessed
+       from partners p
+       left join users u on u.id = p.user_id
+       cross join lateral (
+         -- Counted by a trigger on sales (tracking/schema.ts): constant work however long P's history.
+         select coalesce(sum(c.sales), 0) as sales, coalesce(sum(c.refunded_sales), 0) as refunded from partner_sale_counts c
+          where c.workspace_id = ${ws} and c.partner_id = ${partner} and (${program}::text is null or c.program_id = ${program}::text)) s
+      where p.workspace_id = ${ws} and p.id = ${partner}`,
+    params: [workspaceId, partnerId, programId, conversion?.customerId ?? null, conversion?.commissionId ?? null],
+  };
+}
+
+/** Turns the row of `partnerFactsQuery` (or its JSON) into the partner's facts and the conversion's context. */
+export function partnerFactsFrom(services: Services, workspaceId: string, partnerId: string, row: PartnerFactsRow): { facts: PartnerFacts; context: ConversionContext } {
+  const emails = [...new Set([row.email, row.user_email].filter((e): e is string => !!e))];
+  return {
+    facts: {
+      id: partnerId,
+      emailHashes: emails.map((e) => emailHash(services, workspaceId, e)),
+      ipHashes: row.ip_hashes,
+      partnersSharingPayout: row.sharing_payout,
+      partnersSharingLogin: row.sharing_login,
+      sales: Number(row.sales),
+      refundedSales: Number(row.refunded),
+    },
+    context: { fraudOverrides: row.fraud_overrides, customerEmailHash: row.customer_email_hash, assessed: row.assessed },
+  };
+}
+
 /**
  * What the partner-scope rules look at: the partner's own identities, its sales and refunds. With
  * `conversion`, the same round trip also reads what scoring a new commission needs — on a busy
@@ -52,55 +121,9 @@ export async function loadPartnerFacts(
   programId: string | null,
   conversion?: { customerId: string; commissionId: string },
 ): Promise<{ facts: PartnerFacts; context: ConversionContext } | null> {
-  const { rows } = await db.query<{
-    email: string;
-    user_email: string | null;
-    ip_hashes: string[];
-    sharing_payout: string[];
-    sharing_login: string[];
-    sales: number;
-    refunded: number;
-    fraud_overrides: FraudSettingsOverrides | null;
-    customer_email_hash: string | null;
-    assessed: boolean;
-  }>(
-    `select p.email, u.email as user_email,
-            array(select value_hash from partner_identities
-                   where workspace_id = $1 and partner_id = $2 and kind = 'ip_hash') as ip_hashes,
-            array(select distinct other.partner_id from partner_identities mine
-                    join partner_identities other on other.workspace_id = mine.workspace_id and other.kind = 'payout'
-                     and other.value_hash = mine.value_hash and other.partner_id <> mine.partner_id
-                   where mine.workspace_id = $1 and mine.partner_id = $2 and mine.kind = 'payout') as sharing_payout,
-            array(select o.id from partners o
-                   where o.workspace_id = $1 and p.user_id is not null and o.user_id = p.user_id and o.id <> $2) as sharing_login,
-            s.sales::int as sales, s.refunded::int as refunded,
-            (select f.overrides from fraud_settings f where f.workspace_id = $1 and f.program_id = $3) as fraud_overrides,
-            (select cu.email_hash from customers cu where cu.workspace_id = $1 and cu.id = $4) as customer_email_hash,
-            exists (select 1 from fraud_assessments a where a.workspace_id = $1 and a.commission_id = $5) as assessed
-       from partners p
-       left join users u on u.id = p.user_id
-       cross join lateral (
-         -- Counted by a trigger on sales (tracking/schema.ts): constant work however long P's history.
-         select coalesce(sum(c.sales), 0) as sales, coalesce(sum(c.refunded_sales), 0) as refunded from partner_sale_counts c
-          where c.workspace_id = $1 and c.partner_id = $2 and ($3::text is null or c.program_id = $3)) s
-      where p.workspace_id = $1 and p.id = $2`,
-    [workspaceId, partnerId, programId, conversion?.customerId ?? null, conversion?.commissionId ?? null],
-  );
-  const partner = rows[0];
-  if (!partner) return null;
-  const emails = [...new Set([partner.email, partner.user_email].filter((e): e is string => !!e))];
-  return {
-    facts: {
-      id: partnerId,
-      emailHashes: emails.map((e) => emailHash(services, workspaceId, e)),
-      ipHashes: partner.ip_hashes,
-      partnersSharingPayout: partner.sharing_payout,
-      partnersSharingLogin: partner.sharing_login,
-      sales: partner.sales,
-      refundedSales: partner.refunded,
-    },
-    context: { fraudOverrides: partner.fraud_overrides, customerEmailHash: partner.customer_email_hash, assessed: partner.assessed },
-  };
+  const { sql, params } = partnerFactsQuery(workspaceId, partnerId, programId, conversion, 1);
+  const { rows } = await db.query<PartnerFactsRow>(sql, params);
+  return rows[0] ? partnerFactsFrom(services, workspaceId, partnerId, rows[0]) : null;
 }
 
 /**

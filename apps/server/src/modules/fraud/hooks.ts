@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { resolveFraudSettings } from '@tandem/core';
 import type { Services } from '../../http/context.js';
-import type { AttributedTo, CommissionSummary, ConversionHooks, DeferredWrite, HookWrites } from '../tracking/hooks.js';
+import type { AttributedTo, CommissionSummary, ConversionHooks, DeferredWrite, HookWrites, ReadAlong } from '../tracking/hooks.js';
 import { holdCommission } from '../rewards/index.js';
 import { assessCommission } from './assess.js';
-import { loadPartnerFacts } from './facts.js';
+import { loadPartnerFacts, partnerFactsFrom, partnerFactsQuery } from './facts.js';
 
 /*
  * Fraud checks run after the rewards hooks in the same tracking transaction (registered after
@@ -23,6 +23,7 @@ async function assessNewCommission(
     attribution: AttributedTo | null;
     customerEmail?: string | null | undefined;
     commission?: CommissionSummary | undefined;
+    readsAlong?: readonly ReadAlong[] | undefined;
   },
   kind: 'lead' | 'sale',
 ): Promise<{ commission?: CommissionSummary } & HookWrites> {
@@ -30,11 +31,14 @@ async function assessNewCommission(
   // Only a pending commission the rewards hook handed over for this conversion is scored.
   if (!attribution || !commission || commission.status !== 'pending') return {};
   // The partner's facts, the program's fraud settings, the customer's email hash and whether this
-  // commission was scored before, in one round trip (this runs inside every attributed conversion).
-  const loaded = await loadPartnerFacts(client, services, event.workspaceId, attribution.partnerId, attribution.programId, {
-    customerId: event.customerId,
-    commissionId: commission.id,
-  });
+  // commission was scored before: read by the rewards hook's commission statement when it could
+  // (the commission is new there, so it was never scored), else in a round trip of our own.
+  const riding = event.readsAlong?.find((r) => r.owner === PARTNER_FACTS_READ && r.answered);
+  const loaded = riding
+    ? riding.answer
+      ? partnerFactsFrom(services, event.workspaceId, attribution.partnerId, riding.answer as Parameters<typeof partnerFactsFrom>[3])
+      : null
+    : await loadPartnerFacts(client, services, event.workspaceId, attribution.partnerId, attribution.programId, { customerId: event.customerId, commissionId: commission.id });
   if (!loaded || loaded.context.assessed) return {};
   const deferred: DeferredWrite[] = [];
   const risk = await assessCommission(
@@ -63,7 +67,25 @@ async function assessNewCommission(
   return { commission: { id: commission.id, amount: commission.amount, status: 'held' }, deferred };
 }
 
+const PARTNER_FACTS_READ = 'fraud.partnerFacts';
+
 export const fraudConversionHooks: ConversionHooks = {
+  offerSaleReads(_services, event) {
+    const { attribution } = event;
+    if (!attribution) return [];
+    return [
+      {
+        owner: PARTNER_FACTS_READ,
+        answered: false,
+        answer: null,
+        // Answered only by the statement that creates the commission: it cannot have been scored.
+        sql: (firstParam) => {
+          const { sql, params } = partnerFactsQuery(event.workspaceId, attribution.partnerId, attribution.programId, { customerId: event.customerId, commissionId: null }, firstParam);
+          return { sql: `select row_to_json(f) from (${sql}) f`, params };
+        },
+      },
+    ];
+  },
   async onLead(client, services, event) {
     return assessNewCommission(client, services, event, 'lead');
   },

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
 import type { Services } from '../../http/context.js';
-import type { CommissionSummary, CustomerRewardSummary, LeadRecorded, RefundRecorded, SaleRecorded } from '../tracking/hooks.js';
+import { readAlongColumns, type CommissionSummary, type CustomerRewardSummary, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
 import { emitEvent, outboxEventCte } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
 import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
@@ -138,9 +138,11 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
         31,
       )
     : null;
+  // Reads later hooks offered (fraud's partner facts) ride on this statement when it selects anyway.
+  const reads = created ? readAlongColumns(event.readsAlong, 31 + created.params.length) : null;
   const postings = `insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount)
      select $1, $23, line - 1, $2, $3, account, amount from unnest($29::text[], $30::bigint[]) with ordinality as p(account, amount, line) where $28::boolean`;
-  await client.query(
+  const { rows: written } = await client.query(
     `with logged as (
        insert into reward_events (workspace_id, program_id, type, subject, payload) values ($1, $2, 'sale', $4, $5)
      ), referral as (
@@ -156,15 +158,17 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
        insert into ledger_heads (workspace_id, chain, seq, hash) select $1, $21, $22, $27 where $28::boolean
        on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()
      )
-     ${created ? `, postings as (${postings}), ${created.cte} select id from stored_event` : postings}`,
+     ${created ? `, postings as (${postings}), ${created.cte} select id${reads!.columns} from stored_event` : postings}`,
     [
       workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
       commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,
       entry?.chain ?? null, entry?.seq ?? null, entry?.id ?? null, entry ? now : null, entry ? JSON.stringify(entry.postings) : null, entry?.prevHash ?? null, entry?.hash ?? null, entry !== null,
       entry?.postings.map((p) => p.account) ?? [], entry?.postings.map((p) => p.amount) ?? [],
       ...(created?.params ?? []),
+      ...(reads?.params ?? []),
     ],
   );
+  if (reads && written[0]) reads.answer(written[0] as Record<string, unknown>);
   if (!evaluation.earns) return {};
   return { commission: summary(commissionId, evaluation.amount, 'pending') };
 }

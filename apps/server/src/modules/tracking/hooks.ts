@@ -51,6 +51,8 @@ export interface SaleRecorded {
   customerEmail?: string | null;
   /** The commission an earlier hook created for this conversion, if any. */
   commission?: CommissionSummary | undefined;
+  /** Reads later hooks offered to earlier ones (see {@link ReadAlong}). */
+  readsAlong?: readonly ReadAlong[];
 }
 
 export interface RefundRecorded {
@@ -85,6 +87,44 @@ export interface CustomerRewardSummary {
  */
 export type DeferredWrite = (firstParam: number) => { sql: string; params: unknown[] };
 
+/**
+ * A read a hook will need during a conversion, offered before any hook runs: an earlier hook that
+ * sends a statement anyway may answer it there, as one more column (a scalar subquery), which
+ * saves the later hook a round trip. Unanswered, the later hook reads for itself.
+ */
+export interface ReadAlong {
+  /** Who offered it, so the offering hook finds its own answer. */
+  readonly owner: string;
+  /** A scalar subquery expression (JSON or null) with its parameters numbered from `firstParam`. */
+  sql(firstParam: number): { sql: string; params: unknown[] };
+  answered: boolean;
+  answer: unknown;
+}
+
+/**
+ * The unanswered reads as extra select columns `read_<n>` for a statement whose other parameters
+ * end before `firstParam`, and the function that stores the answers from its result row.
+ */
+export function readAlongColumns(reads: readonly ReadAlong[] | undefined, firstParam: number): { columns: string; params: unknown[]; answer(row: Record<string, unknown>): void } {
+  const open = (reads ?? []).filter((r) => !r.answered);
+  const params: unknown[] = [];
+  const columns = open.map((read, i) => {
+    const { sql, params: own } = read.sql(firstParam + params.length);
+    params.push(...own);
+    return `, (${sql}) as read_${i}`;
+  });
+  return {
+    columns: columns.join(''),
+    params,
+    answer(row) {
+      open.forEach((read, i) => {
+        read.answer = row[`read_${i}`] ?? null;
+        read.answered = true;
+      });
+    },
+  };
+}
+
 /** What every conversion hook may hand back besides its own result. */
 export interface HookWrites {
   deferred?: DeferredWrite[];
@@ -97,6 +137,8 @@ export interface ConversionHooks {
     event: LeadRecorded,
   ): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary } & HookWrites>;
   onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary } & HookWrites>;
+  /** Reads this hook's `onSale` will need, offered to the hooks before it (see {@link ReadAlong}). */
+  offerSaleReads?(services: Services, event: Pick<SaleRecorded, 'workspaceId' | 'customerId' | 'attribution'>): ReadAlong[];
   onRefund?(
     client: pg.PoolClient,
     services: Services,

@@ -500,6 +500,7 @@ export async function trackSale(
       partnerId: touch?.partnerId ?? null,
     };
     const deferred: DeferredWrite[] = [...writes];
+    const readsAlong = conversionHooks().flatMap((h) => h.offerSaleReads?.(services, { workspaceId, customerId: customer.id, attribution: forHooks }) ?? []);
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {
@@ -517,6 +518,7 @@ export async function trackSale(
         customerEmail: consent ? (input.customer.email ?? null) : null,
         // What an earlier hook (rewards) created for this conversion: later hooks (fraud) score it.
         commission: body.commission,
+        readsAlong,
       });
       if (r.commission) body.commission = r.commission;
       if (r.deferred) deferred.push(...r.deferred);

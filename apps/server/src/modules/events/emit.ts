@@ -26,7 +26,14 @@ export function outboxEventCte(client: pg.PoolClient, event: DomainEvent, firstP
   wakeAfterCommit(client, EVENTS_CHANNEL);
   return {
     id,
-    cte: `stored_event as (insert into outbox_events (workspace_id, id, type, data) values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}) returning id)`,
+    // A workspace without an enabled webhook endpoint has nobody to dispatch to: its events are
+    // stored as dispatched already, so they never enter the dispatcher's work list and are not
+    // written a second time to be marked (decision 0013). An endpoint receives the events written
+    // after it exists (an event written in the same instant as the endpoint may be missed).
+    cte: `stored_event as (insert into outbox_events (workspace_id, id, type, data, webhooks_dispatched_at)
+      values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)},
+              case when exists (select 1 from webhook_endpoints w where w.workspace_id = ${p(0)} and w.enabled) then null else now() end)
+      returning id)`,
     params: [event.workspaceId, id, event.type, JSON.stringify(event.data)],
   };
 }

@@ -197,6 +197,29 @@ describe('webhook delivery through failures and an outage', () => {
   });
 });
 
+describe('a workspace without webhooks', () => {
+  it('stores its events as already dispatched, and an endpoint gets the events written after it exists', async () => {
+    const quiet = await signupActor(ctx.app);
+    const dispatched = async (id: string) =>
+      (await ctx.pool.query<{ done: boolean }>('select webhooks_dispatched_at is not null as done from outbox_events where workspace_id = $1 and id = $2', [quiet.workspaceId, id])).rows[0]!.done;
+    const before = await emit(quiet.workspaceId, 'lead.created', { customerId: 'cus_q1', externalId: 'q-1' });
+    expect(await dispatched(before)).toBe(true); // never in the dispatcher's work list
+
+    const receiver = new Receiver();
+    await receiver.start();
+    try {
+      await createEndpoint(receiver, ['*'], asKey(ctx.app, quiet.apiKey));
+      const after = await emit(quiet.workspaceId, 'lead.created', { customerId: 'cus_q2', externalId: 'q-2' });
+      expect(await dispatched(after)).toBe(false);
+      await pump();
+      expect(await dispatched(after)).toBe(true);
+      expect(receiver.requests.map((r) => r.body.data.customerId)).toEqual(['cus_q2']);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
 describe('persistent failure', () => {
   it('disables the endpoint with a reason and an audit notice after all attempts fail, and resumes when re-enabled', async () => {
     const actor = await signupActor(ctx.app);

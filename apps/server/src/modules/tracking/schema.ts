@@ -31,6 +31,8 @@ export const leads = pgTable(
     uniqueIndex('leads_customer_event_key').on(t.workspaceId, t.customerId, t.eventName),
     // Partial: unattributed conversions (most of them, often) are never looked up by partner.
     index('leads_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt).where(sql`partner_id is not null`),
+    // Fraud's duplicate-identity check reads a program's recent click-attributed conversions.
+    index('leads_program_clicked_idx').on(t.workspaceId, t.programId, t.occurredAt).where(sql`click_id is not null`),
   ],
 );
 
@@ -65,6 +67,8 @@ export const sales = pgTable(
     index('sales_payment_ref_idx').on(t.workspaceId, t.paymentRef).where(sql`payment_ref is not null`),
     index('sales_customer_idx').on(t.workspaceId, t.customerId, t.occurredAt),
     index('sales_partner_idx').on(t.workspaceId, t.partnerId, t.occurredAt).where(sql`partner_id is not null`),
+    // Fraud's duplicate-identity check reads a program's recent click-attributed conversions.
+    index('sales_program_clicked_idx').on(t.workspaceId, t.programId, t.occurredAt).where(sql`click_id is not null`),
   ],
 );
 

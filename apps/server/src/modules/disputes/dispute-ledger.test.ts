@@ -220,7 +220,24 @@ describe("the partners' sale counts fraud scoring reads", () => {
     return counted.rows;
   }
 
+  /** The trigger-kept monthly earnings the cap check reads, against a sum of the commissions themselves. */
+  async function expectEarningsMatchCommissions() {
+    const kept = await ctx.pool.query(
+      `select program_id, partner_id, month::text, earned::int from partner_monthly_earnings where workspace_id = $1 and earned <> 0 order by 1, 2, 3`,
+      [brand.workspaceId],
+    );
+    const summed = await ctx.pool.query(
+      `select program_id, partner_id, date_trunc('month', occurred_at at time zone 'UTC')::date::text as month, sum(amount - reversed_amount)::int as earned
+         from commissions where workspace_id = $1 group by 1, 2, 3 having sum(amount - reversed_amount) <> 0 order by 1, 2, 3`,
+      [brand.workspaceId],
+    );
+    expect(kept.rows.length).toBeGreaterThan(0);
+    expect(kept.rows).toEqual(summed.rows);
+  }
+
   it('follow attribution, re-attribution, refunds (a sale counts once however often refunded) and deletion', async () => {
+    // So do the monthly earnings the cap reads: re-attribution reversed Bob's commission and paid Ada an adjustment.
+    await expectEarningsMatchCommissions();
     // The re-attributed sale of the first test already counts for Ada, no longer for Bob.
     await expectCountsMatchSales();
     const first = await saleVia(bob, 'INV-COUNT-1', { externalId: 'cust-count-1' });
@@ -233,6 +250,8 @@ describe("the partners' sale counts fraud scoring reads", () => {
     }
     const refunded = (await expectCountsMatchSales()).find((r) => r.partner_id === bob.partnerId)!;
     expect(refunded).toMatchObject({ sales: before.sales, refunded: before.refunded + 1 });
+
+    await expectEarningsMatchCommissions();
 
     await ctx.pool.query('delete from sales where workspace_id = $1 and id = $2', [brand.workspaceId, first.sale.id]);
     const after = (await expectCountsMatchSales()).find((r) => r.partner_id === bob.partnerId)!;

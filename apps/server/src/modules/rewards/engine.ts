@@ -27,14 +27,22 @@ export async function partnerContext(client: pg.PoolClient | pg.Pool, workspaceI
   let capPeriodEarnings = 0;
   const window = capWindow(rules, t);
   if (window) {
-    const { rows } = await client.query<{ earned: string }>(
-      `select coalesce(sum(amount - reversed_amount), 0) as earned from commissions
-        where workspace_id = $1 and program_id = $2 and partner_id = $3 and occurred_at >= $4 and occurred_at < $5`,
-      [workspaceId, program.programId, partnerId, window.from, window.to],
-    );
+    const { rows } = await client.query<{ earned: string }>(`select ${capEarnedSql(1, 2, 3, 4, 5)} as earned`, [workspaceId, program.programId, partnerId, window.from, window.to]);
     capPeriodEarnings = Number(rows[0]!.earned);
   }
   return { enrollmentApproved: earns, partnerTags: tags, qualifiedAts, capPeriodEarnings };
+}
+
+/**
+ * What P earned in a cap period, as a scalar subquery over the given parameter numbers: the sum of
+ * `partner_monthly_earnings` (kept by a trigger on commissions) over the period's UTC months —
+ * every cap period (month, quarter, year) starts and ends on a month. Constant work per sale, where
+ * summing P's commissions in the period grew with P's volume.
+ */
+function capEarnedSql(ws: number, program: number, partner: number, from: number, to: number): string {
+  return `(select coalesce(sum(earned), 0) from partner_monthly_earnings
+            where workspace_id = $${ws} and program_id = $${program} and partner_id = $${partner}
+              and month >= ($${from}::timestamptz at time zone 'UTC')::date and month < ($${to}::timestamptz at time zone 'UTC')::date)`;
 }
 
 const summary = (id: string, amount: number, status: CommissionSummary['status']): CommissionSummary => ({ id, amount, status });
@@ -96,7 +104,7 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
        case when $6::timestamptz is null then null else
          (select array_agg(qualified_at) from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and qualified and qualified_at >= $6 and qualified_at <= $7) end as qualified_ats,
        case when $8::timestamptz is null then null else
-         (select coalesce(sum(amount - reversed_amount), 0) from commissions where workspace_id = $1 and program_id = $2 and partner_id = $3 and occurred_at >= $8 and occurred_at < $9) end as cap_earned,
+         ${capEarnedSql(1, 2, 3, 8, 9)} end as cap_earned,
        (select json_build_object('seq', seq, 'hash', hash) from ledger_heads where workspace_id = $1 and chain = $10) as head`,
     [workspaceId, programId, partnerId, key, event.customerId, tierFrom, event.occurredAt, cap?.from ?? null, cap?.to ?? null, chainOf(programId, partnerId)],
   );

@@ -1,4 +1,4 @@
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /*
  * Commissions and the state the rule engine needs (referrals), plus the reward event log that
@@ -47,6 +47,24 @@ export const commissions = pgTable(
 );
 
 /** Customer C attributed to partner P in a program, from C's first attributed sale with P. */
+/**
+ * What each partner earned in each program per UTC month (commission amounts net of reversals, by
+ * the commission's `occurred_at`): the cap check sums the months of its period (all calendar-month
+ * aligned) instead of the partner's commissions in it, which grew with the partner's volume. Kept
+ * exact by a trigger on `commissions` (migration 0008), whatever path creates, reduces or moves one.
+ */
+export const partnerMonthlyEarnings = pgTable(
+  'partner_monthly_earnings',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    programId: text('program_id').notNull(),
+    partnerId: text('partner_id').notNull(),
+    month: date('month', { mode: 'string' }).notNull(),
+    earned: bigint('earned', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.programId, t.partnerId, t.month] })],
+);
+
 export const referrals = pgTable(
   'referrals',
   {

@@ -22,10 +22,10 @@ function ps(): PsRow[] {
     });
 }
 
-/** Every pid in the process tree under (and including) `pid`. */
-export function processTree(pid: number): number[] {
+/** Every pid in the process tree under (and including) `pid`, from one `ps` snapshot. */
+function processTree(pid: number, rows: PsRow[] = ps()): number[] {
   const children = new Map<number, number[]>();
-  for (const row of ps()) children.set(row.ppid, [...(children.get(row.ppid) ?? []), row.pid]);
+  for (const row of rows) children.set(row.ppid, [...(children.get(row.ppid) ?? []), row.pid]);
   const out: number[] = [];
   const stack = [pid];
   while (stack.length) {
@@ -41,7 +41,7 @@ export function treeRssMiB(pid: number): { root: number; descendants: number } {
   const rows = ps();
   const rss = new Map(rows.map((r) => [r.pid, r.rssKiB]));
   let descendants = 0;
-  for (const p of processTree(pid)) if (p !== pid) descendants += rss.get(p) ?? 0;
+  for (const p of processTree(pid, rows)) if (p !== pid) descendants += rss.get(p) ?? 0;
   return { root: Math.round((rss.get(pid) ?? 0) / 1024), descendants: Math.round(descendants / 1024) };
 }
 

@@ -1,4 +1,4 @@
-import { move, payoutsClearingAccount, type Posting } from './ledger/journal.js';
+import { payoutPaid, type Posting } from './ledger/journal.js';
 
 /*
  * Settling a reciprocal partnership by netting. Between two brands A and B, A's program owes B (the
@@ -86,5 +86,5 @@ export const partnershipClearingAccount = (programId: string) => `program:${prog
  * brand, credited to the partnership clearing account, instead of cash.
  */
 export function offsetSettled(programId: string, partnerId: string, amount: number): Posting[] {
-  return [...move(programId, partnerId, 'payable', 'paid', amount), { account: payoutsClearingAccount(programId), amount }, { account: partnershipClearingAccount(programId), amount: -amount }];
+  return payoutPaid(programId, partnerId, amount, partnershipClearingAccount(programId));
 }

@@ -30,16 +30,21 @@ export async function listenOnChannel(poolOptions: pg.PoolConfig, channel: strin
       if (message.channel === channel) handlers.onNotice(message.payload ?? '');
     });
     next.on('error', (error) => {
-      handlers.log.warn({ err: error, channel }, 'notification listener lost its connection; reconnecting');
       void next.end().catch(() => undefined);
-      if (client === next) {
-        client = undefined;
-        handlers.onDeaf?.();
-      }
+      // A client not yet listening failed its connect or LISTEN, which its caller retries.
+      if (client !== next) return;
+      handlers.log.warn({ err: error, channel }, 'notification listener lost its connection; reconnecting');
+      client = undefined;
+      handlers.onDeaf?.();
       scheduleReconnect();
     });
-    await next.connect();
-    await next.query(`listen ${channel}`);
+    try {
+      await next.connect();
+      await next.query(`listen ${channel}`);
+    } catch (error) {
+      void next.end().catch(() => undefined);
+      throw error;
+    }
     if (stopped) {
       await next.end();
       return;

@@ -62,7 +62,6 @@ export class ChainVerifier {
   private chain: string | null = null;
   private prev = GENESIS_HASH;
   private expectedSeq = 1;
-  private last: { seq: number; hash: string } | null = null;
   private readonly seen = new Set<string>();
 
   constructor(
@@ -86,7 +85,6 @@ export class ChainVerifier {
     if (e.postings.reduce((sum, p) => sum + p.amount, 0) !== 0) this.report(e.chain, e.seq, 'unbalanced');
     this.prev = e.hash;
     this.expectedSeq = e.seq + 1;
-    this.last = { seq: e.seq, hash: e.hash };
   }
 
   /** Ends the stream: checks the last chain's head and heads whose chain had no entry at all. */
@@ -97,11 +95,11 @@ export class ChainVerifier {
   }
 
   private closeChain(): void {
-    if (this.chain === null || !this.last) return;
+    // A chain is open only once one of its entries was added: its last one is (expectedSeq - 1, prev).
+    if (this.chain === null) return;
     const head = this.heads?.get(this.chain);
-    if (head && (head.seq !== this.last.seq || head.hash !== this.last.hash)) this.report(this.chain, head.seq, 'head_mismatch');
+    if (head && (head.seq !== this.expectedSeq - 1 || head.hash !== this.prev)) this.report(this.chain, head.seq, 'head_mismatch');
     this.chain = null;
-    this.last = null;
   }
 
   private report(chain: string, seq: number, problem: ChainProblem['problem']): void {

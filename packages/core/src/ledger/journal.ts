@@ -58,8 +58,9 @@ export function reverse(programId: string, partnerId: string, bucket: PartnerBuc
  * program is recorded against the payouts clearing account, so `cash` shows money out and the
  * partner's `paid` bucket keeps the lifetime total the statement shows.
  */
-export function payoutPaid(programId: string, partnerId: string, amount: number): Posting[] {
-  return [...move(programId, partnerId, 'payable', 'paid', amount), { account: payoutsClearingAccount(programId), amount }, { account: cashAccount(programId), amount: -amount }];
+/** Paid out of `source`: the program's cash for a payout, the partnership's clearing account for a netted offset. */
+export function payoutPaid(programId: string, partnerId: string, amount: number, source: string = cashAccount(programId)): Posting[] {
+  return [...move(programId, partnerId, 'payable', 'paid', amount), { account: payoutsClearingAccount(programId), amount }, { account: source, amount: -amount }];
 }
 
 export function isBalanced(entry: JournalEntry): boolean {

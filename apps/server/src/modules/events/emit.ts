@@ -18,12 +18,12 @@ export interface DomainEvent {
 /**
  * The outbox insert as a data-modifying CTE named `stored_event`, for callers that fold the event
  * into a statement of their own (one round trip instead of two). Its parameters are numbered from
- * `firstParam`. `client` must be in a `withTransaction` transaction: its commit wakes the listeners.
+ * `firstParam`. The caller's statement must return `STORED_EVENT_UNDISPATCHED` and hand its row to
+ * `wakeIfUndispatched`, inside a `withTransaction` transaction.
  */
-export function outboxEventCte(client: pg.PoolClient, event: DomainEvent, firstParam: number): { id: string; cte: string; params: unknown[] } {
+export function outboxEventCte(event: DomainEvent, firstParam: number): { id: string; cte: string; params: unknown[] } {
   const id = newId('evt');
   const p = (i: number) => `$${firstParam + i}`;
-  wakeAfterCommit(client, EVENTS_CHANNEL);
   return {
     id,
     // A workspace without an enabled webhook endpoint has nobody to dispatch to: its events are
@@ -33,9 +33,20 @@ export function outboxEventCte(client: pg.PoolClient, event: DomainEvent, firstP
     cte: `stored_event as (insert into outbox_events (workspace_id, id, type, data, webhooks_dispatched_at)
       values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)},
               case when exists (select 1 from webhook_endpoints w where w.workspace_id = ${p(0)} and w.enabled) then null else now() end)
-      returning id)`,
+      returning id, webhooks_dispatched_at is null as undispatched)`,
     params: [event.workspaceId, id, event.type, JSON.stringify(event.data)],
   };
+}
+
+/** What a statement carrying `outboxEventCte` selects, for `wakeIfUndispatched`. */
+export const STORED_EVENT_UNDISPATCHED = '(select undispatched from stored_event) as undispatched';
+
+/**
+ * Wakes the webhook dispatcher after commit when the stored event waits for it (its workspace has
+ * an enabled endpoint); an event stored as already dispatched needs no wake-up.
+ */
+export function wakeIfUndispatched(client: pg.PoolClient, row: { undispatched?: boolean | null } | undefined): void {
+  if (row?.undispatched) wakeAfterCommit(client, EVENTS_CHANNEL);
 }
 
 /**
@@ -43,7 +54,8 @@ export function outboxEventCte(client: pg.PoolClient, event: DomainEvent, firstP
  * listeners are woken after it commits, never for a rollback.
  */
 export async function emitEvent(client: pg.PoolClient, event: DomainEvent): Promise<string> {
-  const { id, cte, params } = outboxEventCte(client, event, 1);
-  await client.query(`with ${cte} select id from stored_event`, params);
+  const { id, cte, params } = outboxEventCte(event, 1);
+  const { rows } = await client.query<{ undispatched: boolean }>(`with ${cte} select ${STORED_EVENT_UNDISPATCHED}`, params);
+  wakeIfUndispatched(client, rows[0]);
   return id;
 }

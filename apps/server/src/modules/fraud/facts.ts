@@ -39,7 +39,7 @@ export interface ConversionContext {
 }
 
 /** The row `partnerFactsQuery` selects. */
-interface PartnerFactsRow {
+export interface PartnerFactsRow {
   email: string;
   user_email: string | null;
   ip_hashes: string[];

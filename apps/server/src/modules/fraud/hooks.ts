@@ -4,7 +4,7 @@ import type { Services } from '../../http/context.js';
 import type { AttributedTo, CommissionSummary, ConversionHooks, DeferredWrite, HookWrites, ReadAlong } from '../tracking/hooks.js';
 import { holdCommission } from '../rewards/index.js';
 import { assessCommission } from './assess.js';
-import { loadPartnerFacts, partnerFactsFrom, partnerFactsQuery } from './facts.js';
+import { loadPartnerFacts, partnerFactsFrom, partnerFactsQuery, type PartnerFactsRow } from './facts.js';
 
 /*
  * Fraud checks run after the rewards hooks in the same tracking transaction (registered after
@@ -36,7 +36,7 @@ async function assessNewCommission(
   const riding = event.readsAlong?.find((r) => r.owner === PARTNER_FACTS_READ && r.answered);
   const loaded = riding
     ? riding.answer
-      ? partnerFactsFrom(services, event.workspaceId, attribution.partnerId, riding.answer as Parameters<typeof partnerFactsFrom>[3])
+      ? partnerFactsFrom(services, event.workspaceId, attribution.partnerId, riding.answer as PartnerFactsRow)
       : null
     : await loadPartnerFacts(client, services, event.workspaceId, attribution.partnerId, attribution.programId, { customerId: event.customerId, commissionId: commission.id });
   if (!loaded || loaded.context.assessed) return {};
@@ -70,7 +70,7 @@ async function assessNewCommission(
 const PARTNER_FACTS_READ = 'fraud.partnerFacts';
 
 export const fraudConversionHooks: ConversionHooks = {
-  offerSaleReads(_services, event) {
+  offerSaleReads(event) {
     const { attribution } = event;
     if (!attribution) return [];
     return [

@@ -91,15 +91,10 @@ export async function storeConversionImport(
   });
 }
 
-export async function findConversionImport(pool: pg.Pool | pg.PoolClient, workspaceId: string, id: string): Promise<ConversionImportRow | undefined> {
-  const { rows } = await pool.query<ConversionImportRow>('select * from conversion_imports where workspace_id = $1 and id = $2', [workspaceId, id]);
-  return rows[0];
-}
-
 export async function getConversionImport(pool: pg.Pool, workspaceId: string, id: string): Promise<ConversionImportView> {
-  const row = await findConversionImport(pool, workspaceId, id);
-  if (!row) throw new ApiError('not_found', 'Import not found');
-  return conversionImportView(row);
+  const { rows } = await pool.query<ConversionImportRow>('select * from conversion_imports where workspace_id = $1 and id = $2', [workspaceId, id]);
+  if (!rows[0]) throw new ApiError('not_found', 'Import not found');
+  return conversionImportView(rows[0]);
 }
 
 /** Newest first, keyset on the time-sortable id; `limit` is the page size plus one. */

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { ApiError, type trackLeadBody, type trackSaleBody } from '@tandem/contracts';
 import type { z } from 'zod';
 import type { Job } from '../../jobs/queue.js';
@@ -61,15 +62,15 @@ export async function recordImportSlice(
   importId: string,
   options: RecordOptions,
 ): Promise<{ kind: 'done' } | { kind: 'more'; doneSeq: number }> {
-  const { rows: started } = await services.pool.query<{ done_seq: number; errors: ImportError[] }>(
+  const { rows: started } = await services.pool.query<{ done_seq: number; listed: number }>(
     `update conversion_imports set status = 'running', started_at = coalesce(started_at, $3)
       where workspace_id = $1 and id = $2 and status in ('queued', 'running')
-      returning done_seq, errors`,
+      returning done_seq, jsonb_array_length(errors) as listed`,
     [workspaceId, importId, services.now()],
   );
   if (!started[0]) return { kind: 'done' }; // completed or failed meanwhile: nothing to do
   let doneSeq = started[0].done_seq;
-  let listed = started[0].errors.length;
+  let listed = started[0].listed;
   const sliceEnds = Date.now() + options.sliceMs;
 
   for (;;) {
@@ -148,44 +149,37 @@ export async function recordChunk(
   return { recorded, failedRows, errors };
 }
 
+type ClosedImport = { rows: number; recorded: number; failed: number; actor: AuditActor };
+
+/** An import's audit entry when it completes or fails. */
+async function closeImport(client: pg.PoolClient, workspaceId: string, importId: string, closed: ClosedImport, action: string, after: Record<string, unknown>): Promise<void> {
+  await recordAudit(client, { workspaceId, actor: closed.actor, action, target: { type: 'conversion_import', id: importId }, after: { rows: closed.rows, recorded: closed.recorded, failed: closed.failed, ...after } });
+}
+
 async function completeImport(services: Services, workspaceId: string, importId: string, doneSeq: number): Promise<void> {
   await withTransaction(services.pool, async (client) => {
-    const { rows } = await client.query<{ rows: number; recorded: number; failed: number; actor: AuditActor }>(
+    // Every checkpoint deleted the rows it recorded, so none are left to delete here.
+    const { rows } = await client.query<ClosedImport>(
       `update conversion_imports set status = 'completed', finished_at = $4
         where workspace_id = $1 and id = $2 and status = 'running' and done_seq = $3
         returning rows, recorded, failed, actor`,
       [workspaceId, importId, doneSeq, services.now()],
     );
-    const done = rows[0];
-    if (!done) return;
-    await client.query('delete from conversion_import_rows where workspace_id = $1 and import_id = $2', [workspaceId, importId]);
-    await recordAudit(client, {
-      workspaceId,
-      actor: done.actor,
-      action: 'conversions.imported',
-      target: { type: 'conversion_import', id: importId },
-      after: { rows: done.rows, recorded: done.recorded, failed: done.failed },
-    });
+    if (rows[0]) await closeImport(client, workspaceId, importId, rows[0], 'conversions.imported', {});
   });
 }
 
 async function failImport(services: Services, workspaceId: string, importId: string, message: string): Promise<void> {
+  const error = message.slice(0, 2000);
   await withTransaction(services.pool, async (client) => {
-    const { rows } = await client.query<{ rows: number; recorded: number; failed: number; actor: AuditActor }>(
+    const { rows } = await client.query<ClosedImport>(
       `update conversion_imports set status = 'failed', error = $3, finished_at = $4
         where workspace_id = $1 and id = $2 and status in ('queued', 'running')
         returning rows, recorded, failed, actor`,
-      [workspaceId, importId, message.slice(0, 2000), services.now()],
+      [workspaceId, importId, error, services.now()],
     );
-    const failed = rows[0];
-    if (!failed) return;
+    if (!rows[0]) return;
     await client.query('delete from conversion_import_rows where workspace_id = $1 and import_id = $2', [workspaceId, importId]);
-    await recordAudit(client, {
-      workspaceId,
-      actor: failed.actor,
-      action: 'conversions.import_failed',
-      target: { type: 'conversion_import', id: importId },
-      after: { rows: failed.rows, recorded: failed.recorded, failed: failed.failed, error: message.slice(0, 2000) },
-    });
+    await closeImport(client, workspaceId, importId, rows[0], 'conversions.import_failed', { error });
   });
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { netBalances, reciprocityChecks, type Direction } from '@tandem/core';
+import { OWED_SQL } from '../payouts/payouts.js';
 import { loadPartnership, membersOf } from './partnerships.js';
 
 type Db = pg.PoolClient | pg.Pool;
@@ -35,9 +36,7 @@ export async function loadConversionFigures(db: Db, workspaceId: string, program
   if (await tableExists(db, 'commissions')) {
     const { rows } = await db.query<{ total: string; outstanding: string }>(
       `select coalesce(sum(amount - reversed_amount), 0)::text as total,
-              coalesce(sum(amount - reversed_amount
-                           - (select coalesce(sum(o.amount), 0) from partnership_settlement_offsets o where o.workspace_id = c.workspace_id and o.commission_id = c.id))
-                       filter (where status in ('pending', 'held', 'payable')), 0)::text as outstanding
+              coalesce(sum(${OWED_SQL}) filter (where status in ('pending', 'held', 'payable')), 0)::text as outstanding
          from commissions c where workspace_id = $1 and program_id = $2 and partner_id = $3 and status <> 'reversed'`,
       args,
     );

@@ -4,6 +4,7 @@ import { newId, payoutPaid } from '@tandem/core';
 import { emitEvent } from '../events/emit.js';
 import { postEntry } from '../ledger/post.js';
 import { loadProgramContext, lockPartner, lockProgram, logRewardEvent } from '../rewards/context.js';
+import { SETTLED_OFFSET_SQL } from '../rewards/commissions.js';
 import { manualProvider, type PayoutProvider } from './provider.js';
 
 /*
@@ -54,7 +55,7 @@ const eventData = (p: PayoutRow) => ({
  * offset of it (decision 0012). Only a commission offset in part has such a remainder; one offset
  * whole is `paid` and never summed here.
  */
-export const OWED_SQL = `(c.amount - c.reversed_amount - coalesce((select sum(o.amount) from partnership_settlement_offsets o where o.workspace_id = c.workspace_id and o.commission_id = c.id), 0))`;
+export const OWED_SQL = `(c.amount - c.reversed_amount - ${SETTLED_OFFSET_SQL})`;
 
 export async function createPayoutBatch(client: pg.PoolClient, workspaceId: string, programId: string, minAmount: number | undefined, provider: PayoutProvider = manualProvider) {
   const program = await loadProgramContext(client, workspaceId, programId);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { readAlongColumns, type CommissionSummary, type CustomerRewardSummary, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
-import { emitEvent, outboxEventCte } from '../events/emit.js';
+import { emitEvent, outboxEventCte, STORED_EVENT_UNDISPATCHED, wakeIfUndispatched } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
 import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
 import { chainOf } from '../ledger/post.js';
@@ -137,7 +137,6 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   // with its outbox event, and its hash-chained journal entry with postings and the new chain head.
   const created = evaluation.earns
     ? outboxEventCte(
-        client,
         {
           workspaceId,
           type: 'commission.created',
@@ -166,7 +165,7 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
        insert into ledger_heads (workspace_id, chain, seq, hash) select $1, $21, $22, $27 where $28::boolean
        on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()
      )
-     ${created ? `, postings as (${postings}), ${created.cte} select id${reads!.columns} from stored_event` : postings}`,
+     ${created ? `, postings as (${postings}), ${created.cte} select ${STORED_EVENT_UNDISPATCHED}${reads!.columns}` : postings}`,
     [
       workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
       commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,
@@ -177,6 +176,7 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
     ],
   );
   if (reads && written[0]) reads.answer(written[0] as Record<string, unknown>);
+  if (created) wakeIfUndispatched(client, written[0] as { undispatched?: boolean } | undefined);
   if (!evaluation.earns) return {};
   return { commission: summary(commissionId, evaluation.amount, 'pending') };
 }

@@ -138,7 +138,7 @@ export interface ConversionHooks {
   ): Promise<{ commission?: CommissionSummary; customerReward?: CustomerRewardSummary } & HookWrites>;
   onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary } & HookWrites>;
   /** Reads this hook's `onSale` will need, offered to the hooks before it (see {@link ReadAlong}). */
-  offerSaleReads?(services: Services, event: Pick<SaleRecorded, 'workspaceId' | 'customerId' | 'attribution'>): ReadAlong[];
+  offerSaleReads?(event: Pick<SaleRecorded, 'workspaceId' | 'customerId' | 'attribution'>): ReadAlong[];
   onRefund?(
     client: pg.PoolClient,
     services: Services,

@@ -4,10 +4,10 @@ import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tand
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
 import { isUniqueViolation, queryAndCommit, withTransaction } from '../../db/tx.js';
-import { emitEvent, outboxEventCte, type DomainEvent } from '../events/emit.js';
+import { emitEvent, outboxEventCte, STORED_EVENT_UNDISPATCHED, wakeIfUndispatched, type DomainEvent } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
-import { addCouponTouch, couponLookupSql, enrollmentStatusOf, programSettings, resolveTouches, type CouponRow, type ResolvedTouches } from './touches.js';
+import { addCouponTouch, couponColumn, enrollmentStatusOf, programSettings, resolveTouches, type CouponRow, type ResolvedTouches } from './touches.js';
 
 /*
  * Leads, sales and refunds. Each is one transaction: customer (locked, so conversions of one
@@ -260,10 +260,21 @@ async function completeConversion(
   also: { event: DomainEvent; rollup: ConversionDelta },
 ): Promise<void> {
   const { touch, sale } = row;
-  const first = sale ? 17 : 10;
-  const event = outboxEventCte(client, also.event, first);
-  const rollup = conversionRollupCte(also.rollup, first + event.params.length);
-  const writes = deferredCtes(deferred, first + event.params.length + rollup.params.length);
+  const own = [
+    row.workspaceId,
+    row.id,
+    row.customerId,
+    touch?.programId ?? null,
+    touch?.partnerId ?? null,
+    touch?.enrollmentId ?? null,
+    touch?.clickId ?? null,
+    touch?.via ?? null,
+    JSON.stringify(row.body),
+    ...(sale ? [sale.invoiceId, sale.paymentRef, sale.amount, sale.currency, sale.productId, sale.occurredAt, sale.source] : []),
+  ];
+  const event = outboxEventCte(also.event, own.length + 1);
+  const rollup = conversionRollupCte(also.rollup, own.length + 1 + event.params.length);
+  const writes = deferredCtes(deferred, own.length + 1 + event.params.length + rollup.params.length);
   // A lead was claimed by inserting it first and is completed here. A sale is inserted only here,
   // whole (inserting it early and updating it later wrote the row and its five index entries
   // twice): a concurrent duplicate of its invoice fails on the invoice's unique index after the
@@ -274,26 +285,13 @@ async function completeConversion(
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
     : `update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
         where workspace_id = $1 and id = $2`;
-  await queryAndCommit(
+  const { rows } = await queryAndCommit<{ undispatched: boolean }>(
     client,
     `with completed as (${completed}), ${[event.cte, rollup.cte, ...writes.ctes].join(', ')}
-     select id from stored_event`,
-    [
-      row.workspaceId,
-      row.id,
-      row.customerId,
-      touch?.programId ?? null,
-      touch?.partnerId ?? null,
-      touch?.enrollmentId ?? null,
-      touch?.clickId ?? null,
-      touch?.via ?? null,
-      JSON.stringify(row.body),
-      ...(sale ? [sale.invoiceId, sale.paymentRef, sale.amount, sale.currency, sale.productId, sale.occurredAt, sale.source] : []),
-      ...event.params,
-      ...rollup.params,
-      ...writes.params,
-    ],
+     select ${STORED_EVENT_UNDISPATCHED}`,
+    [...own, ...event.params, ...rollup.params, ...writes.params],
   );
+  wakeIfUndispatched(client, rows[0]);
 }
 
 /** A sale's own columns, written with its attribution by `completeConversion`. */
@@ -331,12 +329,8 @@ export interface LeadResult {
 
 /**
  * What a lead and a sale both settle before their transaction: the event's time (not too far in
- * the future), consent (default yes), and the click or coupon it names, resolved to its partner.
- */
-/**
- * What a conversion needs before its transaction: its time and its click's touch. A coupon code is
- * looked up by the transaction's first statement instead (`couponLookupSql`, then
- * `addCouponTouch`), which saves a round trip.
+ * the future), consent (default yes), and the click it names, resolved to its partner. A coupon
+ * code is looked up by the transaction's first statement (`couponColumn`), a round trip fewer.
  */
 async function prepareConversion(
   services: Services,
@@ -358,6 +352,7 @@ export async function trackLead(
 
   return recordIdempotently<LeadResult>(services.pool, async (client) => {
     const leadId = newId('led');
+    const coupon = couponColumn(input.couponCode, 1, 11);
     // The customer (found or created, locked, its details refreshed — or erased without consent)
     // and the lead's claim on (customer, event) in one round trip. A repeat changes nothing: it is
     // rolled back below and answers with the stored body.
@@ -375,11 +370,11 @@ export async function trackLead(
          on conflict (workspace_id, customer_id, event_name) do nothing
          returning id
        )
-       select customer.*, exists (select 1 from claimed) as claimed, ${input.couponCode ? couponLookupSql(1, 11) : 'null'} as coupon from customer`,
-      [...customerUpsertParams(services, workspaceId, input.customer, consent), consent, leadId, input.eventName, occurredAt, ...(input.couponCode ? [input.couponCode.trim()] : [])],
+       select customer.*, exists (select 1 from claimed) as claimed, ${coupon.sql} as coupon from customer`,
+      [...customerUpsertParams(services, workspaceId, input.customer, consent), consent, leadId, input.eventName, occurredAt, ...coupon.params],
     );
-    const { claimed, coupon, ...customer } = claimRows[0]!;
-    if (input.couponCode) addCouponTouch(resolved, coupon, input.couponCode, occurredAt);
+    const { claimed, coupon: couponRow, ...customer } = claimRows[0]!;
+    addCouponTouch(resolved, couponRow, input.couponCode, occurredAt);
     if (!claimed) {
       const { rows } = await client.query<{ response: LeadResult }>(
         'select response from leads where workspace_id = $1 and customer_id = $2 and event_name = $3',
@@ -478,19 +473,19 @@ export async function trackSale(
   };
   return recordIdempotently<SaleResult>(services.pool, async (client) => {
     const saleId = newId('sal');
+    const coupon = couponColumn(input.couponCode, 1, 8);
     // Lock the customer (conversions of one customer go in arrival order) and look for the invoice
     // in one round trip: a repeat of a recorded invoice answers with its stored body at once. A
     // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
     const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null }>(
       `with customer as (${customerUpsert(1)})
-       select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored,
-              ${input.couponCode ? couponLookupSql(1, 8) : 'null'} as coupon
+       select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored, ${coupon.sql} as coupon
          from customer`,
-      [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...(input.couponCode ? [input.couponCode.trim()] : [])],
+      [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...coupon.params],
     );
-    const { created, stored, coupon, ...customer } = claimRows[0]!;
+    const { created, stored, coupon: couponRow, ...customer } = claimRows[0]!;
     if (stored) throw new ReplayedConversion(stored);
-    if (input.couponCode) addCouponTouch(resolved, coupon, input.couponCode, occurredAt);
+    addCouponTouch(resolved, couponRow, input.couponCode, occurredAt);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
     const { touch, forHooks, writes } = await attribute(client, workspaceId, customer, resolved, occurredAt, consent);
     const body: SaleResult = {
@@ -500,7 +495,7 @@ export async function trackSale(
       partnerId: touch?.partnerId ?? null,
     };
     const deferred: DeferredWrite[] = [...writes];
-    const readsAlong = conversionHooks().flatMap((h) => h.offerSaleReads?.(services, { workspaceId, customerId: customer.id, attribution: forHooks }) ?? []);
+    const readsAlong = conversionHooks().flatMap((h) => h.offerSaleReads?.({ workspaceId, customerId: customer.id, attribution: forHooks }) ?? []);
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {

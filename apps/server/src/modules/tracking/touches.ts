@@ -46,27 +46,24 @@ async function findClick(db: pg.Pool | pg.PoolClient, workspaceId: string, uuid:
   return rows[0] ?? null;
 }
 
+/** Adds a touch of the enrollment `row` to `out`, with the enrollment's status. */
+function addTouch(out: ResolvedTouches, row: ProgramRow, via: 'click' | 'coupon', clickId: string | null, at: number): void {
+  out.touches.push({ via, clickId, programId: row.program_id, partnerId: row.partner_id, enrollmentId: row.enrollment_id, at, windowDays: row.window_days, model: row.model });
+  out.enrollmentStatus.set(row.enrollment_id, row.enrollment_status);
+}
+
+/**
+ * The touch a click id brings (before the conversion's transaction: a fresh click may need
+ * polling). A coupon code is resolved by the transaction's first statement instead
+ * (`couponColumn`, then `addCouponTouch`).
+ */
 export async function resolveTouches(
   db: pg.Pool,
   workspaceId: string,
-  input: { clickId?: string | undefined; couponCode?: string | undefined; occurredAt: Date },
+  input: { clickId?: string | undefined; occurredAt: Date },
   now: Date,
 ): Promise<ResolvedTouches> {
   const out: ResolvedTouches = { touches: [], notes: [], enrollmentStatus: new Map() };
-  const add = (row: ProgramRow, via: 'click' | 'coupon', clickId: string | null, at: number) => {
-    out.touches.push({
-      via,
-      clickId,
-      programId: row.program_id,
-      partnerId: row.partner_id,
-      enrollmentId: row.enrollment_id,
-      at,
-      windowDays: row.window_days,
-      model: row.model,
-    });
-    out.enrollmentStatus.set(row.enrollment_id, row.enrollment_status);
-  };
-
   if (input.clickId) {
     const uuid = uuidFromClickId(input.clickId);
     const idTime = clickTime(input.clickId);
@@ -89,7 +86,7 @@ export async function resolveTouches(
       : undefined;
     // The click's time is the row's; the id (UUIDv7) carries the same instant when the row is missing.
     const at = click?.created_at.getTime() ?? idTime ?? input.occurredAt.getTime();
-    if (row) add(row, 'click', input.clickId, at);
+    if (row) addTouch(out, row, 'click', input.clickId, at);
     out.notes.push({
       key: input.clickId,
       via: 'click',
@@ -99,47 +96,35 @@ export async function resolveTouches(
       known: Boolean(row),
     });
   }
-
-  if (input.couponCode) {
-    const { rows } = await db.query<{ coupon: CouponRow | null }>(`select ${couponLookupSql(1, 2)} as coupon`, [workspaceId, input.couponCode.trim()]);
-    addCouponTouch(out, rows[0]?.coupon ?? null, input.couponCode, input.occurredAt);
-  }
   return out;
 }
 
-/** A coupon's enrollment and program, as `couponLookupSql` returns it (JSON). */
+/** A coupon's enrollment and program, as `couponColumn` selects it (JSON). */
 export type CouponRow = ProgramRow;
 
 /**
- * A scalar subquery (JSON or null) finding the enrollment of a coupon code, for callers that read
- * it within a statement of their own (the conversion's first): `$workspaceParam` is the workspace,
- * `$codeParam` the trimmed code. Exact match first (the unique index); customers type codes in
- * any case, so then ignoring case.
+ * A select-list expression (JSON or null) finding the enrollment of `couponCode`, for the
+ * conversion's first statement: `$workspaceParam` is the workspace, the code becomes `$codeParam`.
+ * Exact match first (the unique index); customers type codes in any case, so then ignoring case.
+ * Without a code it is `null` and adds no parameter.
  */
-export function couponLookupSql(workspaceParam: number, codeParam: number): string {
+export function couponColumn(couponCode: string | undefined, workspaceParam: number, codeParam: number): { sql: string; params: unknown[] } {
+  if (!couponCode) return { sql: 'null', params: [] };
   const base = ENROLLMENT_WITH_PROGRAM.replace('$1', `$${workspaceParam}`);
-  return `coalesce(
+  return {
+    sql: `coalesce(
       (select row_to_json(c) from (${base} and e.coupon_code = $${codeParam}::text) c),
-      (select row_to_json(c) from (${base} and upper(e.coupon_code) = upper($${codeParam}::text) limit 1) c))`;
+      (select row_to_json(c) from (${base} and upper(e.coupon_code) = upper($${codeParam}::text) limit 1) c))`,
+    params: [couponCode.trim()],
+  };
 }
 
-/** Adds what a coupon code turned into (`row`, or null when no enrollment has it) to `out`. */
-export function addCouponTouch(out: ResolvedTouches, row: CouponRow | null, couponCode: string, occurredAt: Date): void {
+/** Adds what a coupon code turned into (`row`, or null when no enrollment has it) to `out`; nothing without a code. */
+export function addCouponTouch(out: ResolvedTouches, row: CouponRow | null, couponCode: string | undefined, occurredAt: Date): void {
+  if (!couponCode) return;
   const code = couponCode.trim();
-  if (row) {
-    // A coupon has no window: its touch is the conversion itself.
-    out.touches.push({
-      via: 'coupon',
-      clickId: null,
-      programId: row.program_id,
-      partnerId: row.partner_id,
-      enrollmentId: row.enrollment_id,
-      at: occurredAt.getTime(),
-      windowDays: row.window_days,
-      model: row.model,
-    });
-    out.enrollmentStatus.set(row.enrollment_id, row.enrollment_status);
-  }
+  // A coupon has no window: its touch is the conversion itself.
+  if (row) addTouch(out, row, 'coupon', null, occurredAt.getTime());
   out.notes.push({ key: `coupon:${code.toUpperCase()}`, via: 'coupon', programId: row?.program_id ?? null, partnerId: row?.partner_id ?? null, at: occurredAt, known: Boolean(row) });
 }
 

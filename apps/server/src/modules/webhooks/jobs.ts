@@ -1,5 +1,6 @@
 import type { Services } from '../../http/context.js';
-import { listenForEvents } from '../events/listen.js';
+import { listenOnChannel } from '../../db/listen.js';
+import { EVENTS_CHANNEL } from '../events/emit.js';
 import { deliverDueWebhooks, dispatchOutboxEvents } from './deliveries.js';
 import { DELIVER_QUEUE, DISPATCH_QUEUE } from './endpoints.js';
 
@@ -58,7 +59,9 @@ export async function startWebhookWakeups(services: Services): Promise<() => Pro
       })
       .catch((error: unknown) => services.log.error({ err: error }, 'webhook wake-up failed'));
   };
-  const stopListening = await listenForEvents(services, wakeSoon);
+  // A wake-up carries no data and may stand for many events, or be lost while reconnecting: the
+  // dispatcher reads the outbox, and polls as well.
+  const stopListening = await listenOnChannel(services.pool.options, EVENTS_CHANNEL, { log: services.log, onNotice: wakeSoon });
   return async () => {
     stopped = true;
     if (retry) clearTimeout(retry);

@@ -68,6 +68,7 @@ export async function serve(flags: Flags = {}): Promise<{ app: FastifyInstance; 
       await app.close(); // stops accepting, waits for in-flight requests, runs onClose hooks (click flush)
       await stopWebhookWakeups();
       await services.queue.stop();
+      await services.statistics.settled(); // an analyse in flight, rather than an error when the pool closes
       await database.close();
       log.info('Stopped');
     })());

@@ -5,6 +5,7 @@ import type { Database } from './db/database.js';
 import type { Limits, Services } from './http/context.js';
 import { JobQueue } from './jobs/queue.js';
 import { ApiKeyCache } from './http/api-key-cache.js';
+import { StatisticsNudger } from './db/statistics.js';
 
 export interface LimitPolicy {
   authPerIpPerMinute: number;
@@ -45,5 +46,6 @@ export function makeServices(input: {
     queue,
     limits: makeLimits(input.limits ?? defaultLimits),
     apiKeys: new ApiKeyCache(input.database.pool),
+    statistics: new StatisticsNudger(input.database.pool, input.log),
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../test/harness.js';
-import { HOT_TABLES, refreshHotTableStatistics } from './statistics.js';
+import { HOT_TABLES, refreshHotTableStatistics, StatisticsNudger } from './statistics.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -41,5 +41,63 @@ describe('hot table statistics', () => {
     // Nothing changed since: nothing to do.
     await ctx.pool.query('select pg_stat_clear_snapshot()');
     expect(await refreshHotTableStatistics(ctx.pool)).not.toContain('reward_events');
+  });
+});
+
+describe('statistics nudger', () => {
+  it('looks at the statistics after enough conversions, at most once per interval, and analyses what doubled', async () => {
+    await refreshHotTableStatistics(ctx.pool, 0); // start from fresh statistics everywhere
+    let now = 1_000_000;
+    const nudger = new StatisticsNudger(ctx.pool, undefined, { everyChanges: 3, minIntervalMs: 1000, nowMs: () => now });
+    const before = await lastAnalysed('referrals');
+    await ctx.pool.query(
+      `insert into referrals (workspace_id, program_id, partner_id, customer_id, first_sale_id, first_sale_at, first_sale_amount)
+       select 'ws_nudge', 'prg_nudge', 'ptn_nudge', 'cus_' || g, 'sal_' || g, now(), 100 from generate_series(1, 400) g`,
+    );
+    await waitForModifications('referrals', 400);
+
+    nudger.noteChanges(2); // below everyChanges: no look
+    await nudger.settled();
+    expect(await lastAnalysed('referrals')).toEqual(before);
+
+    nudger.noteChanges(); // the third: looks, and the table more than doubled
+    await nudger.settled();
+    const first = await lastAnalysed('referrals');
+    expect(first).not.toBeNull();
+    expect(first!.getTime()).toBeGreaterThan(before?.getTime() ?? 0);
+
+    // Enough changes again, but within the interval: no look, whatever changed.
+    await ctx.pool.query(
+      `insert into referrals (workspace_id, program_id, partner_id, customer_id, first_sale_id, first_sale_at, first_sale_amount)
+       select 'ws_nudge', 'prg_nudge', 'ptn_nudge', 'cus_b' || g, 'sal_b' || g, now(), 100 from generate_series(1, 800) g`,
+    );
+    await waitForModifications('referrals', 800);
+    now += 500;
+    nudger.noteChanges(3);
+    await nudger.settled();
+    expect(await lastAnalysed('referrals')).toEqual(first);
+
+    // After the interval: a look, which analyses the table again (it doubled once more).
+    now += 600;
+    nudger.noteChanges(3);
+    await nudger.settled();
+    expect((await lastAnalysed('referrals'))!.getTime()).toBeGreaterThan(first!.getTime());
+  });
+
+  it('skips a refresh while another process holds the refresh lock', async () => {
+    await ctx.pool.query(
+      `insert into reward_events (workspace_id, program_id, type, subject, payload)
+       select 'ws_stats_lock', 'prg_stats', 'sale', 'sal_' || g, '{}'::jsonb from generate_series(1, 500) g`,
+    );
+    await waitForModifications('reward_events', 500);
+    const holder = await ctx.pool.connect();
+    try {
+      await holder.query('select pg_advisory_lock(43, 0)');
+      expect(await refreshHotTableStatistics(ctx.pool)).toEqual([]);
+      await holder.query('select pg_advisory_unlock(43, 0)');
+      expect(await refreshHotTableStatistics(ctx.pool)).toContain('reward_events');
+    } finally {
+      holder.release();
+    }
   });
 });

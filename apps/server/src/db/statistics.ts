@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 
 /**
@@ -9,26 +10,110 @@ export const HOT_TABLES = [
   'customers', 'customer_touches', 'refunds', 'fraud_assessments', 'outbox_events',
 ] as const;
 
+/** Two processes analysing at once would analyse each table twice; the second one skips instead. */
+const REFRESH_LOCK = [43, 0] as const;
+
 /**
- * Analyses the hot tables whose statistics are stale (changed by 2 % or 200 rows since the last
- * analyse), so plans stay right whatever the server's autovacuum settings. Without statistics the
- * planner cannot tell a unique index from a wide one — both look like "1 row" — and looked a sale's
- * commission up through the partner index, filtering the program's whole history: on an external
- * PostgreSQL with the default 60 s autovacuum naptime, ingest fell from 162 to 50 sales/s within
- * three minutes of a fresh install (bench/ingest, docs/benchmarks.md). Returns the tables analysed.
+ * Analyses the hot tables whose statistics are stale (changed by `fraction` of their rows, and at
+ * least 200, since the last analyse), so plans stay right whatever the server's autovacuum settings.
+ * Without statistics the planner cannot tell a unique index from a wide one — both look like
+ * "1 row" — and looked a sale's commission up through the partner index, filtering the program's
+ * whole history: on an external PostgreSQL with the default 60 s autovacuum naptime, ingest fell
+ * from 162 to 50 sales/s within three minutes of a fresh install (bench/ingest, docs/benchmarks.md).
+ * Returns the tables analysed (none when another process is refreshing right now).
  */
-export async function refreshHotTableStatistics(pool: pg.Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ relname: string }>(
-    `select relname from pg_stat_user_tables
-      where schemaname = current_schema() and relname = any($1::text[])
-        and n_mod_since_analyze >= greatest(200, 0.02 * n_live_tup)`,
-    [HOT_TABLES],
-  );
-  const analysed: string[] = [];
-  // The query above only returns names from HOT_TABLES, so they are safe to put in the statement.
-  for (const { relname } of rows) {
-    await pool.query(`analyze "${relname}"`);
-    analysed.push(relname);
+export async function refreshHotTableStatistics(pool: pg.Pool, fraction = 0.02): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    const { rows: locked } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [...REFRESH_LOCK]);
+    if (!locked[0]!.ok) return [];
+    try {
+      const { rows } = await client.query<{ relname: string }>(
+        `select relname from pg_stat_user_tables
+          where schemaname = current_schema() and relname = any($1::text[])
+            and n_mod_since_analyze >= greatest(200, $2::float8 * n_live_tup)`,
+        [HOT_TABLES, fraction],
+      );
+      const analysed: string[] = [];
+      // The query above only returns names from HOT_TABLES, so they are safe to put in the statement.
+      for (const { relname } of rows) {
+        await client.query(`analyze "${relname}"`);
+        analysed.push(relname);
+      }
+      return analysed;
+    } finally {
+      await client.query('select pg_advisory_unlock($1, $2)', [...REFRESH_LOCK]);
+    }
+  } finally {
+    client.release();
   }
-  return analysed;
+}
+
+export interface StatisticsNudgeOptions {
+  /** Conversions recorded by this process before it looks at the statistics again. */
+  everyChanges?: number;
+  /** The shortest time between two looks. */
+  minIntervalMs?: number;
+  /**
+   * The share of a table that must have changed since its last analyse: 50 %, i.e. an insert-only
+   * table has doubled. Plans go wrong when statistics describe a nearly empty table, not when they
+   * are a few percent old, and analysing `commissions` costs ~100 ms once it holds 10,000 rows: a
+   * 10 % rule analysed it 13 times in one benchmark and cost more than the bad plans it prevented.
+   */
+  fraction?: number;
+  nowMs?: () => number;
+}
+
+/**
+ * Refreshes the hot tables' statistics as conversions arrive, not only on the 15-second schedule.
+ * A prepared statement keeps the generic plan it was given until its tables are analysed again, so
+ * the plans a fresh install makes in its first seconds — when every table is empty and every index
+ * looks alike — stayed in use until the next scheduled analyse: measured on an external PostgreSQL,
+ * a sale's statements read 2,000–3,000 buffers each instead of ~60 (a customer found by id through
+ * the external-id index, a commission by key through the sale index), and the first round of
+ * bench/ingest ran at 259 attributed sales/s against 662–693 for the next two. Called after each
+ * recorded conversion; at most one look per second, in the background, errors logged.
+ */
+export class StatisticsNudger {
+  private changes = 0;
+  private lastLookMs = Number.NEGATIVE_INFINITY;
+  private looking: Promise<void> | undefined;
+  private readonly everyChanges: number;
+  private readonly minIntervalMs: number;
+  private readonly fraction: number;
+  private readonly nowMs: () => number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: FastifyBaseLogger | undefined,
+    options: StatisticsNudgeOptions = {},
+  ) {
+    this.everyChanges = options.everyChanges ?? 200;
+    this.minIntervalMs = options.minIntervalMs ?? 1000;
+    this.fraction = options.fraction ?? 0.5;
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** Counts `n` recorded conversions; may start a look at the statistics (never waits for it). */
+  noteChanges(n = 1): void {
+    this.changes += n;
+    if (this.looking || this.changes < this.everyChanges) return;
+    const now = this.nowMs();
+    if (now - this.lastLookMs < this.minIntervalMs) return;
+    this.lastLookMs = now;
+    this.changes = 0;
+    this.looking = refreshHotTableStatistics(this.pool, this.fraction)
+      .then((analysed) => {
+        if (analysed.length > 0) this.log?.debug({ analysed }, 'hot table statistics refreshed');
+      })
+      .catch((error: unknown) => this.log?.warn({ err: error }, 'refreshing hot table statistics failed'))
+      .finally(() => {
+        this.looking = undefined;
+      });
+  }
+
+  /** The look in progress, if any (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.looking;
+  }
 }

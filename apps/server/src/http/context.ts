@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { RateLimiter } from '@tandem/core';
 import type { ApiKeyCache } from './api-key-cache.js';
+import type { StatisticsNudger } from '../db/statistics.js';
 
 /** Everything a module needs from the outside world, passed in (never imported as globals). */
 export interface Services {
@@ -21,6 +22,8 @@ export interface Services {
   limits: Limits;
   /** Valid API keys, cached while revocations are heard (see ApiKeyCache). */
   apiKeys: ApiKeyCache;
+  /** Keeps the hot tables' planner statistics fresh as conversions arrive (see StatisticsNudger). */
+  statistics: StatisticsNudger;
 }
 
 export interface Limits {

@@ -80,6 +80,7 @@ export async function createTestContext(
     async close() {
       await app.close();
       await services.queue.stop();
+      await services.statistics.settled();
       await pool.end();
     },
   };

@@ -142,7 +142,7 @@ export async function handleStripeWebhook(
   }
 
   // Refund: Stripe reports the cumulative refunded amount; apply what is new.
-  const result = await recordIdempotently(services.pool, async (client) => {
+  const result = await recordIdempotently(services, async (client) => {
     if (!(await recordEvent(client, workspaceId, event, 'refund', null)))
       throw new ReplayedConversion({ received: true as const, outcome: 'duplicate', targetId: null });
     const { rows: found } = await client.query<{ id: string; amount: number; refunded_amount: number }>(

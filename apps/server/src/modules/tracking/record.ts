@@ -33,12 +33,15 @@ export class ReplayedConversion<T> extends Error {
  * meanwhile: found, it is the answer; not found, the error stands.
  */
 export async function recordIdempotently<T>(
-  pool: pg.Pool,
+  services: Pick<Services, 'pool' | 'statistics'>,
   work: (client: pg.PoolClient) => Promise<T>,
   storedBody?: () => Promise<T | null>,
 ): Promise<{ body: T; replayed: boolean }> {
   try {
-    return { body: await withTransaction(pool, work), replayed: false };
+    const body = await withTransaction(services.pool, work);
+    // A new conversion grew the hot tables: their planner statistics may need a refresh.
+    services.statistics.noteChanges();
+    return { body, replayed: false };
   } catch (error) {
     if (error instanceof ReplayedConversion) return { body: error.body as T, replayed: true };
     if (storedBody && isUniqueViolation(error)) {
@@ -350,7 +353,7 @@ export async function trackLead(
 ): Promise<{ body: LeadResult; replayed: boolean }> {
   const { occurredAt, consent, resolved } = await prepareConversion(services, workspaceId, input);
 
-  return recordIdempotently<LeadResult>(services.pool, async (client) => {
+  return recordIdempotently<LeadResult>(services, async (client) => {
     const leadId = newId('led');
     const coupon = couponColumn(input.couponCode, 1, 11);
     // The customer (found or created, locked, its details refreshed — or erased without consent)
@@ -471,7 +474,7 @@ export async function trackSale(
     const { rows } = await services.pool.query<{ response: SaleResult }>('select response from sales where workspace_id = $1 and invoice_id = $2', [workspaceId, input.invoiceId]);
     return rows[0]?.response ?? null;
   };
-  return recordIdempotently<SaleResult>(services.pool, async (client) => {
+  return recordIdempotently<SaleResult>(services, async (client) => {
     const saleId = newId('sal');
     const coupon = couponColumn(input.couponCode, 1, 8);
     // Lock the customer (conversions of one customer go in arrival order) and look for the invoice

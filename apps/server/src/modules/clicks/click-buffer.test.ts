@@ -123,6 +123,29 @@ describe('ClickBuffer', () => {
 });
 
 describe('the batch statement on PostgreSQL', () => {
+  it('a batch retried after its commit was acknowledged too late is stored and counted once, with its new rows', async () => {
+    const { createTestContext } = await import('../../test/harness.js');
+    const ctx = await createTestContext();
+    try {
+      const at = Date.UTC(2026, 4, 1, 9, 30);
+      const rows = [0, 1, 2, 3, 4].map((i) => ({ ...click(i), atMs: at + i }));
+      const first = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+      for (const row of rows.slice(0, 3)) first.push(row);
+      await first.close();
+      // The same three again (as after a lost acknowledgement), now with two clicks that came since.
+      const retry = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+      for (const row of rows) retry.push(row);
+      await retry.close();
+      expect(retry.stats()).toMatchObject({ written: 5, failedBatches: 0, tolerantRetries: 1 });
+      const stored = await ctx.pool.query<{ n: number }>('select count(*)::int as n from clicks where link_id = $1', ['lnk_1']);
+      expect(stored.rows[0]!.n).toBe(5);
+      const rollups = await ctx.pool.query('select hour, clicks from click_rollups where link_id = $1', ['lnk_1']);
+      expect(rollups.rows).toEqual([{ hour: new Date('2026-05-01T09:00:00Z'), clicks: 5 }]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('round-trips any text through the array literal, NULLs included', async () => {
     const { createTestContext } = await import('../../test/harness.js');
     const ctx = await createTestContext();

@@ -14,6 +14,7 @@ import { accountRoutes } from './modules/accounts/routes.js';
 import { disputeRoutes } from './modules/disputes/routes.js';
 import { fraudRoutes } from './modules/fraud/index.js';
 import { linkRoutes } from './modules/links/routes.js';
+import { installRedirectConnections } from './modules/links/redirect-connection.js';
 import { isRedirectRequest, registerRedirect, type RedirectRuntime } from './modules/links/redirect.js';
 import { registerSnippet } from './modules/links/snippet.js';
 import { trackingRoutes } from './modules/tracking/routes.js';
@@ -91,6 +92,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
       server.requestTimeout = timeouts.requestTimeout;
       server.setTimeout(timeouts.connectionTimeout);
+      // Connections that carry only redirects never reach node's HTTP parser (redirect-connection.ts).
+      if (services.config.redirectConnections) {
+        installRedirectConnections(server, {
+          answer: (request, send) => front.redirect!.answer(request, send),
+          countryHeader: services.config.countryHeader,
+          keepAliveTimeoutMs: server.keepAliveTimeout,
+          headersTimeoutMs: server.headersTimeout,
+        });
+      }
       return server;
     },
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),

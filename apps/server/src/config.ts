@@ -28,6 +28,7 @@ const envSchema = z.object({
   TANDEM_CLICK_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(396).describe('raw clicks older than this are purged (default ~13 months); rollups stay'),
   TANDEM_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   TANDEM_WORKERS: z.enum(['0', '1']).default('1').describe('run background jobs in this node'),
+  TANDEM_REDIRECT_CONNECTIONS: z.enum(['0', '1']).default('1').describe("answer /r/ on the redirect's own HTTP/1.1 connection handler"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -46,6 +47,8 @@ export interface Config {
   demo: '0' | '1' | 'auto';
   /** Whether this node works the job queue (web-only nodes of a larger deployment turn it off). */
   workers: boolean;
+  /** Whether `/r/` requests are parsed and answered by the redirect's own connection handler (redirect-connection.ts) rather than node:http. */
+  redirectConnections: boolean;
   poolSize: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     clickRetentionDays: e.TANDEM_CLICK_RETENTION_DAYS,
     demo: e.TANDEM_DEMO,
     workers: e.TANDEM_WORKERS === '1',
+    redirectConnections: e.TANDEM_REDIRECT_CONNECTIONS === '1',
     poolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
   };

@@ -39,6 +39,29 @@ const NOT_FOUND_HEADERS = [
 ];
 const UNAVAILABLE_HEADERS = ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'retry-after', '1'];
 
+/**
+ * What the redirect reads from a request, whichever HTTP layer parsed it: node's (`handle`) or the
+ * redirect's own connection handler (`redirect-connection.ts`).
+ */
+export interface RedirectRequest {
+  method: string;
+  /** The request target as sent: `/r/<key>` with an optional `?query`. */
+  url: string;
+  userAgent: string | undefined;
+  /** The Cookie header (several joined with `; `, as node joins them). */
+  cookie: string | undefined;
+  referer: string | undefined;
+  /** X-Forwarded-For (several joined with `, `). */
+  forwardedFor: string | undefined;
+  /** The value of the configured trusted country header, when there is one. */
+  country: string | undefined;
+  /** The socket's peer address. */
+  remoteAddress: string | undefined;
+}
+
+/** Sends one whole response: a status, flat `[name, value, …]` headers and an optional body (never for HEAD). */
+export type SendResponse = (status: number, headers: readonly string[], body?: Buffer | string) => void;
+
 /** The redirect's moving parts, reachable for tests, metrics and the benchmark. */
 export interface RedirectRuntime {
   cache: LinkCache;
@@ -52,6 +75,10 @@ export interface RedirectRuntime {
    * object); the Fastify route `/r/*` calls the same function, which is what `inject` reaches.
    */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The redirect itself, for any HTTP layer: answers `request` through `send`, at once or after a wait. */
+  answer(request: RedirectRequest, send: SendResponse): void;
+  /** The configured trusted country header (lower case), which an HTTP layer must pass on. */
+  countryHeader: string | undefined;
 }
 
 export interface RedirectOptions {
@@ -103,22 +130,19 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
     services.log.info({ clicks: { ...buffer.stats(), ...counters } }, 'click buffer flushed');
   });
 
-  function notFound(req: IncomingMessage, res: ServerResponse): void {
+  function notFound(request: RedirectRequest, send: SendResponse): void {
     counters.notFound += 1;
-    res.writeHead(404, NOT_FOUND_HEADERS);
-    res.end(req.method === 'HEAD' ? undefined : NOT_FOUND_BODY);
+    send(404, NOT_FOUND_HEADERS, request.method === 'HEAD' ? undefined : NOT_FOUND_BODY);
   }
 
-  function unavailable(res: ServerResponse, error: unknown): void {
+  function unavailable(send: SendResponse, error: unknown): void {
     services.log.error({ err: error }, 'redirect failed');
-    if (res.headersSent) return void res.destroy();
-    res.writeHead(503, UNAVAILABLE_HEADERS);
-    res.end('The link service is briefly unavailable; please retry.');
+    send(503, UNAVAILABLE_HEADERS, 'The link service is briefly unavailable; please retry.');
   }
 
-  function redirect(res: ServerResponse, link: CachedLink, clickId: string | null, paid: [string, string][]): void {
+  function redirect(send: SendResponse, link: CachedLink, clickId: string | null, paid: [string, string][]): void {
     const location = destinationWithClick(link.destination, clickId, paid);
-    res.writeHead(
+    send(
       302,
       clickId
         ? [
@@ -133,32 +157,30 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
           ]
         : ['location', location, 'cache-control', 'private, no-store', 'content-length', '0'],
     );
-    res.end();
   }
 
-  function respond(req: IncomingMessage, res: ServerResponse, link: CachedLink | null, queryAt: number): void {
-    if (!link) return notFound(req, res);
+  function respond(request: RedirectRequest, send: SendResponse, link: CachedLink | null, queryAt: number): void {
+    if (!link) return notFound(request, send);
     // Only a URL with a query can carry ad click ids: most redirects skip query parsing.
-    const paid = queryAt < 0 ? [] : paidClickParams(parseQuery(req.url!.slice(queryAt + 1)));
-    const headers = req.headers;
-    const userAgent = headers['user-agent'];
+    const paid = queryAt < 0 ? [] : paidClickParams(parseQuery(request.url.slice(queryAt + 1)));
+    const userAgent = request.userAgent;
     const facts = userAgents.facts(userAgent);
     // Bots and HEAD probes (link checkers, previews) are sent on but are not visitors.
-    if (facts.isBot || req.method !== 'GET') {
+    if (facts.isBot || request.method !== 'GET') {
       counters.uncounted += 1;
-      return redirect(res, link, null, paid);
+      return redirect(send, link, null, paid);
     }
     const nowMs = services.now().getTime();
-    const { ipHash, visitorHash } = hasher.hash(clientIp(req, trustProxy), userAgent!, nowMs);
-    const cookieUuid = headers.cookie === undefined ? null : clickUuidFromCookieHeader(headers.cookie);
+    const { ipHash, visitorHash } = hasher.hash(clientIp(request, trustProxy), userAgent!, nowMs);
+    const cookieUuid = request.cookie === undefined ? null : clickUuidFromCookieHeader(request.cookie);
     if (cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs)) {
       counters.reusedClicks += 1;
-      return redirect(res, link, clickIdFromUuid(cookieUuid), paid);
+      return redirect(send, link, clickIdFromUuid(cookieUuid), paid);
     }
     const { uuid, reused } = recent.claim(link.linkId, visitorHash, nowMs, () => clickIds.uuid(nowMs));
     if (reused) {
       counters.reusedClicks += 1;
-      return redirect(res, link, clickIdFromUuid(uuid), paid);
+      return redirect(send, link, clickIdFromUuid(uuid), paid);
     }
     counters.newClicks += 1;
     const row = {
@@ -170,53 +192,77 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
       atMs: nowMs,
       visitorHash,
       ipHash,
-      country: countryHeader ? countryFrom(headers[countryHeader]) : null,
+      country: countryHeader ? countryFrom(request.country) : null,
       device: facts.device,
       browser: facts.browser,
       os: facts.os,
-      referrerHost: referrerHost(headers.referer),
+      referrerHost: referrerHost(request.referer),
       paidClickParam: paid[0]?.[0] ?? null,
     };
     if (buffer.hasRoom()) {
       buffer.push(row);
-      return redirect(res, link, clickIdFromUuid(uuid), paid);
+      return redirect(send, link, clickIdFromUuid(uuid), paid);
     }
     buffer
       .waitForRoom()
       .then(() => {
         buffer.push(row);
-        redirect(res, link, clickIdFromUuid(uuid), paid);
+        redirect(send, link, clickIdFromUuid(uuid), paid);
       })
-      .catch((error: unknown) => unavailable(res, error));
+      .catch((error: unknown) => unavailable(send, error));
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  function answer(request: RedirectRequest, send: SendResponse): void {
     try {
-      const url = req.url!;
+      const url = request.url;
       const queryAt = url.indexOf('?', REDIRECT_PREFIX.length);
       let key = url.slice(REDIRECT_PREFIX.length, queryAt < 0 ? undefined : queryAt);
       // `/r/`, `/r/a/b` and over-long keys are not links (and must never be followed anywhere).
-      if (key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('/')) return notFound(req, res);
+      if (key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('/')) return notFound(request, send);
       if (key.includes('%')) {
         try {
           key = decodeURIComponent(key);
         } catch {
-          return notFound(req, res);
+          return notFound(request, send);
         }
       }
       const cached = cache.peek(key);
-      if (cached !== undefined) return respond(req, res, cached, queryAt);
+      if (cached !== undefined) return respond(request, send, cached, queryAt);
       cache
         .load(key)
-        .then((link) => respond(req, res, link, queryAt))
-        .catch((error: unknown) => unavailable(res, error));
+        .then((link) => respond(request, send, link, queryAt))
+        .catch((error: unknown) => unavailable(send, error));
     } catch (error) {
-      // A throw here would otherwise escape node's 'request' event and end the process.
-      unavailable(res, error);
+      // A throw here would otherwise escape the socket's event handler and end the process.
+      unavailable(send, error);
     }
   }
 
-  const runtime: RedirectRuntime = { cache, buffer, recent, counters, handle };
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const headers = req.headers;
+    const country = countryHeader ? headers[countryHeader] : undefined;
+    const forwardedFor = headers['x-forwarded-for'];
+    answer(
+      {
+        method: req.method!,
+        url: req.url!,
+        userAgent: headers['user-agent'],
+        cookie: headers.cookie,
+        referer: headers.referer,
+        forwardedFor: Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor,
+        country: Array.isArray(country) ? country[0] : country,
+        remoteAddress: req.socket.remoteAddress,
+      },
+      (status, responseHeaders, body) => {
+        // A response already under way cannot become another one: cut the connection instead.
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(status, responseHeaders as string[]);
+        res.end(body);
+      },
+    );
+  }
+
+  const runtime: RedirectRuntime = { cache, buffer, recent, counters, handle, answer, countryHeader };
   runtimes.set(app, runtime);
 
   // The listening server answers /r/ before Fastify sees it (buildApp's serverFactory); this route
@@ -234,16 +280,15 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
  * The visitor's address: the first X-Forwarded-For entry when the proxy is trusted (as Fastify's
  * `trustProxy: true` reads it), else the socket's peer.
  */
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+function clientIp(request: RedirectRequest, trustProxy: boolean): string {
   if (trustProxy) {
-    const header = req.headers['x-forwarded-for'];
-    const forwarded = Array.isArray(header) ? header[0] : header;
+    const forwarded = request.forwardedFor;
     if (forwarded) {
       const comma = forwarded.indexOf(',');
       return (comma < 0 ? forwarded : forwarded.slice(0, comma)).trim();
     }
   }
-  return req.socket.remoteAddress ?? '';
+  return request.remoteAddress ?? '';
 }
 
 /**

@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import net from 'node:net';
+import { installRedirectConnections, parseRedirectHead, type RedirectConnections } from './redirect-connection.js';
+import type { RedirectRequest, SendResponse } from './redirect.js';
+
+const head = (lines: string[]) => lines.join('\r\n');
+
+describe('parseRedirectHead', () => {
+  it('reads a redirect request and the headers the redirect uses', () => {
+    const parsed = parseRedirectHead(
+      head([
+        'GET /r/abc?gclid=1 HTTP/1.1',
+        'Host: t.example',
+        'User-Agent: Mozilla/5.0',
+        'cookie: a=1',
+        'Cookie: tdm_click=clk_x',
+        'X-Forwarded-For: 1.2.3.4',
+        'x-forwarded-for: 5.6.7.8',
+        'Referer:   https://blog.example/post  ',
+        'CF-IPCountry: DE',
+        'Content-Length: 0',
+      ]),
+      'cf-ipcountry',
+    );
+    expect(parsed).toEqual({
+      keepAlive: true,
+      request: {
+        method: 'GET',
+        url: '/r/abc?gclid=1',
+        userAgent: 'Mozilla/5.0',
+        cookie: 'a=1; tdm_click=clk_x',
+        referer: 'https://blog.example/post',
+        forwardedFor: '1.2.3.4, 5.6.7.8',
+        country: 'DE',
+        remoteAddress: undefined,
+      },
+    });
+  });
+
+  it('knows when the client wants the connection closed or kept', () => {
+    expect(parseRedirectHead(head(['GET /r/a HTTP/1.1', 'Host: x', 'Connection: close']), undefined)?.keepAlive).toBe(false);
+    expect(parseRedirectHead(head(['HEAD /r/a HTTP/1.0']), undefined)?.keepAlive).toBe(false);
+    expect(parseRedirectHead(head(['GET /r/a HTTP/1.0', 'Connection: Keep-Alive']), undefined)?.keepAlive).toBe(true);
+  });
+
+  it.each([
+    ['another path', ['GET /api/v1/links HTTP/1.1', 'Host: x']],
+    ['another method', ['POST /r/a HTTP/1.1', 'Host: x']],
+    ['a body', ['GET /r/a HTTP/1.1', 'Host: x', 'Content-Length: 5']],
+    ['a chunked body', ['GET /r/a HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked']],
+    ['an upgrade', ['GET /r/a HTTP/1.1', 'Host: x', 'Connection: Upgrade', 'Upgrade: websocket']],
+    ['an expectation', ['GET /r/a HTTP/1.1', 'Host: x', 'Expect: 100-continue']],
+    ['a folded header', ['GET /r/a HTTP/1.1', 'Host: x', 'User-Agent: a', ' b']],
+    ['an invalid header name', ['GET /r/a HTTP/1.1', 'Host: x', 'Bad Name: 1']],
+    ['a control character in a value', ['GET /r/a HTTP/1.1', 'Host: x', 'User-Agent: a\x01b']],
+    ['a bare line feed in a value', ['GET /r/a HTTP/1.1', 'Host: x', 'User-Agent: a\nX-Injected: 1']],
+    ['a space in the target', ['GET /r/a b HTTP/1.1', 'Host: x']],
+    ['a non-ASCII target', ['GET /r/caf\xe9 HTTP/1.1', 'Host: x']],
+    ['another protocol version', ['GET /r/a HTTP/2.0', 'Host: x']],
+    ['no Host in HTTP/1.1', ['GET /r/a HTTP/1.1']],
+    ['two Host headers', ['GET /r/a HTTP/1.1', 'Host: x', 'Host: y']],
+  ])('leaves a request with %s to node', (_what, lines) => {
+    expect(parseRedirectHead(head(lines), undefined)).toBeNull();
+  });
+});
+
+/** A server with the redirect's connections in front: redirects answered by `answer`, the rest by node. */
+async function serve(answer: (request: RedirectRequest, send: SendResponse) => void) {
+  const nodeSeen: string[] = [];
+  const server = http.createServer((req, res) => {
+    nodeSeen.push(`${req.method} ${req.url}`);
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`node:${req.method}:${req.url}:${body}`);
+    });
+  });
+  const connections: RedirectConnections = installRedirectConnections(server, { answer, countryHeader: undefined, keepAliveTimeoutMs: 5_000, headersTimeoutMs: 5_000 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return { server, port, nodeSeen, connections };
+}
+
+/** Sends raw bytes on one socket and collects everything until the server closes it or `until` matches. */
+function exchange(port: number, writes: string[], until?: (received: string) => boolean): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    let done = false;
+    const finish = (closedByServer: boolean) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      resolve({ text, closedByServer });
+    };
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      if (until?.(text)) finish(false);
+    });
+    socket.on('end', () => finish(true));
+    socket.on('error', reject);
+    socket.on('connect', async () => {
+      for (const w of writes) {
+        socket.write(w);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    setTimeout(() => finish(false), 3_000);
+  });
+}
+
+const count = (text: string, what: string) => text.split(what).length - 1;
+const redirectTo = (request: RedirectRequest, send: SendResponse) =>
+  send(302, ['location', `https://dest.example/?for=${encodeURIComponent(request.url)}&ua=${encodeURIComponent(request.userAgent ?? '')}`, 'content-length', '0']);
+
+let current: { server: http.Server } | undefined;
+afterEach(async () => {
+  if (current) await new Promise((resolve) => current!.server.close(resolve));
+  current = undefined;
+});
+
+describe('the redirect connection handler', () => {
+  it('answers redirects itself, keeps the connection, and hands it to node at the first other request', async () => {
+    const answered: string[] = [];
+    const s = (current = await serve((request, send) => {
+      answered.push(request.url);
+      redirectTo(request, send);
+    }));
+    const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t.example\r\nUser-Agent: UA\r\n\r\n`;
+    const { text } = await exchange(s.port, [get('/r/one'), get('/r/two'), get('/api/v1/x'), get('/r/three')], (t) => count(t, 'HTTP/1.1 ') === 4);
+    expect(answered).toEqual(['/r/one', '/r/two']);
+    // Once node has the connection it keeps it: the fourth request is node's too.
+    expect(s.nodeSeen).toEqual(['GET /api/v1/x', 'GET /r/three']);
+    expect(text).toContain('location: https://dest.example/?for=%2Fr%2Fone&ua=UA');
+    expect(text).toContain('node:GET:/api/v1/x:');
+    expect(count(text, 'HTTP/1.1 302 Found')).toBe(2);
+    expect(text).toMatch(/connection: keep-alive/);
+  });
+
+  it('hands a first request with a body to node with every byte', async () => {
+    const s = (current = await serve(redirectTo));
+    const body = 'x'.repeat(70_000);
+    const { text } = await exchange(s.port, [`POST /r/one HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`]);
+    expect(s.nodeSeen).toEqual(['POST /r/one']);
+    expect(text).toContain(`node:POST:/r/one:${body}`);
+  });
+
+  it('answers pipelined requests in order, even when one of them waits', async () => {
+    const s = (current = await serve((request, send) => {
+      if (request.url === '/r/slow') setTimeout(() => redirectTo(request, send), 50);
+      else redirectTo(request, send);
+    }));
+    const pipelined = ['/r/a', '/r/slow', '/r/c'].map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
+    const { text } = await exchange(s.port, [pipelined], (t) => count(t, 'HTTP/1.1 302') === 3);
+    const order = [...text.matchAll(/for=%2Fr%2F(\w+)/g)].map((m) => m[1]);
+    expect(order).toEqual(['a', 'slow', 'c']);
+  });
+
+  it('sends no body for HEAD, and closes after an HTTP/1.0 request or Connection: close', async () => {
+    const s = (current = await serve((request, send) => send(404, ['content-type', 'text/plain', 'content-length', '9'], 'not found')));
+    const headOnly = await exchange(s.port, ['HEAD /r/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+    expect(headOnly.text).toContain('HTTP/1.1 404 Not Found');
+    expect(headOnly.text).toContain('content-length: 9');
+    expect(headOnly.text).not.toContain('not found');
+    expect(headOnly.text).toContain('connection: close');
+    expect(headOnly.closedByServer).toBe(true);
+    const old = await exchange(s.port, ['GET /r/x HTTP/1.0\r\n\r\n']);
+    expect(old.text.endsWith('not found')).toBe(true);
+    expect(old.closedByServer).toBe(true);
+  });
+
+  it('leaves an oversized head to node, which refuses it', async () => {
+    const s = (current = await serve(redirectTo));
+    const { text } = await exchange(s.port, [`GET /r/x HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`]);
+    expect(text).toMatch(/^HTTP\/1\.1 431/);
+  });
+
+  it('never lets a header value split the response', async () => {
+    const s = (current = await serve((request, send) => send(302, ['location', 'https://x.example/\r\nset-cookie: evil=1', 'content-length', '0'])));
+    const { text, closedByServer } = await exchange(s.port, ['GET /r/x HTTP/1.1\r\nHost: x\r\n\r\n']);
+    expect(text).toBe('');
+    expect(closedByServer).toBe(true);
+  });
+
+  it('on close, ends idle connections at once and a busy one right after its answer', async () => {
+    let release: (() => void) | undefined;
+    const s = await serve((request, send) => {
+      if (request.url === '/r/wait') release = () => redirectTo(request, send);
+      else redirectTo(request, send);
+    });
+    const idle = exchange(s.port, ['GET /r/a HTTP/1.1\r\nHost: x\r\n\r\n']);
+    const busy = exchange(s.port, ['GET /r/wait HTTP/1.1\r\nHost: x\r\n\r\n']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.connections.open).toBe(2);
+    const closed = new Promise((resolve) => s.server.close(resolve));
+    const idleResult = await idle;
+    expect(idleResult.closedByServer).toBe(true);
+    expect(idleResult.text).toContain('302 Found');
+    release!();
+    const busyResult = await busy;
+    expect(busyResult.text).toContain('connection: close');
+    expect(busyResult.closedByServer).toBe(true);
+    await closed;
+    expect(s.connections.open).toBe(0);
+  });
+});

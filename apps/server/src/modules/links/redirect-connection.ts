@@ -198,12 +198,19 @@ export function installRedirectConnections(server: http.Server, options: Redirec
     constructor(private readonly socket: Socket) {
       socket.setNoDelay(true);
       socket.setTimeout(options.keepAliveTimeoutMs);
-      socket.on('data', this.onData);
-      socket.on('timeout', this.onTimeout);
-      socket.on('error', this.onError);
-      socket.on('end', this.onEnd);
-      socket.on('close', this.onClose);
-      socket.on('drain', this.onDrain);
+      for (const [event, listener] of this.listeners()) socket.on(event, listener);
+    }
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket listeners of several signatures
+    private listeners(): [string, (...args: any[]) => void][] {
+      return [
+        ['data', this.onData],
+        ['timeout', this.onTimeout],
+        ['error', this.onError],
+        ['end', this.onEnd],
+        ['close', this.onClose],
+        ['drain', this.onDrain],
+      ];
     }
 
     private readonly onData = (chunk: Buffer) => {
@@ -322,15 +329,9 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       if (this.done) return;
       this.done = true;
       owned.delete(this);
-      const s = this.socket;
-      s.removeListener('data', this.onData);
-      s.removeListener('timeout', this.onTimeout);
-      s.removeListener('error', this.onError);
-      s.removeListener('end', this.onEnd);
-      s.removeListener('close', this.onClose);
-      s.removeListener('drain', this.onDrain);
+      for (const [event, listener] of this.listeners()) this.socket.removeListener(event, listener);
       // Until node's server takes it (or it closes), an error must not be unhandled.
-      s.on('error', ignoreError);
+      this.socket.on('error', ignoreError);
     }
 
     closeIfIdle(): void {

@@ -100,6 +100,57 @@ describe('RecentClicks', () => {
   });
 });
 
+describe('RecentClicks under load', () => {
+  it('agrees with a plain map of the last two generations over many visitors, links and repeats', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ link: fc.integer({ min: 0, max: 30 }), visitor: fc.integer({ min: 0, max: 400 }), dt: fc.integer({ min: 0, max: 120_000 }) }), { maxLength: 600 }),
+        fc.integer({ min: 2, max: 200 }),
+        (visits, maxEntries) => {
+          const recent = new RecentClicks(maxEntries);
+          const generationSize = Math.max(1, Math.floor(maxEntries / 2));
+          // The model: two generations of maps, rotated when the young one is full.
+          let young = new Map<string, { uuid: string; at: number; link: string }>();
+          let old = new Map<string, { uuid: string; at: number; link: string }>();
+          let now = 0;
+          let made = 0;
+          for (const v of visits) {
+            now += v.dt;
+            const link = `lnk_${v.link}`;
+            const key = `${link}|visitor-${v.visitor}`;
+            const hit = young.get(key) ?? old.get(key);
+            const expectedReuse = hit !== undefined && now - hit.at < CLICK_REUSE_MS;
+            const got = recent.claim(link, `visitor-${v.visitor}`, now, () => `u${++made}`);
+            expect(got.reused).toBe(expectedReuse);
+            if (expectedReuse) expect(got.uuid).toBe(hit!.uuid);
+            else {
+              if (young.size >= generationSize) {
+                old = young;
+                young = new Map();
+              }
+              young.set(key, { uuid: got.uuid, at: now, link });
+            }
+            expect(recent.isRecentClickOf(got.uuid, link, now)).toBe(true);
+            expect(recent.isRecentClickOf(got.uuid, `lnk_${v.link + 1}`, now)).toBe(false);
+          }
+          expect(recent.size).toBe(young.size + old.size);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('numbers links afresh (forgetting every click) once it has seen too many, and stays right', () => {
+    const recent = new RecentClicks(4);
+    for (let i = 0; i < 70_000; i++) recent.remember(`lnk_${i}`, 'v', `u${i}`, 10);
+    expect(recent.size).toBeLessThanOrEqual(4);
+    expect(recent.findByVisitor('lnk_69999', 'v', 11)).toBe('u69999');
+    expect(recent.isRecentClickOf('u69999', 'lnk_69999', 11)).toBe(true);
+    expect(recent.isRecentClickOf('u69999', 'lnk_0', 11)).toBe(false);
+    expect(recent.findByVisitor('lnk_0', 'v', 11)).toBeNull();
+  });
+});
+
 describe('ClickIdGenerator', () => {
   it('makes RFC 9562 version-7 uuids carrying their millisecond', () => {
     const ids = new ClickIdGenerator((b) => randomFillSync(b));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { idTime, newId, uuidv7 } from './ids.js';
+import { encodeRandom, idTime, newId, uuidv7 } from './ids.js';
 
 describe('newId', () => {
   it('is prefixed, 26 characters of lowercase base32 after the prefix', () => {
@@ -17,6 +17,24 @@ describe('newId', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), (ms) => {
         expect(idTime(newId('sal', ms))).toBe(ms);
+      }),
+    );
+  });
+});
+
+describe('encodeRandom', () => {
+  it('writes 80 bits as 16 base32 digits, most significant first', () => {
+    const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 10, maxLength: 10 }), (bytes) => {
+        let bits = 0n;
+        for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+        let expected = '';
+        for (let i = 0; i < 16; i++) {
+          expected = alphabet[Number(bits & 31n)]! + expected;
+          bits >>= 5n;
+        }
+        expect(encodeRandom(bytes)).toBe(expected);
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 /**
  * Prefixed, time-sortable ids (`ws_01jd3…`): 48 bits of milliseconds then 80 random bits, in
@@ -9,18 +9,31 @@ import { randomBytes } from 'node:crypto';
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
 
 let lastMs = -1;
-let lastRandom: Uint8Array = new Uint8Array(10);
+const lastRandom = new Uint8Array(10);
 
-function incrementRandom(bytes: Uint8Array): Uint8Array {
-  const next = new Uint8Array(bytes);
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i]! < 255) {
-      next[i]! += 1;
-      return next;
-    }
-    next[i] = 0;
+/** Random bytes drawn from the system CSPRNG 4 KiB at a time: one system call per ~400 ids, not per id. */
+const randomPool = new Uint8Array(4096);
+let randomPoolAt = randomPool.length;
+
+function fillRandom(bytes: Uint8Array): void {
+  if (randomPoolAt + bytes.length > randomPool.length) {
+    randomFillSync(randomPool);
+    randomPoolAt = 0;
   }
-  return next;
+  bytes.set(randomPool.subarray(randomPoolAt, randomPoolAt + bytes.length));
+  // Used bytes are overwritten, so no id's randomness stays in memory for the next one to reveal.
+  randomPool.fill(0, randomPoolAt, randomPoolAt + bytes.length);
+  randomPoolAt += bytes.length;
+}
+
+function incrementRandom(bytes: Uint8Array): void {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 255) {
+      bytes[i]! += 1;
+      return;
+    }
+    bytes[i] = 0;
+  }
 }
 
 function encodeTime(ms: number): string {
@@ -33,26 +46,31 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function encodeRandom(bytes: Uint8Array): string {
-  // 80 bits → 16 base32 characters
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+/** 40 bits (five bytes from `at`) → 8 base32 characters; 40 bits fit a double exactly, no BigInt. */
+function encode40(bytes: Uint8Array, at: number): string {
+  let value = 0;
+  for (let i = at; i < at + 5; i++) value = value * 256 + bytes[i]!;
   let out = '';
-  for (let i = 0; i < 16; i++) {
-    out = alphabet[Number(bits & 31n)]! + out;
-    bits >>= 5n;
+  for (let i = 0; i < 8; i++) {
+    out = alphabet[value % 32]! + out;
+    value = Math.floor(value / 32);
   }
   return out;
+}
+
+/** 80 bits → 16 base32 characters (exported for tests). */
+export function encodeRandom(bytes: Uint8Array): string {
+  return encode40(bytes, 0) + encode40(bytes, 5);
 }
 
 /** A new time-sortable id body (26 chars) for the given clock. */
 export function newIdBody(nowMs: number = Date.now()): string {
   if (nowMs === lastMs) {
-    lastRandom = incrementRandom(lastRandom);
+    incrementRandom(lastRandom);
     return encodeTime(nowMs) + encodeRandom(lastRandom);
   }
   lastMs = nowMs;
-  lastRandom = new Uint8Array(randomBytes(10));
+  fillRandom(lastRandom);
   lastRandom[0] = lastRandom[0]! & 0x7f; // leave headroom so increments never wrap
   return encodeTime(nowMs) + encodeRandom(lastRandom);
 }

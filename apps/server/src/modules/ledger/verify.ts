@@ -26,15 +26,36 @@ const VERIFY_PAGE = 2000;
  * `ledger_postings` rows (what balances are summed from) equal each entry's hashed postings.
  * Entries stream in pages in (chain, seq) order — the primary key's — through a ChainVerifier that
  * keeps one link per chain, so memory stays flat however large the ledger grows.
+ *
+ * Every read is made in one read-only repeatable-read transaction: one snapshot, so entries posted
+ * while a verification pages through the ledger are neither half-seen nor reported as a head that
+ * does not match its chain (the heads are read in the same snapshot as the entries).
  */
-export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize = VERIFY_PAGE) {
-  const { rows: headRows } = await pool.query<{ chain: string; seq: number; hash: string }>('select chain, seq, hash from ledger_heads where workspace_id = $1', [workspaceId]);
+export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize = VERIFY_PAGE, afterPage?: () => Promise<void>) {
+  const client = await pool.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    try {
+      const result = await verifyInSnapshot(client, workspaceId, pageSize, afterPage);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function verifyInSnapshot(client: pg.PoolClient, workspaceId: string, pageSize: number, afterPage?: () => Promise<void>) {
+  const { rows: headRows } = await client.query<{ chain: string; seq: number; hash: string }>('select chain, seq, hash from ledger_heads where workspace_id = $1', [workspaceId]);
   const verifier = new ChainVerifier(new Map(headRows.map((h) => [h.chain, { seq: h.seq, hash: h.hash }])));
   let entries = 0;
   let newest: { id: string; hash: string } | null = null;
   let after: { chain: string; seq: number } | null = null;
   for (;;) {
-    const page: pg.QueryResult<EntryRow> = await pool.query<EntryRow>(
+    const page: pg.QueryResult<EntryRow> = await client.query<EntryRow>(
       `select ${ENTRY_COLUMNS} from ledger_entries
         where workspace_id = $1 and ($2::text is null or (chain, seq) > ($2, $3::int))
         order by chain, seq limit $4`,
@@ -49,9 +70,10 @@ export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize 
     if (rows.length < pageSize) break;
     const last: EntryRow = rows[rows.length - 1]!;
     after = { chain: last.chain, seq: last.seq };
+    await afterPage?.();
   }
   const result = verifier.finish();
-  const { rows: mismatched } = await pool.query<{ chain: string; seq: number }>(
+  const { rows: mismatched } = await client.query<{ chain: string; seq: number }>(
     `select e.chain, e.seq from ledger_entries e
       where e.workspace_id = $1 and (
         select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)

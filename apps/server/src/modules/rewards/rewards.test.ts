@@ -350,6 +350,24 @@ describe('verification streams the ledger in pages', () => {
     expect(paged.ok).toBe(false);
     expect(paged.problems).toEqual([expect.objectContaining({ seq: 3, problem: 'hash_mismatch' })]);
   });
+
+  it('sees one snapshot: sales posted while it pages through the ledger are neither half-seen nor a head mismatch', async () => {
+    const fresh = await signupActor(ctx.app);
+    const program = await insertProgramWithRules(ctx.pool, fresh.workspaceId, { sale: { type: 'flat', amount: 100 } });
+    const partner = await insertPartnerWithTags(ctx.pool, program);
+    const freshApi = asKey(ctx.app, fresh.apiKey);
+    const sell = async (n: number) => {
+      const res = await freshApi('POST', '/api/v1/track/sale', { customer: { externalId: `during-${n}` }, amount: 100, currency: 'USD', invoiceId: `during-${n}`, couponCode: partner.couponCode });
+      expect(res.statusCode).toBe(200);
+    };
+    for (let i = 0; i < 4; i++) await sell(i);
+    // After each page, another sale extends the one chain being verified.
+    let sold = 4;
+    const during = await verifyLedger(ctx.pool, fresh.workspaceId, 1, () => sell(sold++));
+    expect(sold).toBeGreaterThan(4);
+    expect(during).toMatchObject({ ok: true, entries: 4, chains: 1, problems: [] });
+    expect(await verifyLedger(ctx.pool, fresh.workspaceId)).toMatchObject({ ok: true, entries: sold, chains: 1 });
+  });
 });
 
 describe('locks', () => {

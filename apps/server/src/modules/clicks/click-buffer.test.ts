@@ -4,31 +4,44 @@ import fc from 'fast-check';
 import { uuidv7 } from '@tandem/core';
 import { ClickBuffer, textArrayLiteral, type ClickRow } from './click-buffer.js';
 
-/** A stand-in pool that records each batch and fails or stalls on demand. */
+/** A stand-in pool that records each batch (the rows of its COPY) and fails or stalls on demand. */
 function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) {
   const batches: number[] = [];
   let failures = behaviour.failTimes ?? 0;
   const settings: string[] = [];
   const client = {
-    async query(q: string | { values: string[] }) {
+    async query(q: string | { name?: string; values?: string[] } | CopySubmittable) {
       if (typeof q === 'string') {
-        settings.push(q);
+        if (q.startsWith('set ')) settings.push(q);
         return { rows: [] };
       }
+      if (!('submit' in q)) return { rows: [] }; // the rollup
       if (behaviour.gate) await behaviour.gate;
       if (failures > 0) {
         failures -= 1;
-        throw new Error('connection refused');
+        q.handleError(new Error('connection refused'));
+        return q;
       }
-      // Parameter 6 is the array literal of the batch's click ids.
-      const rows = q.values[5]!.split(',').length;
+      let data = '';
+      q.handleCopyInResponse({ query() {}, sendCopyFromChunk: (chunk: Buffer) => (data += chunk.toString()), endCopyFrom() {} });
+      const rows = data.split('\n').length - 1;
       batches.push(rows);
-      return { rows: [], rowCount: rows };
+      q.handleCommandComplete({ text: `COPY ${rows}` });
+      q.handleReadyForQuery();
+      return q;
     },
     release() {},
   };
   const pool = { connect: async () => client };
   return { pool: pool as unknown as pg.Pool, batches, settings };
+}
+
+interface CopySubmittable {
+  submit: unknown;
+  handleCopyInResponse(connection: { query(): void; sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void;
+  handleCommandComplete(message: { text: string }): void;
+  handleReadyForQuery(): void;
+  handleError(error: Error): void;
 }
 
 const click = (i: number): ClickRow => ({
@@ -159,6 +172,25 @@ describe('the batch statement on PostgreSQL', () => {
         const res = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(xs)]);
         expect(res.rows[0]!.v).toEqual(xs);
       }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('round-trips any text through COPY, escapes and NULLs included', async () => {
+    const { createTestContext } = await import('../../test/harness.js');
+    const ctx = await createTestContext();
+    try {
+      const texts = fc.sample(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null }), 40);
+      texts.push('tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', 'ünïcödé ✓');
+      const rows: ClickRow[] = texts.map((t, i) => ({ ...click(i), linkId: `lnk_copy\t${i % 3}`, referrerHost: t, paidClickParam: t, os: t }));
+      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+      for (const row of rows) buffer.push(row);
+      await buffer.close();
+      const stored = await ctx.pool.query<{ id: string; link_id: string; referrer_host: string | null; os: string | null }>(
+        `select id, link_id, referrer_host, os from clicks where link_id like 'lnk_copy%' order by id`,
+      );
+      expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, link_id: r.linkId, referrer_host: r.referrerHost, os: r.os })));
     } finally {
       await ctx.close();
     }

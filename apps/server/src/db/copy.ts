@@ -1,0 +1,84 @@
+import type pg from 'pg';
+
+/*
+ * `COPY … FROM STDIN` with `pg`, for rows already in COPY's text format. `pg` itself has no COPY
+ * support (pg-copy-streams adds a stream API); a batch that is one string in memory needs neither
+ * a stream nor a dependency: this is a submittable that answers the server's CopyInResponse with
+ * the whole text as one CopyData message and CopyDone.
+ */
+
+/** A query object `pg.Client#query` accepts: it drives the protocol itself. */
+class CopyFromText {
+  readonly done: Promise<number>;
+  private resolve!: (rows: number) => void;
+  private reject!: (error: Error) => void;
+  private settled = false;
+  private rows = 0;
+
+  constructor(
+    private readonly sql: string,
+    private readonly data: Buffer,
+  ) {
+    this.done = new Promise<number>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  submit(connection: CopyConnection): void {
+    connection.query(this.sql);
+  }
+
+  handleCopyInResponse(connection: CopyConnection): void {
+    if (this.data.length > 0) connection.sendCopyFromChunk(this.data);
+    connection.endCopyFrom();
+  }
+
+  handleCommandComplete(message: { text?: string }): void {
+    // "COPY <rows>"
+    this.rows = Number(message.text?.split(' ')[1] ?? 0);
+  }
+
+  handleError(error: Error): void {
+    // Answered at once, as pg's own queries do; the client waits for ReadyForQuery by itself.
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(this.rows);
+  }
+
+  // Messages a COPY FROM never receives, present because the client may call them on any query.
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyData(): void {}
+}
+
+interface CopyConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/** Runs `COPY <table> (…) FROM STDIN` with `text` (COPY text format) as its data; resolves to the rows copied. */
+export function copyFromText(client: pg.ClientBase, sql: string, text: string): Promise<number> {
+  const copy = new CopyFromText(sql, Buffer.from(text, 'utf8'));
+  (client as unknown as { query(submittable: CopyFromText): void }).query(copy);
+  return copy.done;
+}
+
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
+const COPY_ESCAPES = /[\\\t\n\r]/g;
+const COPY_ESCAPE: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value as a field of COPY's text format: `\N` for null, backslash, tab, newline and CR escaped. */
+export function copyField(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return NEEDS_COPY_ESCAPE.test(value) ? value.replace(COPY_ESCAPES, (c) => COPY_ESCAPE[c]!) : value;
+}

@@ -22,6 +22,16 @@ export interface DomainEvent {
  * `wakeIfUndispatched`, inside a `withTransaction` transaction.
  */
 export function outboxEventCte(event: DomainEvent, firstParam: number): { id: string; cte: string; params: unknown[] } {
+  const { id, sql, params } = outboxEventInsert(event, firstParam);
+  return { id, cte: `stored_event as (${sql} returning id, webhooks_dispatched_at is null as undispatched)`, params };
+}
+
+/**
+ * The outbox insert alone (parameters from `firstParam`), for a statement that stores several
+ * events: a workspace's events are all dispatched or all not, so the one `stored_event` of the
+ * statement tells whether to wake the dispatcher for every one of them.
+ */
+export function outboxEventInsert(event: DomainEvent, firstParam: number): { id: string; sql: string; params: unknown[] } {
   const id = newId('evt');
   const p = (i: number) => `$${firstParam + i}`;
   return {
@@ -30,10 +40,9 @@ export function outboxEventCte(event: DomainEvent, firstParam: number): { id: st
     // stored as dispatched already, so they never enter the dispatcher's work list and are not
     // written a second time to be marked (decision 0013). An endpoint receives the events written
     // after it exists (an event written in the same instant as the endpoint may be missed).
-    cte: `stored_event as (insert into outbox_events (workspace_id, id, type, data, webhooks_dispatched_at)
+    sql: `insert into outbox_events (workspace_id, id, type, data, webhooks_dispatched_at)
       values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)},
-              case when exists (select 1 from webhook_endpoints w where w.workspace_id = ${p(0)} and w.enabled) then null else now() end)
-      returning id, webhooks_dispatched_at is null as undispatched)`,
+              case when exists (select 1 from webhook_endpoints w where w.workspace_id = ${p(0)} and w.enabled) then null else now() end)`,
     params: [event.workspaceId, id, event.type, JSON.stringify(event.data)],
   };
 }

@@ -24,6 +24,7 @@ async function assessNewCommission(
     customerEmail?: string | null | undefined;
     commission?: CommissionSummary | undefined;
     readsAlong?: readonly ReadAlong[] | undefined;
+    writeDeferred?: (() => Promise<void>) | undefined;
   },
   kind: 'lead' | 'sale',
 ): Promise<{ commission?: CommissionSummary } & HookWrites> {
@@ -31,8 +32,8 @@ async function assessNewCommission(
   // Only a pending commission the rewards hook handed over for this conversion is scored.
   if (!attribution || !commission || commission.status !== 'pending') return {};
   // The partner's facts, the program's fraud settings, the customer's email hash and whether this
-  // commission was scored before: read by the rewards hook's commission statement when it could
-  // (the commission is new there, so it was never scored), else in a round trip of our own.
+  // commission was scored before: read by the rewards hook's state read when it could (a commission
+  // made after it cannot have been scored), else in a round trip of our own.
   const riding = event.readsAlong?.find((r) => r.owner === PARTNER_FACTS_READ && r.answered);
   const loaded = riding
     ? riding.answer
@@ -63,6 +64,8 @@ async function assessNewCommission(
   );
   if (!risk.hold) return { deferred };
   const reason = `Held for review: risk ${risk.score} (${risk.signals.map((s) => s.type).join(', ')})`;
+  // The commission may still be a deferred write of the rewards hook: it must exist to be held.
+  await event.writeDeferred?.();
   await holdCommission(client, { workspaceId: event.workspaceId, commissionId: commission.id, reason, now: services.now() });
   return { commission: { id: commission.id, amount: commission.amount, status: 'held' }, deferred };
 }
@@ -78,7 +81,7 @@ export const fraudConversionHooks: ConversionHooks = {
         owner: PARTNER_FACTS_READ,
         answered: false,
         answer: null,
-        // Answered only by the statement that creates the commission: it cannot have been scored.
+        // Answered by the rewards hook's state read, before the commission exists: it cannot have been scored.
         sql: (firstParam) => {
           const { sql, params } = partnerFactsQuery(event.workspaceId, attribution.partnerId, attribution.programId, { customerId: event.customerId, commissionId: null }, firstParam);
           return { sql: `select row_to_json(f) from (${sql}) f`, params };

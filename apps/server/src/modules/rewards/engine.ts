@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
 import type { Services } from '../../http/context.js';
-import { readAlongColumns, type CommissionSummary, type CustomerRewardSummary, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
-import { emitEvent, outboxEventCte, STORED_EVENT_UNDISPATCHED, wakeIfUndispatched } from '../events/emit.js';
+import { readAlongColumns, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite, type HookWrites, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
+import { emitEvent, outboxEventInsert, type DomainEvent } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
 import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
 import { chainOf } from '../ledger/post.js';
@@ -82,7 +82,7 @@ export async function onLead(client: pg.PoolClient, services: Services, event: L
   return result;
 }
 
-export async function onSale(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary }> {
+export async function onSale(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary } & HookWrites> {
   const attribution = event.attribution;
   if (!attribution) return {};
   const { workspaceId } = event;
@@ -93,10 +93,12 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   const { program, enrollment } = loaded;
   const { rules, programId } = program;
 
-  // Everything the engine needs about P, read in one round trip under P's lock.
+  // Everything the engine needs about P, read in one round trip under P's lock — with the reads
+  // later hooks offered (fraud's partner facts), which ride on it as extra columns.
   const key = commissionKeys.sale(event.saleId);
   const tierFrom = rules.tiers ? periodStart(rules.tiers.period, event.occurredAt) : null;
   const cap = capWindow(rules, event.occurredAt);
+  const reads = readAlongColumns(event.readsAlong, 11);
   const { rows } = await client.query<{ existing: { id: string; amount: number; status: CommissionSummary['status'] } | null; first_sale_at: Date | null; qualified_ats: Date[] | null; cap_earned: number | null; head: { seq: number; hash: string } | null }>(
     `select
        (select json_build_object('id', id, 'amount', amount, 'status', status) from commissions where workspace_id = $1 and program_id = $2 and key = $4) as existing,
@@ -105,10 +107,11 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
          (select array_agg(qualified_at) from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and qualified and qualified_at >= $6 and qualified_at <= $7) end as qualified_ats,
        case when $8::timestamptz is null then null else
          ${capEarnedSql(1, 2, 3, 8, 9)} end as cap_earned,
-       (select json_build_object('seq', seq, 'hash', hash) from ledger_heads where workspace_id = $1 and chain = $10) as head`,
-    [workspaceId, programId, partnerId, key, event.customerId, tierFrom, event.occurredAt, cap?.from ?? null, cap?.to ?? null, chainOf(programId, partnerId)],
+       (select json_build_object('seq', seq, 'hash', hash) from ledger_heads where workspace_id = $1 and chain = $10) as head${reads.columns}`,
+    [workspaceId, programId, partnerId, key, event.customerId, tierFrom, event.occurredAt, cap?.from ?? null, cap?.to ?? null, chainOf(programId, partnerId), ...reads.params],
   );
   const state = rows[0]!;
+  reads.answer(state as unknown as Record<string, unknown>);
   if (state.existing) return { commission: summary(state.existing.id, Number(state.existing.amount), state.existing.status) };
 
   const firstSaleAt = state.first_sale_at;
@@ -133,52 +136,61 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
           postings: accrue(programId, partnerId, 'pending', evaluation.amount),
         })
       : null;
-  // One statement: the reward event (for replay), the referral when new, the commission when earned
-  // with its outbox event, and its hash-chained journal entry with postings and the new chain head.
-  const created = evaluation.earns
-    ? outboxEventCte(
-        {
-          workspaceId,
-          type: 'commission.created',
-          data: commissionEventData({ id: commissionId, program_id: programId, partner_id: partnerId, customer_id: event.customerId, sale_id: event.saleId, kind: 'sale', amount: evaluation.amount, currency: program.currency, status: 'pending' }),
-        },
-        31,
-      )
-    : null;
-  // Reads later hooks offered (fraud's partner facts) ride on this statement when it selects anyway.
-  const reads = created ? readAlongColumns(event.readsAlong, 31 + created.params.length) : null;
-  const postings = `insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount)
-     select $1, $23, line - 1, $2, $3, account, amount from unnest($29::text[], $30::bigint[]) with ordinality as p(account, amount, line) where $28::boolean`;
-  const { rows: written } = await client.query(
-    `with logged as (
-       insert into reward_events (workspace_id, program_id, type, subject, payload) values ($1, $2, 'sale', $4, $5)
-     ), referral as (
-       insert into referrals (workspace_id, program_id, partner_id, customer_id, first_sale_id, first_sale_at, first_sale_amount, qualified_at)
-       select $1, $2, $3, $6, $4, $7, $8, $9 where $10::boolean
-     ), commission as (
-       insert into commissions (workspace_id, id, program_id, partner_id, key, kind, customer_id, sale_id, amount, currency, status, rules_version, terms_version, occurred_at, payable_at, reason, explanation)
-       select $1, $11, $2, $3, $12, 'sale', $6, $4, $13, $14, 'pending', $15, $16, $7, $17, $18, $19 where $20::boolean
-     ), entry as (
-       insert into ledger_entries (workspace_id, chain, seq, id, program_id, partner_id, at, kind, ref, currency, postings, prev_hash, hash)
-       select $1, $21, $22, $23, $2, $3, $24, 'commission.sale', $12, $14, $25, $26, $27 where $28::boolean
-     ), head as (
-       insert into ledger_heads (workspace_id, chain, seq, hash) select $1, $21, $22, $27 where $28::boolean
-       on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()
-     )
-     ${created ? `, postings as (${postings}), ${created.cte} select ${STORED_EVENT_UNDISPATCHED}${reads!.columns}` : postings}`,
-    [
-      workspaceId, programId, partnerId, event.saleId, JSON.stringify(logged), event.customerId, event.occurredAt, event.amount, referral?.qualifiedAt ?? null, referral !== null,
-      commissionId, key, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation), evaluation.earns,
-      entry?.chain ?? null, entry?.seq ?? null, entry?.id ?? null, entry ? now : null, entry ? JSON.stringify(entry.postings) : null, entry?.prevHash ?? null, entry?.hash ?? null, entry !== null,
-      entry?.postings.map((p) => p.account) ?? [], entry?.postings.map((p) => p.amount) ?? [],
-      ...(created?.params ?? []),
-      ...(reads?.params ?? []),
-    ],
-  );
-  if (reads && written[0]) reads.answer(written[0] as Record<string, unknown>);
-  if (created) wakeIfUndispatched(client, written[0] as { undispatched?: boolean } | undefined);
-  if (!evaluation.earns) return {};
-  return { commission: summary(commissionId, evaluation.amount, 'pending') };
+
+  // The writes ride on the conversion's final statement (one round trip fewer on every attributed
+  // sale), which inserts the sale itself and commits: the reward event (for replay), the referral
+  // when new, the commission when earned with its outbox event, and its hash-chained journal entry
+  // with postings and the new chain head. Nothing before that statement reads them; a later hook
+  // that must change the commission first (fraud's hold) has them written at once (writeDeferred).
+  const writes: DeferredWrite[] = [];
+  const write = (sql: (p: (i: number) => string) => string, params: unknown[]) =>
+    writes.push((first) => ({ sql: sql((i) => `$${first + i}`), params }));
+  write((p) => `insert into reward_events (workspace_id, program_id, type, subject, payload) values (${p(0)}, ${p(1)}, 'sale', ${p(2)}, ${p(3)})`, [
+    workspaceId, programId, event.saleId, JSON.stringify(logged),
+  ]);
+  if (referral) {
+    write(
+      (p) => `insert into referrals (workspace_id, program_id, partner_id, customer_id, first_sale_id, first_sale_at, first_sale_amount, qualified_at)
+              values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`,
+      [workspaceId, programId, partnerId, event.customerId, event.saleId, event.occurredAt, event.amount, referral.qualifiedAt],
+    );
+  }
+  if (evaluation.earns) {
+    write(
+      (p) => `insert into commissions (workspace_id, id, program_id, partner_id, key, kind, customer_id, sale_id, amount, currency, status, rules_version, terms_version, occurred_at, payable_at, reason, explanation)
+              values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'sale', ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, 'pending', ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}, ${p(14)})`,
+      [
+        workspaceId, commissionId, programId, partnerId, key, event.customerId, event.saleId, evaluation.amount, program.currency, program.rulesVersion, enrollment.termsVersion,
+        event.occurredAt, evaluation.payableAt, evaluation.reason, JSON.stringify(evaluation.explanation),
+      ],
+    );
+    const created: DomainEvent = {
+      workspaceId,
+      type: 'commission.created',
+      data: commissionEventData({ id: commissionId, program_id: programId, partner_id: partnerId, customer_id: event.customerId, sale_id: event.saleId, kind: 'sale', amount: evaluation.amount, currency: program.currency, status: 'pending' }),
+    };
+    // Woken with the sale's own event (same workspace): see outboxEventInsert.
+    writes.push((first) => outboxEventInsert(created, first));
+  }
+  if (entry) {
+    write(
+      (p) => `insert into ledger_entries (workspace_id, chain, seq, id, program_id, partner_id, at, kind, ref, currency, postings, prev_hash, hash)
+              values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, 'commission.sale', ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})`,
+      [workspaceId, entry.chain, entry.seq, entry.id, programId, partnerId, now, key, program.currency, JSON.stringify(entry.postings), entry.prevHash, entry.hash],
+    );
+    write(
+      (p) => `insert into ledger_heads (workspace_id, chain, seq, hash) values (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)})
+              on conflict (workspace_id, chain) do update set seq = excluded.seq, hash = excluded.hash, updated_at = now()`,
+      [workspaceId, entry.chain, entry.seq, entry.hash],
+    );
+    write(
+      (p) => `insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount)
+              select ${p(0)}, ${p(1)}, line - 1, ${p(2)}, ${p(3)}, account, amount from unnest(${p(4)}::text[], ${p(5)}::bigint[]) with ordinality as l(account, amount, line)`,
+      [workspaceId, entry.id, programId, partnerId, entry.postings.map((x) => x.account), entry.postings.map((x) => x.amount)],
+    );
+  }
+  if (!evaluation.earns) return { deferred: writes };
+  return { commission: summary(commissionId, evaluation.amount, 'pending'), deferred: writes };
 }
 
 /**

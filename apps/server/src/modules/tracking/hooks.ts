@@ -34,6 +34,8 @@ export interface LeadRecorded {
   customerEmail?: string | null;
   /** The commission an earlier hook created for this conversion, if any. */
   commission?: CommissionSummary | undefined;
+  /** See {@link SaleRecorded.writeDeferred}; a lead's hooks write at once, so it has none. */
+  writeDeferred?: () => Promise<void>;
 }
 
 export interface SaleRecorded {
@@ -53,6 +55,11 @@ export interface SaleRecorded {
   commission?: CommissionSummary | undefined;
   /** Reads later hooks offered to earlier ones (see {@link ReadAlong}). */
   readsAlong?: readonly ReadAlong[];
+  /**
+   * Writes the deferred writes earlier hooks left so far, now, in one statement: for a hook that
+   * must read or change their rows before the final statement (fraud holding the new commission).
+   */
+  writeDeferred?: () => Promise<void>;
 }
 
 export interface RefundRecorded {

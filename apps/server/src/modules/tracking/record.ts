@@ -499,6 +499,11 @@ export async function trackSale(
     };
     const deferred: DeferredWrite[] = [...writes];
     const readsAlong = conversionHooks().flatMap((h) => h.offerSaleReads?.({ workspaceId, customerId: customer.id, attribution: forHooks }) ?? []);
+    const writeDeferred = async () => {
+      if (deferred.length === 0) return;
+      const { ctes, params } = deferredCtes(deferred.splice(0), 1);
+      await client.query(`with ${ctes.join(', ')} select 1`, params);
+    };
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {
@@ -517,6 +522,7 @@ export async function trackSale(
         // What an earlier hook (rewards) created for this conversion: later hooks (fraud) score it.
         commission: body.commission,
         readsAlong,
+        writeDeferred,
       });
       if (r.commission) body.commission = r.commission;
       if (r.deferred) deferred.push(...r.deferred);

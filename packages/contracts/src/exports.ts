@@ -81,13 +81,13 @@ export const CONVERSION_IMPORT_COLUMNS = [
 
 const importError = z.object({ row: z.number().int().describe('1-based data row number'), path: z.string().nullable(), message: z.string() });
 
-export const CONVERSION_IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+export const CONVERSION_IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 
 /** Progress of an accepted conversions import, recorded in the background. */
 export const conversionImport = z
   .object({
     id: z.string(),
-    status: z.enum(CONVERSION_IMPORT_STATUSES).describe('`queued` until a worker takes it, `running` while recording, then `completed` or `failed`'),
+    status: z.enum(CONVERSION_IMPORT_STATUSES).describe('`queued` until a worker takes it, `running` while recording, then `completed`, `failed` or `cancelled`'),
     skipBadRows: z.boolean(),
     rows: z.number().int().describe('Data rows read (header excluded)'),
     recorded: z.number().int().describe('Rows recorded so far (a row already present, same invoiceId or customer+event, counts as recorded)'),
@@ -124,6 +124,15 @@ export const conversionImportEndpoints = {
   getConversionImport: defineEndpoint({
     method: 'GET', path: '/api/v1/conversions/imports/:id', operationId: 'getConversionImport', tag: 'Imports', auth: { kind: 'scope', scope: 'read' },
     summary: 'Status and progress of one conversions import',
+    params: conversionImportParams, status: 200, response: conversionImport,
+  }),
+  cancelConversionImport: defineEndpoint({
+    method: 'POST', path: '/api/v1/conversions/imports/:id/cancel', operationId: 'cancelConversionImport', tag: 'Imports', auth: { kind: 'scope', scope: 'write' },
+    summary: 'Stop a queued or running conversions import',
+    description:
+      'The rows not yet recorded are dropped and the import becomes `cancelled`. Rows already recorded stay: they are conversions like ' +
+      'any other (reverse a sale with a refund). A chunk being recorded when the cancellation arrives (at most 512 rows) is finished, ' +
+      'and counted in `recorded`. A completed, failed or cancelled import answers `409`.',
     params: conversionImportParams, status: 200, response: conversionImport,
   }),
 };

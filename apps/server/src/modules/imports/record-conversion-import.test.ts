@@ -151,6 +151,50 @@ describe('conversion imports in the background', () => {
     await ctx.services.queue.drain();
   });
 
+  it('cancels a queued import: its rows are dropped, its job finds nothing to do, the audit log says who', async () => {
+    const accepted = await accept(salesCsv('X', 4));
+    const res = await api('POST', `/api/v1/conversions/imports/${accepted.id}/cancel`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ id: accepted.id, status: 'cancelled', rows: 4, recorded: 0 });
+    expect(res.json().finishedAt).not.toBeNull();
+    expect(await storedRows(accepted.id)).toBe(0);
+    await ctx.services.queue.drain();
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'cancelled', recorded: 0 });
+    expect(await salesCount('X')).toBe(0);
+    const audit = await ctx.pool.query(`select action, actor_kind from audit_log where workspace_id = $1 and target_id = $2`, [brand.workspaceId, accepted.id]);
+    expect(audit.rows).toEqual([{ action: 'conversions.import_cancelled', actor_kind: 'api_key' }]);
+    // Once closed, it stays closed.
+    const again = await api('POST', `/api/v1/conversions/imports/${accepted.id}/cancel`);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.details).toEqual([{ path: 'id', message: 'is cancelled' }]);
+  });
+
+  it('cancels a running import between chunks: what was recorded stays, the rest is never recorded', async () => {
+    const accepted = await accept(salesCsv('Y', 6));
+    expect(await recordImportSlice(ctx.services, brand.workspaceId, accepted.id, { chunkRows: 2, concurrency: 1, sliceMs: 0 })).toEqual({ kind: 'more', doneSeq: 2 });
+    expect((await api('POST', `/api/v1/conversions/imports/${accepted.id}/cancel`)).json()).toMatchObject({ status: 'cancelled', recorded: 2 });
+    expect(await recordImportSlice(ctx.services, brand.workspaceId, accepted.id, { chunkRows: 2, concurrency: 1, sliceMs: 0 })).toEqual({ kind: 'done' });
+    await ctx.services.queue.drain();
+    expect(await salesCount('Y')).toBe(2);
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'cancelled', recorded: 2 });
+  });
+
+  it('refuses to cancel a completed import (409), an unknown or another workspace\'s one (404), and with a read-only key (403)', async () => {
+    const accepted = await accept(salesCsv('Z', 1));
+    await ctx.services.queue.drain();
+    const done = await api('POST', `/api/v1/conversions/imports/${accepted.id}/cancel`);
+    expect(done.statusCode).toBe(409);
+    expect(done.json().error.message).toBe('A completed import cannot be cancelled');
+    expect((await api('POST', '/api/v1/conversions/imports/imp_00000000000000000000000000/cancel')).statusCode).toBe(404);
+    const other = await signupActor(ctx.app);
+    const queued = await accept(salesCsv('Z2', 1));
+    expect((await asKey(ctx.app, other.apiKey)('POST', `/api/v1/conversions/imports/${queued.id}/cancel`)).statusCode).toBe(404);
+    const reader = (await api('POST', '/api/v1/api-keys', { name: 'cancel-reader', scopes: ['read'] })).json().key;
+    expect((await ctx.app.inject({ method: 'POST', url: `/api/v1/conversions/imports/${queued.id}/cancel`, headers: { authorization: `Bearer ${reader}` } })).statusCode).toBe(403);
+    expect(await importOf(queued.id)).toMatchObject({ status: 'queued' });
+    await ctx.services.queue.drain();
+  });
+
   it('needs an API key or session, and the write scope to upload (read is enough to poll)', async () => {
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/conversions/imports' })).statusCode).toBe(401);
     const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/conversions/import', headers: { 'content-type': 'text/csv' }, payload: salesCsv('U', 1) });

@@ -2,11 +2,11 @@ import type pg from 'pg';
 import { ApiError, type trackLeadBody, type trackSaleBody } from '@tandem/contracts';
 import type { z } from 'zod';
 import type { Job } from '../../jobs/queue.js';
-import type { Services } from '../../http/context.js';
+import type { Services, WorkspaceAuth } from '../../http/context.js';
 import { withTransaction } from '../../db/tx.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { actorOf, recordAudit, type AuditActor } from '../audit/record.js';
 import { trackLead, trackSale } from '../tracking/record.js';
-import { MAX_LISTED_ERRORS, RECORD_QUEUE, type ImportError } from './conversion-imports.js';
+import { conversionImportView, MAX_LISTED_ERRORS, RECORD_QUEUE, type ConversionImportRow, type ConversionImportView, type ImportError } from './conversion-imports.js';
 
 /** One validated CSV row as stored: its file row number and the tracking API body. */
 export type ValidatedConversion =
@@ -166,6 +166,36 @@ async function completeImport(services: Services, workspaceId: string, importId:
       [workspaceId, importId, doneSeq, services.now()],
     );
     if (rows[0]) await closeImport(client, workspaceId, importId, rows[0], 'conversions.imported', {});
+  });
+}
+
+/**
+ * Cancels a queued or running import: its unrecorded rows are dropped and it is closed with an audit
+ * entry. A job recording a chunk meanwhile finishes that chunk (its checkpoint then finds the import
+ * no longer running and stops); what was recorded stays recorded.
+ */
+export async function cancelImport(services: Services, auth: WorkspaceAuth, importId: string): Promise<ConversionImportView> {
+  return withTransaction(services.pool, async (client) => {
+    const { rows: found } = await client.query<ConversionImportRow>('select * from conversion_imports where workspace_id = $1 and id = $2 for update', [auth.workspaceId, importId]);
+    const current = found[0];
+    if (!current) throw new ApiError('not_found', 'Import not found');
+    if (current.status !== 'queued' && current.status !== 'running') {
+      throw new ApiError('conflict', `A ${current.status} import cannot be cancelled`, [{ path: 'id', message: `is ${current.status}` }]);
+    }
+    const { rows } = await client.query<ConversionImportRow>(
+      `update conversion_imports set status = 'cancelled', finished_at = $3 where workspace_id = $1 and id = $2 returning *`,
+      [auth.workspaceId, importId, services.now()],
+    );
+    const cancelled = rows[0]!;
+    await client.query('delete from conversion_import_rows where workspace_id = $1 and import_id = $2', [auth.workspaceId, importId]);
+    await recordAudit(client, {
+      workspaceId: auth.workspaceId,
+      actor: actorOf(auth),
+      action: 'conversions.import_cancelled',
+      target: { type: 'conversion_import', id: importId },
+      after: { rows: cancelled.rows, recorded: cancelled.recorded, failed: cancelled.failed },
+    });
+    return conversionImportView(cancelled);
   });
 }
 

@@ -5,6 +5,7 @@ import type { Router } from '../../http/router.js';
 import { getConversionImport, listConversionImports } from './conversion-imports.js';
 import { importConversions } from './import-conversions.js';
 import { importPartners } from './import-partners.js';
+import { cancelImport } from './record-conversion-import.js';
 
 /** The text/csv parser hands over the request stream itself (see app.ts). */
 function csvBody(body: unknown): Readable {
@@ -27,4 +28,5 @@ export function importRoutes(r: Router): void {
     return pageOf(rows, query.limit, (row) => row.id);
   });
   r.handle(endpoints.getConversionImport, async ({ params, auth, services }) => getConversionImport(services.pool, auth.workspaceId, params.id));
+  r.handle(endpoints.cancelConversionImport, async ({ params, auth, services }) => cancelImport(services, auth, params.id));
 }

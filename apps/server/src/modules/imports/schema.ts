@@ -10,7 +10,7 @@ export const conversionImports = pgTable(
   {
     workspaceId: text('workspace_id').notNull(),
     id: text('id').notNull(),
-    status: text('status', { enum: ['queued', 'running', 'completed', 'failed'] }).notNull().default('queued'),
+    status: text('status', { enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] }).notNull().default('queued'),
     skipBadRows: boolean('skip_bad_rows').notNull(),
     /** Data rows in the file (header excluded). */
     rows: integer('rows').notNull(),

@@ -221,7 +221,20 @@ export function PayoutsPage() {
                     header: 'Partner',
                     cell: (p) => <span className="font-medium text-slate-900 dark:text-white">{partnerName(p.partnerId)}</span>,
                   },
-                  { header: 'Amount', cell: (p) => <span className="tabular-nums">{formatMoney(p.amount, p.currency)}</span> },
+                  {
+                    header: 'Amount',
+                    cell: (p) => (
+                      <span className="flex items-center gap-2">
+                        <span className="tabular-nums">{formatMoney(p.amount, p.currency)}</span>
+                        {/* What is left after a partnership settlement offset both brands' debts (Partnerships page). */}
+                        {p.settlementId && (
+                          <span title={`Net of partnership settlement ${p.settlementId}`}>
+                            <Badge tone="slate">net of settlement</Badge>
+                          </span>
+                        )}
+                      </span>
+                    ),
+                  },
                   { header: 'Status', cell: (p) => <Badge tone={payoutTone[p.status]}>{p.status}</Badge> },
                   { header: 'Reference', cell: (p) => p.reference ?? p.failureReason ?? '—' },
                   { header: 'Created', cell: (p) => formatDate(p.createdAt) },

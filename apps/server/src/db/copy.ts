@@ -73,11 +73,12 @@ export function copyFromText(client: pg.ClientBase, sql: string, text: string): 
   return copy.done;
 }
 
-const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
-const COPY_ESCAPES = /[\\\t\n\r]/g;
-const COPY_ESCAPE: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r\0]/;
+const COPY_ESCAPES = /[\\\t\n\r\0]/g;
+// NUL cannot be stored in text at all: it is dropped, as one NUL would otherwise fail the whole batch.
+const COPY_ESCAPE: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' };
 
-/** A value as a field of COPY's text format: `\N` for null, backslash, tab, newline and CR escaped. */
+/** A value as a field of COPY's text format: `\N` for null, backslash, tab, newline and CR escaped, NUL dropped. */
 export function copyField(value: string | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
   return NEEDS_COPY_ESCAPE.test(value) ? value.replace(COPY_ESCAPES, (c) => COPY_ESCAPE[c]!) : value;

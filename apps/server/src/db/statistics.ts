@@ -24,6 +24,9 @@ const REFRESH_LOCK = [43, 0] as const;
  */
 export async function refreshHotTableStatistics(pool: pg.Pool, fraction = 0.02): Promise<string[]> {
   const client = await pool.connect();
+  // A connection lost while held (out of the pool) must not become an uncaught 'error' event.
+  client.on('error', ignoreConnectionError);
+  let broken: unknown;
   try {
     const { rows: locked } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [...REFRESH_LOCK]);
     if (!locked[0]!.ok) return [];
@@ -36,18 +39,31 @@ export async function refreshHotTableStatistics(pool: pg.Pool, fraction = 0.02):
       );
       const analysed: string[] = [];
       // The query above only returns names from HOT_TABLES, so they are safe to put in the statement.
+      // SKIP_LOCKED: a table another session holds (VACUUM, CREATE INDEX CONCURRENTLY) waits for the next look.
       for (const { relname } of rows) {
-        await client.query(`analyze "${relname}"`);
+        await client.query(`analyze (skip_locked) "${relname}"`);
         analysed.push(relname);
       }
       return analysed;
     } finally {
-      await client.query('select pg_advisory_unlock($1, $2)', [...REFRESH_LOCK]);
+      try {
+        await client.query('select pg_advisory_unlock($1, $2)', [...REFRESH_LOCK]);
+      } catch (error) {
+        // Still holding the session lock: this connection must be closed, not pooled, or every
+        // later refresh in every process would skip until it closed.
+        broken = error;
+      }
     }
+  } catch (error) {
+    broken ??= error;
+    throw error;
   } finally {
-    client.release();
+    client.removeListener('error', ignoreConnectionError);
+    client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
   }
 }
+
+function ignoreConnectionError(): void {}
 
 export interface StatisticsNudgeOptions {
   /** Conversions recorded by this process before it looks at the statistics again. */

@@ -31,6 +31,8 @@ function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) 
       return q;
     },
     release() {},
+    on() {},
+    removeListener() {},
   };
   const pool = { connect: async () => client };
   return { pool: pool as unknown as pg.Pool, batches, settings };
@@ -177,12 +179,36 @@ describe('the batch statement on PostgreSQL', () => {
     }
   });
 
+  it('survives losing its connection between batches: the next batch opens a new one', async () => {
+    const { createTestContext } = await import('../../test/harness.js');
+    const ctx = await createTestContext();
+    try {
+      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+      try {
+        buffer.push({ ...click(900), linkId: 'lnk_lost' });
+        await buffer.flush();
+        // The writer keeps its connection between batches (a private field, read here only).
+        const writerPid = (buffer as unknown as { client: { processID: number } }).client.processID;
+        await ctx.pool.query('select pg_terminate_backend($1)', [writerPid]);
+        await new Promise((r) => setTimeout(r, 200)); // the 'error' event arrives (an uncaught one would fail the run)
+        buffer.push({ ...click(901), linkId: 'lnk_lost' });
+      } finally {
+        await buffer.close(5_000);
+      }
+      expect(buffer.stats()).toMatchObject({ written: 2, buffered: 0 });
+      const stored = await ctx.pool.query<{ n: number }>(`select count(*)::int as n from clicks where link_id = 'lnk_lost'`);
+      expect(stored.rows[0]!.n).toBe(2);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('round-trips any text through COPY, escapes and NULLs included', async () => {
     const { createTestContext } = await import('../../test/harness.js');
     const ctx = await createTestContext();
     try {
       const texts = fc.sample(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null }), 40);
-      texts.push('tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', 'ünïcödé ✓');
+      texts.push('tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', 'ünïcödé ✓', 'nul\0byte');
       const rows: ClickRow[] = texts.map((t, i) => ({ ...click(i), linkId: `lnk_copy\t${i % 3}`, referrerHost: t, paidClickParam: t, os: t }));
       const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
       for (const row of rows) buffer.push(row);
@@ -190,7 +216,9 @@ describe('the batch statement on PostgreSQL', () => {
       const stored = await ctx.pool.query<{ id: string; link_id: string; referrer_host: string | null; os: string | null }>(
         `select id, link_id, referrer_host, os from clicks where link_id like 'lnk_copy%' order by id`,
       );
-      expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, link_id: r.linkId, referrer_host: r.referrerHost, os: r.os })));
+      // Text cannot hold NUL: it is dropped rather than failing the batch.
+      const stripped = (v: string | null) => v?.replace(/\0/g, '') ?? null;
+      expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, link_id: r.linkId, referrer_host: stripped(r.referrerHost), os: stripped(r.os) })));
     } finally {
       await ctx.close();
     }

@@ -342,8 +342,7 @@ export class ClickBuffer {
     } catch (error) {
       // A broken connection is thrown away; a statement error leaves a healthy one, but a fresh
       // connection costs little and keeps the rule simple.
-      this.client = undefined;
-      client.release(error instanceof Error ? error : true);
+      this.discardConnection(client, error);
       throw error;
     }
   }
@@ -357,17 +356,36 @@ export class ClickBuffer {
   private async connection(): Promise<pg.PoolClient> {
     if (this.client) return this.client;
     const client = await this.pool.connect();
+    // The writer keeps its connection between batches, out of the pool, which listens for errors
+    // only on idle clients: without a listener of our own, a connection lost between batches (a
+    // restart or failover of PostgreSQL) would be an uncaught 'error' and end the process.
+    this.client = client;
+    client.on('error', this.onConnectionError);
     try {
       await client.query('set synchronous_commit = off');
     } catch (error) {
-      client.release(true);
+      this.discardConnection(client, error);
       throw error;
     }
-    this.client = client;
     return client;
   }
 
+  /** Only the connection in `this.client` carries this listener (it is removed on release). */
+  private readonly onConnectionError = (error: Error) => {
+    this.log?.warn({ err: error }, 'click writer connection lost; the next batch opens a new one');
+    if (this.client) this.discardConnection(this.client, error);
+  };
+
+  /** Gives a broken (or doubtful) connection back to the pool, which closes it. */
+  private discardConnection(client: pg.PoolClient, error: unknown): void {
+    if (this.client !== client) return; // already discarded (its error event and its failed query both report it)
+    client.removeListener('error', this.onConnectionError);
+    this.client = undefined;
+    client.release(error instanceof Error ? error : true);
+  }
+
   private releaseConnection(): void {
+    this.client?.removeListener('error', this.onConnectionError);
     this.client?.release();
     this.client = undefined;
   }

@@ -5,6 +5,7 @@ import { evaluateSale } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { createAdjustment, releaseCommission, reverseCommission } from '../rewards/index.js';
 import { loadEnrollment, loadProgramContext } from '../rewards/context.js';
+import { lockPartners } from '../../db/locks.js';
 import { partnerContext } from '../rewards/engine.js';
 import { decideHeldCommission } from '../fraud/reviews.js';
 import type { DisputeRow } from './dispute-rows.js';
@@ -74,6 +75,11 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
   const sale = sales[0];
   if (!sale) throw new ApiError('not_found', 'Sale not found', [{ path: 'resolution.saleId', message: 'no sale of this workspace has this id' }]);
   if (sale.partner_id === dispute.partner_id && sale.program_id === dispute.program_id) throw new ApiError('conflict', 'The sale is already attributed to this partner');
+  // Both partners' locks, in a fixed order, before the sale row changes (see db/locks.ts).
+  await lockPartners(client, ws, [
+    ...(sale.program_id && sale.partner_id ? [{ programId: sale.program_id, partnerId: sale.partner_id }] : []),
+    { programId: dispute.program_id, partnerId: dispute.partner_id },
+  ]);
   const { rows: enrollments } = await client.query<{ id: string }>('select id from enrollments where workspace_id = $1 and program_id = $2 and partner_id = $3', [ws, dispute.program_id, dispute.partner_id]);
   const enrollmentId = enrollments[0]?.id;
   const program = await loadProgramContext(client, ws, dispute.program_id);

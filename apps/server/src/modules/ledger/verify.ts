@@ -33,6 +33,10 @@ const VERIFY_PAGE = 2000;
  */
 export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize = VERIFY_PAGE, afterPage?: () => Promise<void>) {
   const client = await pool.connect();
+  // A connection lost while held (out of the pool) must not become an uncaught 'error' event.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let broken: Error | undefined;
   try {
     await client.query('begin isolation level repeatable read read only');
     try {
@@ -40,11 +44,14 @@ export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize 
       await client.query('commit');
       return result;
     } catch (error) {
-      await client.query('rollback').catch(() => undefined);
+      await client.query('rollback').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)); // not back to the pool mid-transaction
+      });
       throw error;
     }
   } finally {
-    client.release();
+    client.removeListener('error', ignore);
+    client.release(broken);
   }
 }
 

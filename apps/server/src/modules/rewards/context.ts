@@ -3,22 +3,10 @@ import { rulesDocument, type RulesDocument } from '@tandem/contracts';
 import { effectiveTermsVersion } from '@tandem/core';
 
 /*
- * Loading what the engine needs, and the locks that order a program's reward events.
- *
- * Locks: every event of partner P in program X takes X's program lock shared and P's lock
- * exclusive, so one partner's events are serialised (its cap, tiers and balances are consistent)
- * while different partners proceed in parallel; the maturity run and payout creation take X's
- * program lock exclusive, so they see a quiet program. Transaction-scoped advisory locks: they go
- * away with the transaction, whatever happens.
+ * Loading what the engine needs. The locks that order a program's reward events live in
+ * db/locks.ts (tracking and disputes take them too); they are re-exported here.
  */
-
-export async function lockPartner(client: pg.PoolClient, workspaceId: string, programId: string, partnerId: string): Promise<void> {
-  await client.query('select pg_advisory_xact_lock_shared(41, hashtext($1)), pg_advisory_xact_lock(42, hashtext($2))', [`${workspaceId}:${programId}`, `${workspaceId}:${programId}:${partnerId}`]);
-}
-
-export async function lockProgram(client: pg.PoolClient, workspaceId: string, programId: string): Promise<void> {
-  await client.query('select pg_advisory_xact_lock(41, hashtext($1))', [`${workspaceId}:${programId}`]);
-}
+export { lockPartner, lockProgram } from '../../db/locks.js';
 
 export interface ProgramContext {
   programId: string;

@@ -111,8 +111,9 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
     [workspaceId, programId, partnerId, key, event.customerId, tierFrom, event.occurredAt, cap?.from ?? null, cap?.to ?? null, chainOf(programId, partnerId), ...reads.params],
   );
   const state = rows[0]!;
-  reads.answer(state as unknown as Record<string, unknown>);
   if (state.existing) return { commission: summary(state.existing.id, Number(state.existing.amount), state.existing.status) };
+  // Answered only when this sale makes the commission: the facts assume it was never scored.
+  reads.answer(state as unknown as Record<string, unknown>);
 
   const firstSaleAt = state.first_sale_at;
   const evaluation = evaluateSale(

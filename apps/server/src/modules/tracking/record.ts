@@ -4,6 +4,7 @@ import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tand
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
 import { isUniqueViolation, queryAndCommit, withTransaction } from '../../db/tx.js';
+import { lockPartner } from '../../db/locks.js';
 import { emitEvent, outboxEventCte, STORED_EVENT_UNDISPATCHED, wakeIfUndispatched, type DomainEvent } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
@@ -603,6 +604,9 @@ export async function refundSale(
     ]);
   }
   const refundId = newId('ref');
+  // The partner's lock before the sale row changes: the update's trigger locks the partner's sale
+  // counts, which a concurrent sale of that partner locks after the partner's lock (db/locks.ts).
+  if (sale.program_id && sale.partner_id) await lockPartner(client, workspaceId, sale.program_id, sale.partner_id);
   await client.query('update sales set refunded_amount = refunded_amount + $3 where workspace_id = $1 and id = $2', [
     workspaceId,
     sale.id,

@@ -1,0 +1,44 @@
+import type pg from 'pg';
+
+/*
+ * The locks that order a program's money events, as transaction-scoped advisory locks (they go
+ * away with the transaction, whatever happens). Every event of partner P in program X takes X's
+ * program lock shared and P's lock exclusive, so one partner's events are serialised (its cap,
+ * tiers, balances and ledger chain are consistent) while different partners proceed in parallel;
+ * the maturity run and payout creation take X's program lock exclusive, so they see a quiet program.
+ *
+ * Order matters: a sale takes P's lock before its final statement, whose trigger on `sales` then
+ * locks P's `partner_sale_counts` row. Any path that changes an attributed sale row (a refund, a
+ * dispute's re-attribution) must therefore take P's lock before it updates the row, or the two
+ * wait for each other (measured: a refund and a sale of one partner deadlocked).
+ */
+
+/** The keys `loadProgramAndEnrollment` (rewards/context.ts) uses in SQL: (41, program), (42, partner). */
+export const PROGRAM_LOCK = 41;
+export const PARTNER_LOCK = 42;
+
+const programKey = (workspaceId: string, programId: string) => `${workspaceId}:${programId}`;
+const partnerKey = (workspaceId: string, programId: string, partnerId: string) => `${workspaceId}:${programId}:${partnerId}`;
+
+export async function lockPartner(client: pg.PoolClient, workspaceId: string, programId: string, partnerId: string): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($1)), pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($2))`, [
+    programKey(workspaceId, programId),
+    partnerKey(workspaceId, programId, partnerId),
+  ]);
+}
+
+/**
+ * Several partners' locks (e.g. the partner a sale leaves and the one it moves to), always in the
+ * same order — programs, then partners, each sorted — so two transactions locking overlapping sets
+ * never wait for each other in a cycle.
+ */
+export async function lockPartners(client: pg.PoolClient, workspaceId: string, partners: readonly { programId: string; partnerId: string }[]): Promise<void> {
+  const programs = [...new Set(partners.map((p) => programKey(workspaceId, p.programId)))].sort();
+  const keys = [...new Set(partners.map((p) => partnerKey(workspaceId, p.programId, p.partnerId)))].sort();
+  for (const key of programs) await client.query(`select pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($1))`, [key]);
+  for (const key of keys) await client.query(`select pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($1))`, [key]);
+}
+
+export async function lockProgram(client: pg.PoolClient, workspaceId: string, programId: string): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock(${PROGRAM_LOCK}, hashtext($1))`, [programKey(workspaceId, programId)]);
+}

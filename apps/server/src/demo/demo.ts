@@ -58,7 +58,7 @@ export async function seedDemo(services: Services, app: FastifyInstance): Promis
 }
 
 async function ensureOwner(services: Services): Promise<{ userId: string; workspaceId: string; apiKey: string; created: boolean }> {
-  return withTransaction(services.pool, async (client) => {
+  const owner = await withTransaction(services.pool, async (client) => {
     const existing = await client.query<{ id: string }>('select id from users where email = $1', [DEMO_EMAIL]);
     let userId = existing.rows[0]?.id;
     let workspaceId: string;
@@ -80,10 +80,15 @@ async function ensureOwner(services: Services): Promise<{ userId: string; worksp
       );
       workspaceId = ws.rows[0]?.workspace_id ?? (await createWorkspace(client, DEMO_WORKSPACE, userId)).id;
     }
-    await revokeApiKeys(client, workspaceId, { name: 'Demo key' });
+    const revoked = await revokeApiKeys(client, workspaceId, { name: 'Demo key' });
     const key = await createApiKeyRow(client, workspaceId, 'Demo key', ['read', 'write', 'admin'], userId);
-    return { userId, workspaceId, apiKey: key.key, created };
+    return { userId, workspaceId, apiKey: key.key, created, revoked };
   });
+  // Every node forgets the revoked keys when their notification arrives; this one at once, so the
+  // previous key stops working before seedDemo returns (as the revoke route does).
+  for (const keyId of owner.revoked) services.apiKeys.forget(keyId);
+  const { revoked: _revoked, ...result } = owner;
+  return result;
 }
 
 /** The lines to show after seeding: where to sign in, as whom, and the fresh API key. */

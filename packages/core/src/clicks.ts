@@ -136,18 +136,22 @@ class ClickGeneration {
     this.clickSlots = new Int32Array(size);
   }
 
+  /** The visitor table's slot holding this key, or else the empty slot where it would go. */
+  private probe(high: number, low: number): number {
+    let i = high & this.mask;
+    while (this.keyLow[i] !== 0 && !(this.keyLow[i] === low && this.keyHigh[i] === high)) i = (i + 1) & this.mask;
+    return i;
+  }
+
   /** The visitor table's slot holding this key, or -1. */
   findVisitor(high: number, low: number): number {
-    for (let i = high & this.mask; ; i = (i + 1) & this.mask) {
-      const k = this.keyLow[i]!;
-      if (k === 0) return -1;
-      if (k === low && this.keyHigh[i] === high) return i;
-    }
+    const i = this.probe(high, low);
+    return this.keyLow[i] === 0 ? -1 : i;
   }
 
   /** The visitor table's slot of a click uuid, or -1. */
   findClick(uuid: string): number {
-    const key = stringHash(uuid, 0x2545f491) | 1;
+    const key = clickKey(uuid);
     for (let i = (key >>> 1) & this.mask; ; i = (i + 1) & this.mask) {
       const k = this.clickKeys[i]!;
       if (k === 0) return -1;
@@ -159,15 +163,14 @@ class ClickGeneration {
   }
 
   store(high: number, low: number, link: number, atMs: number, uuid: string): void {
-    let i = high & this.mask;
-    while (this.keyLow[i] !== 0 && !(this.keyLow[i] === low && this.keyHigh[i] === high)) i = (i + 1) & this.mask;
+    const i = this.probe(high, low);
     if (this.keyLow[i] === 0) this.count += 1;
     this.keyHigh[i] = high;
     this.keyLow[i] = low;
     this.links[i] = link;
     this.times[i] = atMs;
     this.uuids[i] = uuid;
-    const key = stringHash(uuid, 0x2545f491) | 1;
+    const key = clickKey(uuid);
     let j = (key >>> 1) & this.mask;
     while (this.clickKeys[j] !== 0) j = (j + 1) & this.mask;
     this.clickKeys[j] = key;
@@ -181,6 +184,9 @@ class ClickGeneration {
     this.uuids.fill(undefined);
   }
 }
+
+/** A click id's key in the click table (odd, so that 0 marks an empty slot). */
+const clickKey = (uuid: string) => stringHash(uuid, 0x2545f491) | 1;
 
 /** A 32-bit FNV-1a-style hash of a string with a seed (not cryptographic: keys are keyed hashes or random ids). */
 function stringHash(s: string, seed: number): number {
@@ -225,32 +231,41 @@ export class RecentClicks {
     return n;
   }
 
-  /** The visitor's entry: generation and slot, or null. Sets `high`/`low` to the key. */
-  private findVisitor(linkId: string, visitorHash: string): { generation: ClickGeneration; slot: number } | null {
+  /** Sets the module's key (`keyHigh`/`keyLow`) for this visitor on this link; returns the link's number. */
+  private setKey(linkId: string, visitorHash: string): number {
     const link = this.linkNumber(linkId);
     keyHigh = stringHash(visitorHash, link);
     keyLow = (stringHash(visitorHash, ~link) ^ Math.imul(link, 0x9e3779b1)) | 1;
-    let slot = this.young.findVisitor(keyHigh, keyLow);
-    if (slot >= 0) return { generation: this.young, slot };
-    slot = this.old.findVisitor(keyHigh, keyLow);
-    return slot >= 0 ? { generation: this.old, slot } : null;
+    return link;
+  }
+
+  /** The slot of the current key in `found` (young generation first), or -1. */
+  private findKey(): number {
+    found = this.young;
+    const slot = this.young.findVisitor(keyHigh, keyLow);
+    if (slot >= 0) return slot;
+    found = this.old;
+    return this.old.findVisitor(keyHigh, keyLow);
   }
 
   /** The click id to reuse for this visitor on this link, if its first click is less than an hour old. */
   findByVisitor(linkId: string, visitorHash: string, nowMs: number): string | null {
-    const hit = this.findVisitor(linkId, visitorHash);
-    return hit && isRecent(hit.generation.times[hit.slot]!, nowMs) ? hit.generation.uuids[hit.slot]! : null;
+    this.setKey(linkId, visitorHash);
+    const slot = this.findKey();
+    return slot >= 0 && isRecent(found.times[slot]!, nowMs) ? found.uuids[slot]! : null;
   }
 
   /** Whether a click id (from the visitor's cookie) was made on this link less than an hour ago. */
   isRecentClickOf(clickUuid: string, linkId: string, nowMs: number): boolean {
     const link = this.linkNumbers.get(linkId);
     if (link === undefined) return false;
-    for (const generation of [this.young, this.old]) {
-      const slot = generation.findClick(clickUuid);
-      if (slot >= 0) return generation.links[slot] === link && isRecent(generation.times[slot]!, nowMs);
+    let generation = this.young;
+    let slot = generation.findClick(clickUuid);
+    if (slot < 0) {
+      generation = this.old;
+      slot = generation.findClick(clickUuid);
     }
-    return false;
+    return slot >= 0 && generation.links[slot] === link && isRecent(generation.times[slot]!, nowMs);
   }
 
   /**
@@ -258,20 +273,20 @@ export class RecentClicks {
    * (from `newUuid`) remembered from now on. The key is hashed once for the lookup and the insert.
    */
   claim(linkId: string, visitorHash: string, nowMs: number, newUuid: () => string): { uuid: string; reused: boolean } {
-    const hit = this.findVisitor(linkId, visitorHash);
-    if (hit && isRecent(hit.generation.times[hit.slot]!, nowMs)) return { uuid: hit.generation.uuids[hit.slot]!, reused: true };
+    const link = this.setKey(linkId, visitorHash);
+    const slot = this.findKey();
+    if (slot >= 0 && isRecent(found.times[slot]!, nowMs)) return { uuid: found.uuids[slot]!, reused: true };
     const uuid = newUuid();
-    this.store(linkId, visitorHash, nowMs, uuid);
+    this.store(linkId, visitorHash, link, nowMs, uuid);
     return { uuid, reused: false };
   }
 
   remember(linkId: string, visitorHash: string, clickUuid: string, nowMs: number): void {
-    this.findVisitor(linkId, visitorHash);
-    this.store(linkId, visitorHash, nowMs, clickUuid);
+    this.store(linkId, visitorHash, this.setKey(linkId, visitorHash), nowMs, clickUuid);
   }
 
-  /** Stores under the key the last `findVisitor` computed (for the same link and visitor). */
-  private store(linkId: string, visitorHash: string, atMs: number, uuid: string): void {
+  /** Stores under the current key (set by `setKey` for this link and visitor; `link` is its number). */
+  private store(linkId: string, visitorHash: string, link: number, atMs: number, uuid: string): void {
     if (this.young.count >= this.generationSize) {
       const recycled = this.old;
       recycled.clear();
@@ -281,10 +296,10 @@ export class RecentClicks {
       // depend on link numbers, so this one's is made again.
       if (this.linkNumbers.size > Math.max(4 * this.generationSize, MAX_LINK_NUMBERS)) {
         this.forgetLinks();
-        this.findVisitor(linkId, visitorHash);
+        link = this.setKey(linkId, visitorHash);
       }
     }
-    this.young.store(keyHigh, keyLow, this.linkNumbers.get(linkId)!, atMs, uuid);
+    this.young.store(keyHigh, keyLow, link, atMs, uuid);
   }
 
   private forgetLinks(): void {
@@ -297,9 +312,10 @@ export class RecentClicks {
 /** Distinct links numbered before the numbering starts again (with both generations forgotten). */
 const MAX_LINK_NUMBERS = 65_536;
 
-/** The key of the last visitor lookup (module state: the hot path allocates no key object). */
+/** The key of the last visitor lookup and the generation `findKey` looked in last (module state: the hot path allocates nothing for them). */
 let keyHigh = 0;
 let keyLow = 1;
+let found: ClickGeneration;
 
 const isRecent = (atMs: number, nowMs: number) => nowMs - atMs < CLICK_REUSE_MS && nowMs >= atMs;
 

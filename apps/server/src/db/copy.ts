@@ -9,17 +9,16 @@ import type pg from 'pg';
 
 /** A query object `pg.Client#query` accepts: it drives the protocol itself. */
 class CopyFromText {
-  readonly done: Promise<number>;
-  private resolve!: (rows: number) => void;
+  readonly done: Promise<void>;
+  private resolve!: () => void;
   private reject!: (error: Error) => void;
   private settled = false;
-  private rows = 0;
 
   constructor(
     private readonly sql: string,
     private readonly data: Buffer,
   ) {
-    this.done = new Promise<number>((resolve, reject) => {
+    this.done = new Promise<void>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
@@ -34,11 +33,6 @@ class CopyFromText {
     connection.endCopyFrom();
   }
 
-  handleCommandComplete(message: { text?: string }): void {
-    // "COPY <rows>"
-    this.rows = Number(message.text?.split(' ')[1] ?? 0);
-  }
-
   handleError(error: Error): void {
     // Answered at once, as pg's own queries do; the client waits for ReadyForQuery by itself.
     if (this.settled) return;
@@ -49,10 +43,11 @@ class CopyFromText {
   handleReadyForQuery(): void {
     if (this.settled) return;
     this.settled = true;
-    this.resolve(this.rows);
+    this.resolve();
   }
 
   // Messages a COPY FROM never receives, present because the client may call them on any query.
+  handleCommandComplete(): void {}
   handleRowDescription(): void {}
   handleDataRow(): void {}
   handleEmptyQuery(): void {}
@@ -66,8 +61,8 @@ interface CopyConnection {
   endCopyFrom(): void;
 }
 
-/** Runs `COPY <table> (…) FROM STDIN` with `text` (COPY text format) as its data; resolves to the rows copied. */
-export function copyFromText(client: pg.ClientBase, sql: string, text: string): Promise<number> {
+/** Runs `COPY <table> (…) FROM STDIN` with `text` (COPY text format) as its data; resolves when it has run. */
+export function copyFromText(client: pg.ClientBase, sql: string, text: string): Promise<void> {
   const copy = new CopyFromText(sql, Buffer.from(text, 'utf8'));
   (client as unknown as { query(submittable: CopyFromText): void }).query(copy);
   return copy.done;

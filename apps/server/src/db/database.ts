@@ -25,8 +25,12 @@ export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.m
 
 export function openPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, Client: PreparingClient });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection must not crash the process, idle (the pool's 'error') or
+  // checked out (the pool listens only on idle clients; a held one — the click writer's, a
+  // statistics refresh's — would emit an uncaught 'error'). The failed query reports it; a client
+  // released with that error is closed, and the next query reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

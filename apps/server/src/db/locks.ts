@@ -13,30 +13,30 @@ import type pg from 'pg';
  * wait for each other (measured: a refund and a sale of one partner deadlocked).
  */
 
-/** The keys `loadProgramAndEnrollment` (rewards/context.ts) uses in SQL: (41, program), (42, partner). */
+/** Advisory lock classes: (41, program key), (42, partner key); `loadProgramAndEnrollment` (rewards/context.ts) takes them in SQL too. */
 export const PROGRAM_LOCK = 41;
 export const PARTNER_LOCK = 42;
 
-const programKey = (workspaceId: string, programId: string) => `${workspaceId}:${programId}`;
-const partnerKey = (workspaceId: string, programId: string, partnerId: string) => `${workspaceId}:${programId}:${partnerId}`;
+export const programKey = (workspaceId: string, programId: string) => `${workspaceId}:${programId}`;
+export const partnerKey = (workspaceId: string, programId: string, partnerId: string) => `${workspaceId}:${programId}:${partnerId}`;
 
 export async function lockPartner(client: pg.PoolClient, workspaceId: string, programId: string, partnerId: string): Promise<void> {
-  await client.query(`select pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($1)), pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($2))`, [
-    programKey(workspaceId, programId),
-    partnerKey(workspaceId, programId, partnerId),
-  ]);
+  await lockPartners(client, workspaceId, [{ programId, partnerId }]);
 }
 
 /**
- * Several partners' locks (e.g. the partner a sale leaves and the one it moves to), always in the
- * same order — programs, then partners, each sorted — so two transactions locking overlapping sets
- * never wait for each other in a cycle.
+ * Several partners' locks (e.g. the partner a sale leaves and the one it moves to) in one statement,
+ * always in the same order — programs, then partners, each sorted; a select list runs left to right —
+ * so two transactions locking overlapping sets never wait for each other in a cycle.
  */
 export async function lockPartners(client: pg.PoolClient, workspaceId: string, partners: readonly { programId: string; partnerId: string }[]): Promise<void> {
   const programs = [...new Set(partners.map((p) => programKey(workspaceId, p.programId)))].sort();
   const keys = [...new Set(partners.map((p) => partnerKey(workspaceId, p.programId, p.partnerId)))].sort();
-  for (const key of programs) await client.query(`select pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($1))`, [key]);
-  for (const key of keys) await client.query(`select pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($1))`, [key]);
+  const locks = [
+    ...programs.map((_, i) => `pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($${i + 1}))`),
+    ...keys.map((_, i) => `pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($${programs.length + i + 1}))`),
+  ];
+  await client.query(`select ${locks.join(', ')}`, [...programs, ...keys]);
 }
 
 export async function lockProgram(client: pg.PoolClient, workspaceId: string, programId: string): Promise<void> {

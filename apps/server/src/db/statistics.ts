@@ -24,8 +24,6 @@ const REFRESH_LOCK = [43, 0] as const;
  */
 export async function refreshHotTableStatistics(pool: pg.Pool, fraction = 0.02): Promise<string[]> {
   const client = await pool.connect();
-  // A connection lost while held (out of the pool) must not become an uncaught 'error' event.
-  client.on('error', ignoreConnectionError);
   let broken: unknown;
   try {
     const { rows: locked } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [...REFRESH_LOCK]);
@@ -58,12 +56,9 @@ export async function refreshHotTableStatistics(pool: pg.Pool, fraction = 0.02):
     broken ??= error;
     throw error;
   } finally {
-    client.removeListener('error', ignoreConnectionError);
     client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
   }
 }
-
-function ignoreConnectionError(): void {}
 
 export interface StatisticsNudgeOptions {
   /** Conversions recorded by this process before it looks at the statistics again. */

@@ -31,8 +31,6 @@ function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) 
       return q;
     },
     release() {},
-    on() {},
-    removeListener() {},
   };
   const pool = { connect: async () => client };
   return { pool: pool as unknown as pg.Pool, batches, settings };
@@ -190,7 +188,7 @@ describe('the batch statement on PostgreSQL', () => {
         // The writer keeps its connection between batches (a private field, read here only).
         const writerPid = (buffer as unknown as { client: { processID: number } }).client.processID;
         await ctx.pool.query('select pg_terminate_backend($1)', [writerPid]);
-        await new Promise((r) => setTimeout(r, 200)); // the 'error' event arrives (an uncaught one would fail the run)
+        await new Promise((r) => setTimeout(r, 200)); // the 'error' event arrives (an uncaught one would fail the run; db/database.ts)
         buffer.push({ ...click(901), linkId: 'lnk_lost' });
       } finally {
         await buffer.close(5_000);

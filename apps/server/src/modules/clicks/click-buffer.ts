@@ -156,8 +156,11 @@ const linkParameters = (links: readonly ClickRow[]) => [
 export function copyBatch(batch: readonly ClickRow[]): { text: string; rollup: string[] } {
   const { links, linkNumbers } = linksOf(batch);
   const prefixes = links.map((l) => `${copyField(l.workspaceId)}\t${copyField(l.linkId)}\t${copyField(l.programId)}\t${copyField(l.partnerId)}\t`);
-  // Clicks per (link, hour): "ordinal:hour" → count, in first-seen order.
+  // Clicks per (link, hour), in first-seen order: the bucket's index in the rollup's arrays.
   const buckets = new Map<string, number>();
+  const rollupLinks: number[] = [];
+  const rollupHours: number[] = [];
+  const rollupClicks: number[] = [];
   let text = '';
   let lastMs = Number.NaN;
   let lastIso = '';
@@ -168,21 +171,19 @@ export function copyBatch(batch: readonly ClickRow[]): { text: string; rollup: s
       lastIso = new Date(c.atMs).toISOString();
     }
     const link = linkNumbers[i]!;
-    const bucket = `${link}:${c.atMs - (c.atMs % HOUR_MS)}`;
-    buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+    const hour = c.atMs - (c.atMs % HOUR_MS);
+    const bucket = `${link}:${hour}`;
+    const at = buckets.get(bucket);
+    if (at === undefined) {
+      buckets.set(bucket, rollupClicks.length);
+      rollupLinks.push(link);
+      rollupHours.push(hour);
+      rollupClicks.push(1);
+    } else rollupClicks[at]! += 1;
     text +=
       prefixes[link - 1]! + copyField(c.uuid) + '\t' + lastIso + '\t' + copyField(c.visitorHash) + '\t' + copyField(c.ipHash) + '\t' +
       copyField(c.country) + '\t' + copyField(c.device) + '\t' + copyField(c.browser) + '\t' + copyField(c.os) + '\t' +
       copyField(c.referrerHost) + '\t' + copyField(c.paidClickParam) + '\n';
-  }
-  const rollupLinks: string[] = [];
-  const rollupHours: string[] = [];
-  const rollupClicks: number[] = [];
-  for (const [bucket, clicks] of buckets) {
-    const colon = bucket.indexOf(':');
-    rollupLinks.push(bucket.slice(0, colon));
-    rollupHours.push(bucket.slice(colon + 1));
-    rollupClicks.push(clicks);
   }
   return { text, rollup: [...linkParameters(links), `{${rollupLinks.join(',')}}`, `{${rollupHours.join(',')}}`, `{${rollupClicks.join(',')}}`] };
 }
@@ -342,7 +343,10 @@ export class ClickBuffer {
     } catch (error) {
       // A broken connection is thrown away; a statement error leaves a healthy one, but a fresh
       // connection costs little and keeps the rule simple.
-      this.discardConnection(client, error);
+      // (A connection lost between batches surfaces here too: the pool's clients always have an
+      // error listener, db/database.ts.)
+      this.client = undefined;
+      client.release(error instanceof Error ? error : true);
       throw error;
     }
   }
@@ -356,36 +360,17 @@ export class ClickBuffer {
   private async connection(): Promise<pg.PoolClient> {
     if (this.client) return this.client;
     const client = await this.pool.connect();
-    // The writer keeps its connection between batches, out of the pool, which listens for errors
-    // only on idle clients: without a listener of our own, a connection lost between batches (a
-    // restart or failover of PostgreSQL) would be an uncaught 'error' and end the process.
-    this.client = client;
-    client.on('error', this.onConnectionError);
     try {
       await client.query('set synchronous_commit = off');
     } catch (error) {
-      this.discardConnection(client, error);
+      client.release(error instanceof Error ? error : true);
       throw error;
     }
+    this.client = client;
     return client;
   }
 
-  /** Only the connection in `this.client` carries this listener (it is removed on release). */
-  private readonly onConnectionError = (error: Error) => {
-    this.log?.warn({ err: error }, 'click writer connection lost; the next batch opens a new one');
-    if (this.client) this.discardConnection(this.client, error);
-  };
-
-  /** Gives a broken (or doubtful) connection back to the pool, which closes it. */
-  private discardConnection(client: pg.PoolClient, error: unknown): void {
-    if (this.client !== client) return; // already discarded (its error event and its failed query both report it)
-    client.removeListener('error', this.onConnectionError);
-    this.client = undefined;
-    client.release(error instanceof Error ? error : true);
-  }
-
   private releaseConnection(): void {
-    this.client?.removeListener('error', this.onConnectionError);
     this.client?.release();
     this.client = undefined;
   }

@@ -188,13 +188,7 @@ export async function cancelImport(services: Services, auth: WorkspaceAuth, impo
     );
     const cancelled = rows[0]!;
     await client.query('delete from conversion_import_rows where workspace_id = $1 and import_id = $2', [auth.workspaceId, importId]);
-    await recordAudit(client, {
-      workspaceId: auth.workspaceId,
-      actor: actorOf(auth),
-      action: 'conversions.import_cancelled',
-      target: { type: 'conversion_import', id: importId },
-      after: { rows: cancelled.rows, recorded: cancelled.recorded, failed: cancelled.failed },
-    });
+    await closeImport(client, auth.workspaceId, importId, { ...cancelled, actor: actorOf(auth) }, 'conversions.import_cancelled', {});
     return conversionImportView(cancelled);
   });
 }

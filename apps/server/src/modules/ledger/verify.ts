@@ -33,9 +33,6 @@ const VERIFY_PAGE = 2000;
  */
 export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize = VERIFY_PAGE, afterPage?: () => Promise<void>) {
   const client = await pool.connect();
-  // A connection lost while held (out of the pool) must not become an uncaught 'error' event.
-  const ignore = () => undefined;
-  client.on('error', ignore);
   let broken: Error | undefined;
   try {
     await client.query('begin isolation level repeatable read read only');
@@ -50,7 +47,6 @@ export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize 
       throw error;
     }
   } finally {
-    client.removeListener('error', ignore);
     client.release(broken);
   }
 }

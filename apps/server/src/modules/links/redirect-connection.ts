@@ -52,6 +52,8 @@ interface ParsedHead {
 /** What a response header value may hold on the wire (node's checkInvalidHeaderChar): tab, visible ASCII, latin1. */
 const INVALID_RESPONSE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
+const CLOSE_LINES = 'connection: close\r\n\r\n';
+
 const STATUS_TEXT: Record<number, string> = { 302: 'Found', 404: 'Not Found', 503: 'Service Unavailable' };
 
 /** The Date header's value, made at most once a second. */
@@ -165,10 +167,8 @@ function trimWhitespace(text: string, start: number): string {
 
 /** Whether `data` (a request's first bytes) may still turn out to be a redirect request. */
 function mayBeRedirect(data: string): boolean {
-  for (const prefix of [GET_PREFIX, HEAD_PREFIX]) {
-    if (data.startsWith(prefix.slice(0, Math.min(data.length, prefix.length)))) return true;
-  }
-  return false;
+  // The data's first bytes agree with one of the prefixes, as far as either goes.
+  return GET_PREFIX.startsWith(data.slice(0, GET_PREFIX.length)) || HEAD_PREFIX.startsWith(data.slice(0, HEAD_PREFIX.length));
 }
 
 /** Whether the request line ends in a bare LF (no CR): node decides what to make of such a request. */
@@ -196,6 +196,8 @@ export function installRedirectConnections(server: http.Server, options: Redirec
   const nodeListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   const owned = new Set<Connection>();
+  // The end of every answer's head, made once.
+  const keepAliveLines = `connection: keep-alive\r\n${options.keepAliveTimeoutMs > 0 ? `keep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n` : ''}\r\n`;
   let closing = false;
 
   const handOver = (socket: Socket, pending: string) => {
@@ -330,9 +332,7 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       }
       // Every answer is framed, so that the next one on the connection is read as the next one.
       if (!hasLength) head += `content-length: ${body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
-      head += `date: ${httpDate()}\r\nconnection: ${this.keepAlive ? 'keep-alive' : 'close'}\r\n`;
-      if (this.keepAlive && options.keepAliveTimeoutMs > 0) head += `keep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n`;
-      head += '\r\n';
+      head += `date: ${httpDate()}\r\n${this.keepAlive ? keepAliveLines : CLOSE_LINES}`;
       let flushed: boolean;
       if (body === undefined) flushed = this.socket.write(head, 'latin1');
       else {

@@ -77,8 +77,6 @@ export interface RedirectRuntime {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The redirect itself, for any HTTP layer: answers `request` through `send`, at once or after a wait. */
   answer(request: RedirectRequest, send: SendResponse): void;
-  /** The configured trusted country header (lower case), which an HTTP layer must pass on. */
-  countryHeader: string | undefined;
 }
 
 export interface RedirectOptions {
@@ -262,7 +260,7 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
     );
   }
 
-  const runtime: RedirectRuntime = { cache, buffer, recent, counters, handle, answer, countryHeader };
+  const runtime: RedirectRuntime = { cache, buffer, recent, counters, handle, answer };
   runtimes.set(app, runtime);
 
   // The listening server answers /r/ before Fastify sees it (buildApp's serverFactory); this route

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { rulesDocument, type RulesDocument } from '@tandem/contracts';
 import { effectiveTermsVersion } from '@tandem/core';
+import { PARTNER_LOCK, PROGRAM_LOCK, partnerKey, programKey } from '../../db/locks.js';
 
 /*
  * Loading what the engine needs. The locks that order a program's reward events live in
@@ -104,9 +105,9 @@ export async function loadProgramAndEnrollment(
        from programs p
        left join program_terms_versions t on t.workspace_id = p.workspace_id and t.program_id = p.id and t.version = p.terms_version
        left join enrollments e on e.workspace_id = p.workspace_id and e.id = $3
-       left join lateral (select pg_advisory_xact_lock_shared(41, hashtext($4)) as program_lock, pg_advisory_xact_lock(42, hashtext($5)) as partner_lock where $6::boolean) locked on true
+       left join lateral (select pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($4)) as program_lock, pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($5)) as partner_lock where $6::boolean) locked on true
       where p.workspace_id = $1 and p.id = $2`,
-    [workspaceId, programId, enrollmentId, `${workspaceId}:${programId}`, `${workspaceId}:${programId}:${lockFor ?? ''}`, lockFor !== undefined],
+    [workspaceId, programId, enrollmentId, programKey(workspaceId, programId), partnerKey(workspaceId, programId, lockFor ?? ''), lockFor !== undefined],
   );
   const row = rows[0];
   if (!row?.partner_id) return null;

@@ -34,8 +34,6 @@ export interface LeadRecorded {
   customerEmail?: string | null;
   /** The commission an earlier hook created for this conversion, if any. */
   commission?: CommissionSummary | undefined;
-  /** See {@link SaleRecorded.writeDeferred}; a lead's hooks write at once, so it has none. */
-  writeDeferred?: () => Promise<void>;
 }
 
 export interface SaleRecorded {

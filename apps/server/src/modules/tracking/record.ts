@@ -258,7 +258,6 @@ async function attribute(
  */
 async function completeConversion(
   client: pg.PoolClient,
-  table: 'leads' | 'sales',
   row: { workspaceId: string; id: string; customerId: string; touch: Touch | null; body: unknown; sale?: SaleColumns },
   deferred: readonly DeferredWrite[],
   also: { event: DomainEvent; rollup: ConversionDelta },
@@ -287,7 +286,7 @@ async function completeConversion(
   const completed = sale
     ? `insert into sales (workspace_id, id, customer_id, program_id, partner_id, enrollment_id, click_id, attributed_via, response, invoice_id, payment_ref, amount, currency, product_id, occurred_at, source)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
-    : `update ${table} set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
+    : `update leads set customer_id = $3, program_id = $4, partner_id = $5, enrollment_id = $6, click_id = $7, attributed_via = $8, response = $9
         where workspace_id = $1 and id = $2`;
   const { rows } = await queryAndCommit<{ undispatched: boolean }>(
     client,
@@ -414,7 +413,7 @@ export async function trackLead(
       if (r.customerReward) body.customerReward = r.customerReward;
       if (r.deferred) deferred.push(...r.deferred);
     }
-    await completeConversion(client, 'leads', { workspaceId, id: leadId, customerId: customer.id, touch, body }, deferred, {
+    await completeConversion(client, { workspaceId, id: leadId, customerId: customer.id, touch, body }, deferred, {
       event: {
         workspaceId,
         type: 'lead.created',
@@ -532,7 +531,7 @@ export async function trackSale(
     const sale: SaleColumns = {
       invoiceId: input.invoiceId, paymentRef: input.paymentRef ?? null, amount: input.amount, currency: input.currency, productId: input.productId ?? null, occurredAt, source: input.source ?? 'api',
     };
-    await completeConversion(client, 'sales', { workspaceId, id: saleId, customerId: customer.id, touch, body, sale }, deferred, {
+    await completeConversion(client, { workspaceId, id: saleId, customerId: customer.id, touch, body, sale }, deferred, {
       event: {
         workspaceId,
         type: 'sale.created',

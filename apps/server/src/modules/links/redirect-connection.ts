@@ -283,7 +283,7 @@ export function installRedirectConnections(server: http.Server, options: Redirec
         if (headEnd < 0) {
           this.scanned = pending.length;
           if (pending.length > MAX_HEAD_BYTES) return this.handToNode();
-          if (Date.now() - this.headStartedAt > options.headersTimeoutMs || this.clientEnded) return void this.socket.destroy();
+          if (Date.now() - this.headStartedAt > options.headersTimeoutMs || this.clientEnded) return this.destroyAfterAnswers();
           return;
         }
         if (headEnd + 4 > MAX_HEAD_BYTES) return this.handToNode();
@@ -333,14 +333,12 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       // Every answer is framed, so that the next one on the connection is read as the next one.
       if (!hasLength) head += `content-length: ${body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
       head += `date: ${httpDate()}\r\n${this.keepAlive ? keepAliveLines : CLOSE_LINES}`;
-      let flushed: boolean;
-      if (body === undefined) flushed = this.socket.write(head, 'latin1');
-      else {
-        this.socket.cork();
-        this.socket.write(head, 'latin1');
-        flushed = this.socket.write(body);
-        this.socket.uncork();
-      }
+      // The answer leaves with the others of this event-loop turn (see uncorkAnswers).
+      this.socket.cork();
+      let flushed = this.socket.write(head, 'latin1');
+      if (body !== undefined) flushed = this.socket.write(body);
+      corkedSockets.push(this.socket);
+      if (corkedSockets.length === 1) setImmediate(uncorkAnswers);
       // A client that does not read its answers: stop reading its requests until it does.
       if (!flushed) this.socket.pause();
     }
@@ -362,11 +360,24 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       this.pending = '';
       this.detach();
       // Bytes cannot be put back once the client has ended: nothing more can be answered then.
-      if (this.clientEnded) return void this.socket.destroy();
+      if (this.clientEnded) return this.destroyAfterAnswers();
+      // Answers of this turn go first, ahead of anything node writes.
+      this.flushAnswers();
       this.socket.setTimeout(0);
       handOver(this.socket, pending);
       // Node reads a paused socket's buffered bytes only when it flows (it resumes only what it paused).
       this.socket.resume();
+    }
+
+    /** Writes the answers held back for the end of this event-loop turn now (see uncorkAnswers). */
+    private flushAnswers(): void {
+      while (this.socket.writableCorked > 0) this.socket.uncork();
+    }
+
+    /** Closes the connection, after the answers already given (never cutting one off). */
+    private destroyAfterAnswers(): void {
+      this.flushAnswers();
+      this.socket.destroy();
     }
 
     private detach(): void {
@@ -407,3 +418,21 @@ export function installRedirectConnections(server: http.Server, options: Redirec
 }
 
 function ignoreError(): void {}
+
+/**
+ * Sockets with an answer written but held back (corked) until the end of the event-loop turn.
+ *
+ * Why: every answer's write wakes the client's side of the connection. Written one at a time
+ * between requests, each write found the load generator (or a proxy) asleep again and paid for a
+ * wake-up across cores; written back to back after the turn's requests were all answered, the
+ * later ones find it awake. Measured on the redirect bench (same server, alternating): node's CPU
+ * per redirect 38.0 and 38.6 µs → 34.7 and 33.5 µs, p99 36–39 ms → 18–19 ms. An answer waits at
+ * most for the rest of its turn's requests (a few ms at saturation, nothing when idle).
+ */
+const corkedSockets: Socket[] = [];
+
+function uncorkAnswers(): void {
+  // One uncork per cork: a pipelining client may have several answers in this turn.
+  for (let i = 0; i < corkedSockets.length; i++) corkedSockets[i]!.uncork();
+  corkedSockets.length = 0;
+}

@@ -101,3 +101,37 @@ describe('statistics nudger', () => {
     }
   });
 });
+
+describe('planner statistics targets (migrations 0009, 0010)', () => {
+  const targets = async (table: string) => {
+    const { rows } = await ctx.pool.query<{ attname: string; target: number | null }>(
+      `select attname, attstattarget::int as target from pg_attribute
+        where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
+      [table],
+    );
+    // PostgreSQL 15 stores "default" as -1, 17 and later as null.
+    return Object.fromEntries(rows.map((r) => [r.attname, r.target === null || r.target < 0 ? 'default' : r.target]));
+  };
+
+  it('samples clicks only for the columns queries filter on, and skips payload columns of hot tables', async () => {
+    const clicks = await targets('clicks');
+    for (const column of ['workspace_id', 'program_id', 'partner_id', 'created_at']) expect(clicks[column]).toBe(10);
+    for (const column of ['id', 'link_id', 'visitor_hash', 'ip_hash', 'country', 'device', 'browser', 'os', 'referrer_host', 'paid_click_param'])
+      expect(clicks[column]).toBe(0);
+    expect((await targets('commissions')).explanation).toBe(0);
+    expect((await targets('commissions')).partner_id).toBe('default');
+  });
+
+  it('keeps the fraud velocity query on an index scan for a partner with few clicks', async () => {
+    await ctx.pool.query(
+      `insert into clicks (workspace_id, id, link_id, program_id, partner_id, created_at)
+       select 'ws_plan', gen_random_uuid(), 'lnk_plan', 'prg_plan', 'ptn_' || (g % 500), now() - g * interval '1 second'
+         from generate_series(1, 20000) g`,
+    );
+    await ctx.pool.query('analyze clicks');
+    const { rows } = await ctx.pool.query<{ 'QUERY PLAN': string }>(
+      `explain select count(*) from clicks where workspace_id = 'ws_plan' and partner_id = 'ptn_7' and created_at > now() - interval '1 hour'`,
+    );
+    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index (Only )?Scan using clicks_partner_idx|Bitmap Index Scan on clicks_partner_idx/);
+  });
+});

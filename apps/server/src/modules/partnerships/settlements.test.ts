@@ -246,6 +246,36 @@ describe('edge cases', () => {
     expect(await clearing(a)).toBe(0);
   });
 
+  it('leaves out a partner row of the brand whose clawbacks outweigh its commissions (as a payout batch does)', async () => {
+    const a = await brand('Split Payer');
+    const b = await brand('Split Payee');
+    const id = await partnership(a, b);
+    // A second partner row standing for B in A's program (say, enrolled by B's former owner), which
+    // was paid 1,000 and then saw that sale refunded: a clawback of -1,000, payable.
+    const second = await a.api('POST', `/api/v1/programs/${a.programId}/partners`, { email: 'former-owner@split.example', name: 'Split Payee (old)', status: 'approved' });
+    expect(second.statusCode, second.body).toBe(201);
+    await ctx.pool.query('update partners set partner_workspace_id = $3 where workspace_id = $1 and id = $2', [a.ws, second.json().partner.id, b.ws]);
+    const sale = await a.api('POST', '/api/v1/track/sale', { customer: { externalId: 'split-1' }, amount: 10_000, currency: 'USD', invoiceId: 'split-inv-1', couponCode: second.json().enrollment.couponCode });
+    expect(sale.statusCode, sale.body).toBe(200);
+    await a.api('POST', '/api/v1/jobs/mature', { asOf: ctx.clock.now.toISOString() });
+    const batch = await a.api('POST', '/api/v1/payouts', { programId: a.programId, minAmount: 0 });
+    expect(batch.json().payouts).toEqual([expect.objectContaining({ amount: 1_000 })]);
+    await a.api('POST', `/api/v1/payouts/${batch.json().payouts[0].id}/mark-paid`, { reference: 'WIRE-OLD' });
+    expect((await a.api('POST', '/api/v1/track/refund', { invoiceId: 'split-inv-1' })).statusCode).toBe(200);
+    // The row B is enrolled with today earns 2,500.
+    await owe(a, b, 2_500);
+
+    const s = (await b.api('POST', `/api/v1/partnerships/${id}/settlements`, {})).json().data[0];
+    expect(s).toMatchObject({ offset: 0, net: { owedByWorkspaceId: a.ws, amount: 2_500 } });
+    expect(s.gross.find((g: { owedByWorkspaceId: string }) => g.owedByWorkspaceId === a.ws).amount).toBe(2_500);
+    const net = (await payoutsOf(a)).filter((p) => p.settlementId === s.id);
+    expect(net).toEqual([expect.objectContaining({ id: s.net.payoutId, amount: 2_500 })]);
+    // The clawback stays payable on its own row, for that row's later earnings.
+    const clawback = (await commissionsOf(a)).find((c) => c.kind === 'clawback');
+    expect(clawback).toMatchObject({ amount: -1_000, status: 'payable', payoutId: null });
+    expect((await verified(a)).ok).toBe(true);
+  });
+
   it('nothing owed either way: no settlement', async () => {
     const a = await brand('Quiet One');
     const b = await brand('Quiet Two');

@@ -83,7 +83,15 @@ async function loadSide(client: pg.PoolClient, host: Member, guest: Member): Pro
       order by c.occurred_at, c.id`,
     [host.workspaceId, host.programId, partners.map((p) => p.id)],
   );
-  return { host, guest, items: rows.map((r) => ({ id: r.id, partnerId: r.partner_id, owed: Number(r.owed) })), keys: new Map(rows.map((r) => [r.id, r.key])) };
+  const items = rows.map((r) => ({ id: r.id, partnerId: r.partner_id, owed: Number(r.owed) }));
+  // A partner row whose clawbacks outweigh its commissions owes the brand nothing now: as in a
+  // payout batch, it is left out and its balance is netted into its later earnings. Counted in, its
+  // negative balance lowered the side's total while no payout can carry a negative amount, so the
+  // payouts made (one per row) added up to more than the settlement's net.
+  const owedByRow = new Map<string, number>();
+  for (const item of items) owedByRow.set(item.partnerId, (owedByRow.get(item.partnerId) ?? 0) + item.owed);
+  const owing = items.filter((item) => owedByRow.get(item.partnerId)! > 0);
+  return { host, guest, items: owing, keys: new Map(rows.map((r) => [r.id, r.key])) };
 }
 
 /** Settles a side's share of the offset: offset rows, commissions settled whole become paid, one journal entry per partner row. */

@@ -2,13 +2,13 @@ import type pg from 'pg';
 
 /*
  * `COPY … FROM STDIN` with `pg`, for rows already in COPY's text format. `pg` itself has no COPY
- * support (pg-copy-streams adds a stream API); a batch that is one string in memory needs neither
+ * support (pg-copy-streams adds a stream API); a batch that is one buffer in memory needs neither
  * a stream nor a dependency: this is a submittable that answers the server's CopyInResponse with
- * the whole text as one CopyData message and CopyDone.
+ * the whole buffer as one CopyData message and CopyDone.
  */
 
 /** A query object `pg.Client#query` accepts: it drives the protocol itself. */
-class CopyFromText {
+class CopyIn {
   readonly done: Promise<void>;
   private resolve!: () => void;
   private reject!: (error: Error) => void;
@@ -61,10 +61,10 @@ interface CopyConnection {
   endCopyFrom(): void;
 }
 
-/** Runs `COPY <table> (…) FROM STDIN` with `text` (COPY text format) as its data; resolves when it has run. */
-export function copyFromText(client: pg.ClientBase, sql: string, text: string): Promise<void> {
-  const copy = new CopyFromText(sql, Buffer.from(text, 'utf8'));
-  (client as unknown as { query(submittable: CopyFromText): void }).query(copy);
+/** Runs `COPY <table> (…) FROM STDIN` with `data` (rows in COPY's text format, UTF-8) as its input; resolves when it has run. */
+export function copyFromBuffer(client: pg.ClientBase, sql: string, data: Buffer): Promise<void> {
+  const copy = new CopyIn(sql, data);
+  (client as unknown as { query(submittable: CopyIn): void }).query(copy);
   return copy.done;
 }
 

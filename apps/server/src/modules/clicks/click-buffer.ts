@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import { isUniqueViolation } from '../../db/tx.js';
-import { copyField, copyFromText } from '../../db/copy.js';
+import { copyField, copyFromBuffer } from '../../db/copy.js';
 
 /** One click as the redirect records it (no raw IP: only keyed hashes). */
 export interface ClickRow {
@@ -60,40 +60,43 @@ export interface ClickBufferStats {
  * and parses plain text, where `INSERT … SELECT FROM unnest(…)` wrote a record per row and parsed
  * eleven array literals: PostgreSQL's CPU per click fell by a third (6.3–8.4 → 3.9–5.2 µs in an
  * A/B of 1,000-row batches; the 1.8× over multi-row VALUES that made unnest the first choice is a
- * comparison COPY was not part of).
+ * comparison COPY was not part of). Binary COPY was measured too and was slower (150,000 rows:
+ * 1.61–1.65 s against 1.32–1.39 s in text).
+ *
+ * Each click is encoded into its batch's bytes as it is pushed, not kept as an object until the
+ * batch is written: a thousand or two buffered click objects (and their strings) survived every
+ * young-generation collection of the redirect's process and were copied by each one, which made
+ * those collections a few milliseconds long; bytes outside the JavaScript heap are not copied.
  *
  * Click ids are made by this process and never repeat, so a batch can only conflict with itself:
  * a retry whose first attempt committed without its acknowledgement arriving. That rare case fails
- * on the primary key and is written by {@link INSERT_BATCH_TOLERANT}, which skips the rows already
- * there and counts only the rest.
+ * on the primary key and is written through a temporary table ({@link INSERT_RETRIED}), which skips
+ * the rows already there and counts only the rest.
  */
-const CLICK_COLUMNS = `clicks (workspace_id, link_id, program_id, partner_id, id, created_at, visitor_hash, ip_hash,
-                      country, device, browser, os, referrer_host, paid_click_param)`;
-const COPY_BATCH = `copy ${CLICK_COLUMNS} from stdin`;
-const BATCH_LINKS = `batch_links as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) with ordinality as l(workspace_id, link_id, program_id, partner_id, n)
-)`;
+const CLICK_COLUMN_LIST = `workspace_id, link_id, program_id, partner_id, id, created_at, visitor_hash, ip_hash,
+                      country, device, browser, os, referrer_host, paid_click_param`;
+const COPY_BATCH = `copy clicks (${CLICK_COLUMN_LIST}) from stdin`;
 const ROLLUP_UPSERT = `on conflict (workspace_id, link_id, hour) do update set clicks = click_rollups.clicks + excluded.clicks`;
 
 /** The batch's rollup: parameters 1–4 its links, 5–7 (link ordinal, hour as epoch ms, clicks). */
 const ROLLUP_BATCH = `
-with ${BATCH_LINKS}
+with batch_links as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) with ordinality as l(workspace_id, link_id, program_id, partner_id, n)
+)
 insert into click_rollups (workspace_id, link_id, hour, program_id, partner_id, clicks)
 select l.workspace_id, l.link_id, 'epoch'::timestamptz + h.hour_ms * interval '1 millisecond', l.program_id, l.partner_id, h.clicks
   from unnest($5::int[], $6::int8[], $7::int[]) as h(link_n, hour_ms, clicks)
   join batch_links l on l.n = h.link_n
 ${ROLLUP_UPSERT}`;
 
-/** The retry of a batch that may already be stored: only the rows not there yet are inserted and counted. */
-const INSERT_BATCH_TOLERANT = `
-with ${BATCH_LINKS}, inserted as (
-  insert into ${CLICK_COLUMNS}
-  select l.workspace_id, l.link_id, l.program_id, l.partner_id, r.id, 'epoch'::timestamptz + r.at_ms * interval '1 millisecond',
-         r.visitor_hash, r.ip_hash, r.country, r.device, r.browser, r.os, r.referrer_host, r.paid_click_param
-    from unnest($5::int[], $6::uuid[], $7::int8[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                $14::text[], $15::text[])
-           as r(link_n, id, at_ms, visitor_hash, ip_hash, country, device, browser, os, referrer_host, paid_click_param)
-    join batch_links l on l.n = r.link_n
+/** The retry of a batch that may already be stored: its rows go to a session's temporary table first. */
+const CREATE_RETRY_TABLE = 'create temporary table if not exists tandem_click_retry (like clicks) on commit delete rows';
+const COPY_RETRY = `copy tandem_click_retry (${CLICK_COLUMN_LIST}) from stdin`;
+/** Only the rows not stored yet are inserted, and only they are counted in the rollup. */
+const INSERT_RETRIED = `
+with inserted as (
+  insert into clicks (${CLICK_COLUMN_LIST})
+  select ${CLICK_COLUMN_LIST} from tandem_click_retry
   on conflict do nothing
   returning workspace_id, link_id, program_id, partner_id, created_at
 )
@@ -107,8 +110,7 @@ const ESCAPED = /["\\]/g;
 
 /**
  * A PostgreSQL array literal of text values (`NULL` for null) in one pass over the strings: pg's
- * generic array serializer runs two regex replaces and several calls per element, which at a
- * thousand rows and eleven columns per batch was a visible share of the redirect's CPU.
+ * generic array serializer runs two regex replaces and several calls per element.
  */
 export function textArrayLiteral(values: readonly (string | null)[]): string {
   let out = '{';
@@ -122,101 +124,89 @@ export function textArrayLiteral(values: readonly (string | null)[]): string {
 
 const HOUR_MS = 3_600_000;
 
-/** The distinct links of a batch (in first-seen order) and each row's 1-based link ordinal. */
-function linksOf(batch: readonly ClickRow[]): { links: ClickRow[]; linkNumbers: number[] } {
-  const linkIndex = new Map<string, number>();
-  const links: ClickRow[] = [];
-  const linkNumbers = new Array<number>(batch.length);
-  for (let i = 0; i < batch.length; i++) {
-    const c = batch[i]!;
-    // Link ids are unique across workspaces; the workspace rides along for the composite keys.
-    let at = linkIndex.get(c.linkId);
-    if (at === undefined) {
-      links.push(c);
-      at = links.length; // ordinality is 1-based
-      linkIndex.set(c.linkId, at);
+/** A link's four leading COPY fields, and what they were made from. */
+interface LinkPrefix {
+  workspaceId: string;
+  programId: string;
+  partnerId: string;
+  text: string;
+}
+
+/** Clicks of one link in one hour, within a batch. */
+interface RollupBucket {
+  link: ClickRow;
+  hourMs: number;
+  clicks: number;
+}
+
+/** Bytes a click usually takes in COPY text (ids, hashes, a time and a few short names). */
+const TYPICAL_ROW_BYTES = 320;
+
+/** A batch being filled or written: its rows already in COPY's text format, and its rollup counts. */
+class PendingBatch {
+  length = 0;
+  count = 0;
+  /** Keyed by link id and hour. */
+  readonly buckets = new Map<string, RollupBucket>();
+
+  constructor(public bytes: Buffer) {}
+
+  append(line: string): void {
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    if (this.length + line.length * 3 > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.length + line.length * 3));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
     }
-    linkNumbers[i] = at;
+    this.length += this.bytes.write(line, this.length, 'utf8');
   }
-  return { links, linkNumbers };
-}
 
-const linkParameters = (links: readonly ClickRow[]) => [
-  textArrayLiteral(links.map((l) => l.workspaceId)),
-  textArrayLiteral(links.map((l) => l.linkId)),
-  textArrayLiteral(links.map((l) => l.programId)),
-  textArrayLiteral(links.map((l) => l.partnerId)),
-];
+  countClick(row: ClickRow): void {
+    const hourMs = row.atMs - (row.atMs % HOUR_MS);
+    const key = row.linkId + ' ' + hourMs;
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.clicks += 1;
+    else this.buckets.set(key, { link: row, hourMs, clicks: 1 });
+  }
 
-/**
- * A batch as COPY text (columns in {@link CLICK_COLUMNS} order) and the parameters of its rollup
- * ({@link ROLLUP_BATCH}). The four columns a click shares with its link are one prefix per link,
- * and a millisecond's ISO time is made once for all its clicks. Exported for tests.
- */
-export function copyBatch(batch: readonly ClickRow[]): { text: string; rollup: string[] } {
-  const { links, linkNumbers } = linksOf(batch);
-  const prefixes = links.map((l) => `${copyField(l.workspaceId)}\t${copyField(l.linkId)}\t${copyField(l.programId)}\t${copyField(l.partnerId)}\t`);
-  // Clicks per (link, hour), in first-seen order: the bucket's index in the rollup's arrays.
-  const buckets = new Map<string, number>();
-  const rollupLinks: number[] = [];
-  const rollupHours: number[] = [];
-  const rollupClicks: number[] = [];
-  let text = '';
-  let lastMs = Number.NaN;
-  let lastIso = '';
-  for (let i = 0; i < batch.length; i++) {
-    const c = batch[i]!;
-    if (c.atMs !== lastMs) {
-      lastMs = c.atMs;
-      lastIso = new Date(c.atMs).toISOString();
+  data(): Buffer {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  /** The parameters of {@link ROLLUP_BATCH}. */
+  rollupParameters(): string[] {
+    const linkNumbers = new Map<string, number>();
+    const links: ClickRow[] = [];
+    const linkOf: number[] = [];
+    const hours: number[] = [];
+    const clicks: number[] = [];
+    for (const bucket of this.buckets.values()) {
+      let n = linkNumbers.get(bucket.link.linkId);
+      if (n === undefined) {
+        links.push(bucket.link);
+        n = links.length; // ordinality is 1-based
+        linkNumbers.set(bucket.link.linkId, n);
+      }
+      linkOf.push(n);
+      hours.push(bucket.hourMs);
+      clicks.push(bucket.clicks);
     }
-    const link = linkNumbers[i]!;
-    const hour = c.atMs - (c.atMs % HOUR_MS);
-    const bucket = `${link}:${hour}`;
-    const at = buckets.get(bucket);
-    if (at === undefined) {
-      buckets.set(bucket, rollupClicks.length);
-      rollupLinks.push(link);
-      rollupHours.push(hour);
-      rollupClicks.push(1);
-    } else rollupClicks[at]! += 1;
-    text +=
-      prefixes[link - 1]! + copyField(c.uuid) + '\t' + lastIso + '\t' + copyField(c.visitorHash) + '\t' + copyField(c.ipHash) + '\t' +
-      copyField(c.country) + '\t' + copyField(c.device) + '\t' + copyField(c.browser) + '\t' + copyField(c.os) + '\t' +
-      copyField(c.referrerHost) + '\t' + copyField(c.paidClickParam) + '\n';
+    return [
+      textArrayLiteral(links.map((l) => l.workspaceId)),
+      textArrayLiteral(links.map((l) => l.linkId)),
+      textArrayLiteral(links.map((l) => l.programId)),
+      textArrayLiteral(links.map((l) => l.partnerId)),
+      `{${linkOf.join(',')}}`,
+      `{${hours.join(',')}}`,
+      `{${clicks.join(',')}}`,
+    ];
   }
-  return { text, rollup: [...linkParameters(links), `{${rollupLinks.join(',')}}`, `{${rollupHours.join(',')}}`, `{${rollupClicks.join(',')}}`] };
 }
 
-/** The parameters of {@link INSERT_BATCH_TOLERANT} for a batch; exported for tests. */
-export function batchParameters(batch: readonly ClickRow[]): string[] {
-  const { links, linkNumbers } = linksOf(batch);
-  const n = batch.length;
-  const ids = new Array<string>(n);
-  const times = new Array<number>(n);
-  const text = Array.from({ length: 8 }, () => new Array<string | null>(n));
-  for (let i = 0; i < n; i++) {
-    const c = batch[i]!;
-    ids[i] = c.uuid;
-    times[i] = c.atMs;
-    text[0]![i] = c.visitorHash;
-    text[1]![i] = c.ipHash;
-    text[2]![i] = c.country;
-    text[3]![i] = c.device;
-    text[4]![i] = c.browser;
-    text[5]![i] = c.os;
-    text[6]![i] = c.referrerHost;
-    text[7]![i] = c.paidClickParam;
-  }
-  return [
-    ...linkParameters(links),
-    `{${linkNumbers.join(',')}}`,
-    // UUIDs and integers never need quoting.
-    `{${ids.join(',')}}`,
-    `{${times.join(',')}}`,
-    ...text.map(textArrayLiteral),
-  ];
-}
+/** Links whose prefixes are kept; beyond it the map starts again (a flood of links must not grow it). */
+const MAX_PREFIXES = 10_000;
+/** Spare batch buffers kept for reuse (one committing, one filling, one more). */
+const MAX_SPARE_BUFFERS = 3;
 
 /**
  * Clicks wait here and are written in batches (every `flushIntervalMs` or every `maxBatch` rows,
@@ -224,7 +214,16 @@ export function batchParameters(batch: readonly ClickRow[]): string[] {
  * of the buffer and is retried; a full buffer makes the redirect wait; `close()` writes everything.
  */
 export class ClickBuffer {
-  private rows: ClickRow[] = [];
+  /** Batches waiting to be written, oldest first; the last may still be filling (see {@link filling}). */
+  private batches: PendingBatch[] = [];
+  /** The batch new clicks go to, until it is full or the writer takes it. */
+  private filling: PendingBatch | undefined;
+  /** Clicks in `batches`. */
+  private buffered = 0;
+  private spareBuffers: Buffer[] = [];
+  private prefixes = new Map<string, LinkPrefix>();
+  private lastMs = Number.NaN;
+  private lastIso = '';
   /** The writer's own connection, with asynchronous commit (see {@link connection}). */
   private client: pg.PoolClient | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -252,11 +251,11 @@ export class ClickBuffer {
   }
 
   stats(): ClickBufferStats {
-    return { ...this.counters, buffered: this.rows.length };
+    return { ...this.counters, buffered: this.buffered };
   }
 
   hasRoom(): boolean {
-    return this.rows.length < this.capacity;
+    return this.buffered < this.capacity;
   }
 
   /** Resolves when the buffer can take a row again. */
@@ -267,10 +266,37 @@ export class ClickBuffer {
 
   /** Accepts a click. The caller checks {@link hasRoom} first (and waits for room when full). */
   push(row: ClickRow): void {
-    this.rows.push(row);
+    let batch = this.filling;
+    if (!batch || batch.count >= this.maxBatch) {
+      batch = new PendingBatch(this.spareBuffers.pop() ?? Buffer.allocUnsafeSlow(Math.max(16 * 1024, this.maxBatch * TYPICAL_ROW_BYTES)));
+      this.filling = batch;
+      this.batches.push(batch);
+    }
+    if (row.atMs !== this.lastMs) {
+      this.lastMs = row.atMs;
+      this.lastIso = new Date(row.atMs).toISOString();
+    }
+    batch.append(
+      this.prefixOf(row) + copyField(row.uuid) + '\t' + this.lastIso + '\t' + copyField(row.visitorHash) + '\t' + copyField(row.ipHash) + '\t' +
+        copyField(row.country) + '\t' + copyField(row.device) + '\t' + copyField(row.browser) + '\t' + copyField(row.os) + '\t' +
+        copyField(row.referrerHost) + '\t' + copyField(row.paidClickParam) + '\n',
+    );
+    batch.countClick(row);
+    batch.count += 1;
+    this.buffered += 1;
     this.counters.accepted += 1;
-    if (this.rows.length >= this.maxBatch) this.kick(0);
+    if (batch.count >= this.maxBatch) this.kick(0);
     else if (!this.timer && !this.writing) this.kick(this.flushIntervalMs);
+  }
+
+  /** The four COPY fields a click shares with its link (columns in {@link CLICK_COLUMN_LIST} order), made once per link. */
+  private prefixOf(row: ClickRow): string {
+    const known = this.prefixes.get(row.linkId);
+    if (known && known.workspaceId === row.workspaceId && known.programId === row.programId && known.partnerId === row.partnerId) return known.text;
+    if (this.prefixes.size >= MAX_PREFIXES) this.prefixes.clear();
+    const text = `${copyField(row.workspaceId)}\t${copyField(row.linkId)}\t${copyField(row.programId)}\t${copyField(row.partnerId)}\t`;
+    this.prefixes.set(row.linkId, { workspaceId: row.workspaceId, programId: row.programId, partnerId: row.partnerId, text });
+    return text;
   }
 
   private kick(delayMs: number): void {
@@ -286,59 +312,67 @@ export class ClickBuffer {
         .catch(() => undefined)
         .finally(() => {
           this.writing = undefined;
-          if (this.rows.length > 0 && !this.closed) this.kick(this.rows.length >= this.maxBatch ? 0 : this.flushIntervalMs);
+          if (this.buffered > 0 && !this.closed) this.kick(this.buffered >= this.maxBatch ? 0 : this.flushIntervalMs);
         });
     }, delayMs);
   }
 
   /** Writes full batches while there are any, then whatever is left; stops at the first failure. */
   private async writeBatches(): Promise<void> {
-    while (this.rows.length > 0) {
-      const batch = this.rows.slice(0, this.maxBatch);
+    while (this.batches.length > 0) {
+      const batch = this.batches[0]!;
+      // Taken as it is: later clicks start the next batch.
+      if (batch === this.filling) this.filling = undefined;
       try {
         await this.insert(batch);
       } catch (error) {
         this.counters.failedBatches += 1;
-        this.log?.error({ err: error, rows: batch.length, buffered: this.rows.length }, 'click batch failed; keeping it for a retry');
+        this.log?.error({ err: error, rows: batch.count, buffered: this.buffered }, 'click batch failed; keeping it for a retry');
         await new Promise((resolve) => setTimeout(resolve, this.retryDelay).unref());
         this.retryDelay = Math.min(this.retryDelay * 2, 5000);
         if (this.closed) throw error;
         continue;
       }
       this.retryDelay = this.baseRetryDelayMs;
-      this.rows.splice(0, batch.length);
-      this.counters.written += batch.length;
+      this.batches.shift();
+      this.buffered -= batch.count;
+      this.counters.written += batch.count;
+      if (this.spareBuffers.length < MAX_SPARE_BUFFERS) this.spareBuffers.push(batch.bytes);
       this.releaseWaiters();
       // Below a full batch, let more clicks gather (unless closing) rather than writing in dribbles.
-      if (this.rows.length < this.maxBatch && !this.closed) return;
+      if (this.buffered < this.maxBatch && !this.closed) return;
     }
   }
 
   private releaseWaiters(): void {
     // Each released waiter pushes one row: release no more than there is room for (all on close).
-    const room = this.closed ? this.roomWaiters.length : this.capacity - this.rows.length;
+    const room = this.closed ? this.roomWaiters.length : this.capacity - this.buffered;
     for (let i = 0; i < room && this.roomWaiters.length > 0; i++) this.roomWaiters.shift()!();
   }
 
-  private async insert(batch: ClickRow[]): Promise<void> {
-    const { text, rollup } = copyBatch(batch);
+  private async insert(batch: PendingBatch): Promise<void> {
     const client = await this.connection();
     try {
       try {
         await client.query('begin');
-        await copyFromText(client, COPY_BATCH, text);
-        await client.query({ name: 'tandem_click_rollup_v1', text: ROLLUP_BATCH, values: rollup });
+        await copyFromBuffer(client, COPY_BATCH, batch.data());
+        await client.query({ name: 'tandem_click_rollup_v1', text: ROLLUP_BATCH, values: batch.rollupParameters() });
         await client.query('commit');
       } catch (error) {
-        try {
-          await client.query('rollback');
-        } catch {
-          throw error; // the connection is gone: the first error is the one that matters
-        }
+        await rollback(client, error);
         if (!isUniqueViolation(error)) throw error;
         // An earlier attempt of this batch committed (its acknowledgement was lost): store the rest.
         this.counters.tolerantRetries += 1;
-        await client.query({ name: 'tandem_click_batch_tolerant_v2', text: INSERT_BATCH_TOLERANT, values: batchParameters(batch) });
+        try {
+          await client.query('begin');
+          await client.query(CREATE_RETRY_TABLE);
+          await copyFromBuffer(client, COPY_RETRY, batch.data());
+          await client.query(INSERT_RETRIED);
+          await client.query('commit');
+        } catch (retryError) {
+          await rollback(client, retryError);
+          throw retryError;
+        }
       }
     } catch (error) {
       // A broken connection is thrown away; a statement error leaves a healthy one, but a fresh
@@ -385,7 +419,7 @@ export class ClickBuffer {
     this.closed = true; // write every remaining row, not only full batches, and fail instead of retrying forever
     try {
       while (this.writing) await this.writing;
-      while (this.rows.length > 0) await this.writeBatches();
+      while (this.buffered > 0) await this.writeBatches();
     } finally {
       this.closed = previouslyClosed;
     }
@@ -403,7 +437,7 @@ export class ClickBuffer {
         break;
       } catch (error) {
         if (Date.now() > deadline) {
-          this.log?.error({ err: error, lost: this.rows.length }, 'clicks could not be written before shutdown');
+          this.log?.error({ err: error, lost: this.buffered }, 'clicks could not be written before shutdown');
           break;
         }
       }
@@ -411,5 +445,14 @@ export class ClickBuffer {
     this.closed = true;
     this.releaseConnection();
     this.releaseWaiters();
+  }
+}
+
+/** Rolls back after `error`; a connection that cannot even do that is gone, and `error` is what matters. */
+async function rollback(client: pg.PoolClient, error: unknown): Promise<void> {
+  try {
+    await client.query('rollback');
+  } catch {
+    throw error;
   }
 }

@@ -222,6 +222,28 @@ describe('the batch statement on PostgreSQL', () => {
     }
   });
 
+  it('counts rollups of ids holding quotes, backslashes and dollars (the rollup is inline SQL)', async () => {
+    const { createTestContext } = await import('../../test/harness.js');
+    const ctx = await createTestContext();
+    try {
+      const links = [`lnk_o'brien`, 'lnk_back\\slash', 'lnk_"quoted"', 'lnk_$$dollar$$', `lnk_E'\\'`];
+      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+      links.forEach((linkId, i) => {
+        buffer.push({ ...click(2 * i), linkId, partnerId: `ptn_${linkId}` });
+        buffer.push({ ...click(2 * i + 1), linkId, partnerId: `ptn_${linkId}` });
+      });
+      await buffer.close();
+      expect(buffer.stats()).toMatchObject({ written: 10, failedBatches: 0 });
+      const rollups = await ctx.pool.query<{ link_id: string; partner_id: string; clicks: number }>(
+        'select link_id, partner_id, clicks from click_rollups where link_id = any($1) order by link_id',
+        [links],
+      );
+      expect(rollups.rows).toEqual([...links].sort().map((linkId) => ({ link_id: linkId, partner_id: `ptn_${linkId}`, clicks: 2 })));
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('writes clicks of several links and workspaces with their exact times and rollups', async () => {
     const { createTestContext } = await import('../../test/harness.js');
     const ctx = await createTestContext();

@@ -229,6 +229,18 @@ describe('the redirect connection handler', () => {
     socket.destroy();
   });
 
+  it('writes a turn\'s answers together, and never loses one to a later answer that ends the connection', async () => {
+    const s = (current = await serve((request, send) =>
+      // A destination that cannot be written as a header value: that answer ends the connection.
+      send(302, ['location', request.url.includes('bad') ? 'https://x.example/\u0100' : 'https://shop.example/a', 'content-length', '0']),
+    ));
+    const pipelined = await exchange(s.port, ['GET /r/a HTTP/1.1\r\nHost: x\r\n\r\nGET /r/b HTTP/1.1\r\nHost: x\r\n\r\nGET /r/bad HTTP/1.1\r\nHost: x\r\n\r\n']);
+    // Both answers written before the bad one arrive, in order, then the connection ends.
+    expect(pipelined.text.match(/HTTP\/1\.1 302 Found/g)).toHaveLength(2);
+    expect(pipelined.text).not.toContain('x.example');
+    expect(pipelined.closedByServer).toBe(true);
+  });
+
   it('destroys rather than hands over a connection whose client already ended', async () => {
     let release: (() => void) | undefined;
     const s = (current = await serve((request, send) => {

@@ -115,6 +115,24 @@ describe('ClickBuffer', () => {
     await buffer.close();
   });
 
+  it('keeps one writer while flushing: clicks pushed during a flush are written once, none dropped', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { pool, batches } = fakePool({ gate });
+    const buffer = new ClickBuffer(pool, { maxBatch: 2, flushIntervalMs: 1, capacity: 100 });
+    for (let i = 0; i < 5; i++) buffer.push(click(i));
+    const flushed = buffer.flush();
+    await sleep(5);
+    // Each push may kick the writer; a second one would take the batch the flush is writing.
+    for (let i = 5; i < 15; i++) buffer.push(click(i));
+    await sleep(5);
+    open();
+    await flushed;
+    await buffer.close();
+    expect(batches.reduce((sum, n) => sum + n, 0)).toBe(15);
+    expect(buffer.stats()).toMatchObject({ accepted: 15, written: 15, buffered: 0 });
+  });
+
   it('keeps a failed batch and retries it until it is written', async () => {
     const { pool, batches } = fakePool({ failTimes: 2 });
     const buffer = new ClickBuffer(pool, { maxBatch: 10, flushIntervalMs: 5, retryDelayMs: 5 });

@@ -251,6 +251,8 @@ export class ClickBuffer {
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
   private readonly capacity: number;
+  /** A new batch buffer's size: room for a full batch of typical rows. */
+  private readonly batchBytes: number;
   private readonly baseRetryDelayMs: number;
   private readonly log: FastifyBaseLogger | undefined;
   private readonly counters = { accepted: 0, written: 0, failedBatches: 0, waits: 0, tolerantRetries: 0 };
@@ -262,6 +264,7 @@ export class ClickBuffer {
     this.maxBatch = options.maxBatch ?? 1000;
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.capacity = options.capacity ?? 2 * this.maxBatch;
+    this.batchBytes = Math.max(16 * 1024, this.maxBatch * TYPICAL_ROW_BYTES);
     this.baseRetryDelayMs = options.retryDelayMs ?? 200;
     this.retryDelay = this.baseRetryDelayMs;
     this.log = options.log;
@@ -285,7 +288,7 @@ export class ClickBuffer {
   push(row: ClickRow): void {
     let batch = this.filling;
     if (!batch || batch.count >= this.maxBatch) {
-      batch = new PendingBatch(this.spareBuffers.pop() ?? Buffer.allocUnsafeSlow(Math.max(16 * 1024, this.maxBatch * TYPICAL_ROW_BYTES)));
+      batch = new PendingBatch(this.spareBuffers.pop() ?? Buffer.allocUnsafeSlow(this.batchBytes));
       this.filling = batch;
       this.batches.push(batch);
     }
@@ -354,7 +357,8 @@ export class ClickBuffer {
       this.batches.shift();
       this.buffered -= batch.count;
       this.counters.written += batch.count;
-      if (this.spareBuffers.length < MAX_SPARE_BUFFERS) this.spareBuffers.push(batch.bytes);
+      // A buffer that grew for unusually long rows is let go rather than kept.
+      if (this.spareBuffers.length < MAX_SPARE_BUFFERS && batch.bytes.length <= 2 * this.batchBytes) this.spareBuffers.push(batch.bytes);
       this.releaseWaiters();
       // Below a full batch, let more clicks gather (unless closing) rather than writing in dribbles.
       if (this.buffered < this.maxBatch && !this.closed) return;
@@ -420,7 +424,8 @@ export class ClickBuffer {
   }
 
   private releaseConnection(): void {
-    this.client?.release();
+    // Not back to the pool: the session has asynchronous commit (and maybe the retry table).
+    this.client?.release(true);
     this.client = undefined;
   }
 
@@ -433,10 +438,23 @@ export class ClickBuffer {
     const previouslyClosed = this.closed;
     this.closed = true; // write every remaining row, not only full batches, and fail instead of retrying forever
     try {
-      while (this.writing) await this.writing;
-      while (this.buffered > 0) await this.writeBatches();
+      for (;;) {
+        while (this.writing) await this.writing;
+        if (this.buffered === 0) break;
+        // Flushing holds the writer's slot: a click pushed meanwhile must not start a second writer,
+        // which would take the same batch (written twice, and the one after it dropped).
+        const writing = this.writeBatches();
+        this.writing = writing;
+        try {
+          await writing;
+        } finally {
+          if (this.writing === writing) this.writing = undefined;
+        }
+      }
     } finally {
       this.closed = previouslyClosed;
+      // Rows left by a failure (or pushed at the very end) are the timer's again.
+      if (this.buffered > 0 && !this.closed) this.kick(this.flushIntervalMs);
     }
   }
 

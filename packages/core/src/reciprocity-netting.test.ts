@@ -32,6 +32,23 @@ describe('allocateOffset', () => {
     expect(() => allocateOffset(items(100), 101)).toThrow(RangeError);
     expect(() => allocateOffset(items(100), -1)).toThrow(RangeError);
   });
+  it("takes a row's clawback from that row's own commissions, never from another row's share", () => {
+    // P2's older commission and P1's commission with a clawback: P1 owes 20 in all, P2 500.
+    const side: PayableItem[] = [
+      { id: 'c1', partnerId: 'p2', owed: 500 },
+      { id: 'c2', partnerId: 'p1', owed: 100 },
+      { id: 'c3', partnerId: 'p1', owed: -80 },
+    ];
+    const allocation = allocateOffset(side, 90);
+    expect(allocation.map((a) => [a.id, a.offset, a.rest])).toEqual([['c1', 90, 410], ['c2', 80, 20], ['c3', -80, 0]]);
+    // P1's clawback is settled against its own commission (a journal entry of nothing, and the
+    // reward event that records both); the offset itself is P2's.
+    expect(offsetsByPartner(allocation)).toEqual(new Map([['p2', 90], ['p1', 0]]));
+  });
+  it('lets a row whose clawbacks exceed its commissions fall on the others, so the side still adds up', () => {
+    const allocation = allocateOffset([{ id: 'c1', partnerId: 'p1', owed: 300 }, { id: 'c2', partnerId: 'p2', owed: 50 }, { id: 'c3', partnerId: 'p2', owed: -100 }], 100);
+    expect(allocation.map((a) => [a.offset, a.rest])).toEqual([[150, 150], [50, 0], [-100, 0]]);
+  });
   it('groups what is settled per partner row', () => {
     const allocation = allocateOffset([{ id: 'c1', partnerId: 'p1', owed: 300 }, { id: 'c2', partnerId: 'p2', owed: 300 }], 400);
     expect(offsetsByPartner(allocation)).toEqual(new Map([['p1', 300], ['p2', 100]]));
@@ -51,7 +68,10 @@ describe('offsetSettled', () => {
   });
 });
 
-const side = fc.array(fc.integer({ min: -5_000, max: 20_000 }), { maxLength: 8 }).map((owed) => items(...owed));
+// Up to three partner rows per side, so that clawbacks and commissions of different rows mix.
+const side = fc
+  .array(fc.tuple(fc.integer({ min: -5_000, max: 20_000 }), fc.integer({ min: 1, max: 3 })), { maxLength: 8 })
+  .map((xs) => xs.map(([owed, row], i): PayableItem => ({ id: `com_${i}`, partnerId: `ptn_${row}`, owed })));
 
 it('property: the offset never exceeds either side, allocations add up, rests never go negative, postings balance', () => {
   fc.assert(
@@ -70,6 +90,15 @@ it('property: the offset never exceeds either side, allocations add up, rests ne
         }
         // What stays owed after the offset is what the net payout (if any) carries.
         if (plan.offset > 0) expect(allocation.reduce((s, x) => s + x.rest, 0)).toBe(owes - plan.offset);
+        // A row owing something overall never gives up less than nothing: its clawbacks are its own.
+        const rows = new Map<string, { owed: number; offset: number }>();
+        for (const [i, x] of allocation.entries()) {
+          const row = rows.get(x.partnerId) ?? { owed: 0, offset: 0 };
+          row.owed += items[i]!.owed;
+          row.offset += x.offset;
+          rows.set(x.partnerId, row);
+        }
+        if (plan.offset > 0) for (const row of rows.values()) if (row.owed >= 0) expect(row.offset).toBeGreaterThanOrEqual(0);
         const postings = [...offsetsByPartner(allocation)].flatMap(([partnerId, amount]) => offsetSettled('prg', partnerId, amount));
         expect(postings.reduce((s, p) => s + p.amount, 0)).toBe(0);
       }

@@ -48,23 +48,41 @@ export function planNetting(aOwesB: number, bOwesA: number): NettingPlan {
 /**
  * Spreads an offset over a side's payable commissions, oldest first (the caller passes them in
  * that order). Clawbacks and zero amounts are consumed first and whole: they only lower what the
- * side owes, so leaving them behind would strand a negative remainder. Positive commissions are then
- * consumed until the offset is reached; the last one may be consumed in part (see decision 0012).
- * With no offset nothing is allocated.
+ * side owes, so leaving them behind would strand a negative remainder. Each clawback is taken back
+ * from its own partner row's commissions first: rows of a side may be different payees (a brand
+ * enrolled twice, by two owners), and one row's clawback must not come out of another row's share.
+ * Only what a row's own commissions cannot cover (a row owing nothing overall) falls on the rest.
+ * Positive commissions then give up the offset, oldest first; the last one may be consumed in
+ * part (see decision 0012). With no offset nothing is allocated.
  */
 export function allocateOffset(items: readonly PayableItem[], offset: number): ItemAllocation[] {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
   if (offset === 0) return items.map((i) => ({ id: i.id, partnerId: i.partnerId, offset: 0, rest: i.owed }));
   const total = items.reduce((sum, i) => sum + i.owed, 0);
   if (offset > total) throw new RangeError(`offset ${offset} exceeds what the side owes (${total})`);
-  // Positive commissions must cover the offset plus every credit the clawbacks take back.
-  let need = offset - items.reduce((sum, i) => sum + Math.min(0, i.owed), 0);
-  return items.map((i) => {
-    if (i.owed <= 0) return { id: i.id, partnerId: i.partnerId, offset: i.owed, rest: 0 };
-    const taken = Math.min(i.owed, need);
-    need -= taken;
-    return { id: i.id, partnerId: i.partnerId, offset: taken, rest: i.owed - taken };
+  const taken = items.map((i) => (i.owed <= 0 ? i.owed : 0));
+  const rest = items.map((i) => Math.max(0, i.owed));
+  // Each row's clawback credit, taken from the same row's commissions, oldest first.
+  const credit = new Map<string, number>();
+  for (const i of items) if (i.owed < 0) credit.set(i.partnerId, (credit.get(i.partnerId) ?? 0) - i.owed);
+  items.forEach((item, n) => {
+    const left = credit.get(item.partnerId) ?? 0;
+    if (item.owed <= 0 || left === 0) return;
+    const share = Math.min(rest[n]!, left);
+    taken[n]! += share;
+    rest[n]! -= share;
+    credit.set(item.partnerId, left - share);
   });
+  // Then the offset itself, plus any credit a row could not cover, from what is left, oldest first.
+  let need = offset + [...credit.values()].reduce((sum, c) => sum + c, 0);
+  items.forEach((item, n) => {
+    if (item.owed <= 0 || need === 0) return;
+    const share = Math.min(rest[n]!, need);
+    taken[n]! += share;
+    rest[n]! -= share;
+    need -= share;
+  });
+  return items.map((i, n) => ({ id: i.id, partnerId: i.partnerId, offset: taken[n]!, rest: rest[n]! }));
 }
 
 /** Per partner row, the amount an allocation settles (one journal entry each). */

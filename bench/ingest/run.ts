@@ -109,6 +109,8 @@ async function main(): Promise<void> {
   const env: Record<string, string> = externalAdmin ? { DATABASE_URL: await freshExternalDatabase(externalAdmin) } : {};
   const label = externalAdmin ? 'external PostgreSQL' : 'embedded PostgreSQL';
   console.log(`database: ${label}; ${CLIENTS} clients, ${SALES} sales per round, ${ROUNDS} rounds, ${PARTNERS} partners`);
+  // Figures from different sessions are comparable only on the same kind of processor.
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, node ${process.version}`);
   const server = await startServer(env, dataDir);
   try {
     const signup = await api<{ apiKey: string }>(server.base, null, 'POST', '/api/v1/auth/signup', { email: `ingest-${Date.now()}@example.com`, password: 'ingest bench password', name: 'Ingest', workspaceName: 'Ingest' });

@@ -115,6 +115,8 @@ async function main(): Promise<void> {
   const tsx = ['--import', 'tsx'];
 
   console.log(`# work dir ${work}`);
+  // Figures from different sessions are comparable only on the same kind of processor.
+  console.log(`# machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, node ${process.version}`);
   const seed = spawnSync('node', [...tsx, path.join(here, 'seed.ts'), dataDir], { cwd: root, encoding: 'utf8' });
   if (seed.status !== 0) throw new Error(`seeding failed: ${seed.stderr}`);
 

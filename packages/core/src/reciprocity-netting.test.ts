@@ -52,6 +52,9 @@ describe('allocateOffset', () => {
   it('groups what is settled per partner row', () => {
     const allocation = allocateOffset([{ id: 'c1', partnerId: 'p1', owed: 300 }, { id: 'c2', partnerId: 'p2', owed: 300 }], 400);
     expect(offsetsByPartner(allocation)).toEqual(new Map([['p1', 300], ['p2', 100]]));
+    // A row whose only commission owes nothing any more is settled whole, for 0.
+    const withZero = allocateOffset([{ id: 'c1', partnerId: 'p1', owed: 300 }, { id: 'c2', partnerId: 'p3', owed: 0 }], 100);
+    expect(offsetsByPartner(withZero)).toEqual(new Map([['p1', 100], ['p3', 0]]));
   });
 });
 

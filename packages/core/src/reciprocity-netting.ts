@@ -85,10 +85,12 @@ export function allocateOffset(items: readonly PayableItem[], offset: number): I
   return items.map((i, n) => ({ id: i.id, partnerId: i.partnerId, offset: taken[n]!, rest: rest[n]! }));
 }
 
-/** Per partner row, the amount an allocation settles (one journal entry each). */
+/** Per partner row with a commission offset or settled whole, the amount an allocation settles (one journal entry and reward event each). */
 export function offsetsByPartner(allocations: readonly ItemAllocation[]): Map<string, number> {
   const byPartner = new Map<string, number>();
-  for (const a of allocations) if (a.offset !== 0) byPartner.set(a.partnerId, (byPartner.get(a.partnerId) ?? 0) + a.offset);
+  // A row whose only settled commissions owed nothing is listed too (with 0): they become paid, and
+  // its reward event is what tells replay so.
+  for (const a of allocations) if (a.offset !== 0 || a.rest === 0) byPartner.set(a.partnerId, (byPartner.get(a.partnerId) ?? 0) + a.offset);
   return byPartner;
 }
 

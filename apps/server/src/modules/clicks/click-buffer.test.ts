@@ -151,6 +151,21 @@ describe('ClickBuffer', () => {
     expect(buffer.stats()).toMatchObject({ written: 0, buffered: 1 });
     expect(buffer.stats().failedBatches).toBeGreaterThan(1);
   });
+
+  it('starts nothing after close gave up: no writer takes a connection once shutdown is over', async () => {
+    const { pool } = fakePool({ failTimes: 1_000 });
+    let connects = 0;
+    const connect = pool.connect.bind(pool);
+    (pool as unknown as { connect: () => Promise<unknown> }).connect = () => ((connects += 1), connect());
+    const buffer = new ClickBuffer(pool, { maxBatch: 10, flushIntervalMs: 20, retryDelayMs: 5 });
+    buffer.push(click(1));
+    await buffer.close(40);
+    const atClose = connects;
+    buffer.push(click(2)); // a late redirect
+    await sleep(150);
+    expect(connects).toBe(atClose);
+    expect(buffer.stats().buffered).toBe(2);
+  });
 });
 
 describe('the batch statement on PostgreSQL', () => {

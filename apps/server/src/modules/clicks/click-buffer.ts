@@ -248,6 +248,8 @@ export class ClickBuffer {
   private roomWaiters: (() => void)[] = [];
   private retryDelay: number;
   private closed = false;
+  /** close() has begun: no writer is started by the timer any more. */
+  private shutDown = false;
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
   private readonly capacity: number;
@@ -321,12 +323,14 @@ export class ClickBuffer {
 
   private kick(delayMs: number): void {
     if (this.writing) return; // the writer looks again when its batch is done
+    if (this.shutDown) return; // close() writes what it can itself; nothing starts after it
     if (this.timer) {
       if (delayMs > 0) return;
       clearTimeout(this.timer);
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (this.writing || this.shutDown) return;
       // Failures are logged and the rows kept; this promise itself never rejects.
       this.writing = this.writeBatches()
         .catch(() => undefined)
@@ -358,7 +362,7 @@ export class ClickBuffer {
       this.buffered -= batch.count;
       this.counters.written += batch.count;
       // A buffer that grew for unusually long rows is let go rather than kept.
-      if (this.spareBuffers.length < MAX_SPARE_BUFFERS && batch.bytes.length <= 2 * this.batchBytes) this.spareBuffers.push(batch.bytes);
+      if (this.spareBuffers.length < MAX_SPARE_BUFFERS && batch.bytes.length === this.batchBytes) this.spareBuffers.push(batch.bytes);
       this.releaseWaiters();
       // Below a full batch, let more clicks gather (unless closing) rather than writing in dribbles.
       if (this.buffered < this.maxBatch && !this.closed) return;
@@ -463,6 +467,7 @@ export class ClickBuffer {
    * that stays down is retried for `giveUpAfterMs`, then the loss is logged with its size.
    */
   async close(giveUpAfterMs = 30_000): Promise<void> {
+    this.shutDown = true;
     const deadline = Date.now() + giveUpAfterMs;
     for (;;) {
       try {
@@ -476,6 +481,8 @@ export class ClickBuffer {
       }
     }
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.releaseConnection();
     this.releaseWaiters();
   }

@@ -129,8 +129,10 @@ describe('planner statistics targets (migrations 0009, 0010)', () => {
          from generate_series(1, 20000) g`,
     );
     await ctx.pool.query('analyze clicks');
+    // The fraud velocity query's shape (modules/fraud/facts.ts), as a generic plan would see it.
     const { rows } = await ctx.pool.query<{ 'QUERY PLAN': string }>(
-      `explain select count(*) from clicks where workspace_id = 'ws_plan' and partner_id = 'ptn_7' and created_at > now() - interval '1 hour'`,
+      `explain select count(*) filter (where ip_hash = 'x') as from_ip, count(*) filter (where link_id = 'lnk_plan') as on_link from clicks
+        where workspace_id = 'ws_plan' and partner_id = 'ptn_7' and created_at > now() - interval '1 hour' and created_at <= now()`,
     );
     expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index (Only )?Scan using clicks_partner_idx|Bitmap Index Scan on clicks_partner_idx/);
   });

@@ -109,7 +109,11 @@ const batchStatement = (batch: PendingBatch) => `begin; ${COPY_BATCH}; ${ROLLUP_
 /** The retry of a batch that may already be stored: its rows go to a session's temporary table first. */
 const CREATE_RETRY_TABLE = 'create temporary table if not exists tandem_click_retry (like clicks) on commit delete rows';
 const COPY_RETRY = `copy tandem_click_retry (${CLICK_COLUMN_LIST}) from stdin`;
-/** Only the rows not stored yet are inserted, and only they are counted in the rollup. */
+/**
+ * Only the rows not stored yet are inserted, and only they are counted in the rollup: one row per
+ * link and hour, as the upsert requires (a link's program and partner never change, but a batch
+ * whose rows disagreed must not fail on every retry).
+ */
 const INSERT_RETRIED = `
 with inserted as (
   insert into clicks (${CLICK_COLUMN_LIST})
@@ -118,8 +122,8 @@ with inserted as (
   returning workspace_id, link_id, program_id, partner_id, created_at
 )
 insert into click_rollups (workspace_id, link_id, hour, program_id, partner_id, clicks)
-select workspace_id, link_id, date_trunc('hour', created_at, 'UTC'), program_id, partner_id, count(*)::int
-  from inserted group by 1, 2, 3, 4, 5
+select workspace_id, link_id, date_trunc('hour', created_at, 'UTC'), min(program_id), min(partner_id), count(*)::int
+  from inserted group by 1, 2, 3
 ${ROLLUP_UPSERT}`;
 
 const NEEDS_ESCAPE = /["\\]/;

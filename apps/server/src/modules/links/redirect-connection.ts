@@ -424,7 +424,7 @@ export function installRedirectConnections(server: http.Server, options: Redirec
 function ignoreError(): void {}
 
 /**
- * Sockets with an answer written but held back (corked) until the end of the event-loop turn.
+ * Connections with an answer written but held back (corked) until the end of the event-loop turn.
  *
  * Why: every answer's write wakes the client's side of the connection. Written one at a time
  * between requests, each write found the load generator (or a proxy) asleep again and paid for a

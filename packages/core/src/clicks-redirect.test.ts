@@ -88,6 +88,23 @@ describe('RecentClicks', () => {
     expect(made).toBe(3);
   });
 
+  it('keeps answering when the same visitors come back every hour, each time with a new id', () => {
+    // Each return after the hour replaces the visitor's click id in its slot; the old id must leave
+    // the click table too, or the table fills up and a lookup never ends.
+    const recent = new RecentClicks(8);
+    let made = 0;
+    for (let hour = 0; hour < 50; hour++) {
+      for (const visitor of ['v1', 'v2', 'v3']) {
+        const at = hour * (CLICK_REUSE_MS + 1);
+        const { uuid, reused } = recent.claim('lnk_a', visitor, at, () => `u${++made}`);
+        expect(reused).toBe(false);
+        expect(recent.isRecentClickOf(uuid, 'lnk_a', at)).toBe(true);
+        expect(recent.isRecentClickOf('u-never-made', 'lnk_a', at)).toBe(false);
+      }
+    }
+    expect(made).toBe(150);
+  });
+
   it('forgets the oldest visitors beyond its bound, a generation at a time', () => {
     const recent = new RecentClicks(4);
     for (let i = 0; i < 5; i++) recent.remember('lnk_a', `v${i}`, `u${i}`, 10);

@@ -165,6 +165,9 @@ class ClickGeneration {
   store(high: number, low: number, link: number, atMs: number, uuid: string): void {
     const i = this.probe(high, low);
     if (this.keyLow[i] === 0) this.count += 1;
+    // A visitor back after its hour gets a new click id in its slot: the old id leaves the click
+    // table, or the table would fill up with ids no slot holds (and probing it would never end).
+    else this.removeClick(this.uuids[i]!, i);
     this.keyHigh[i] = high;
     this.keyLow[i] = low;
     this.links[i] = link;
@@ -175,6 +178,27 @@ class ClickGeneration {
     while (this.clickKeys[j] !== 0) j = (j + 1) & this.mask;
     this.clickKeys[j] = key;
     this.clickSlots[j] = i + 1;
+  }
+
+  /** Deletes a uuid's entry (pointing at `slot`) from the click table, shifting later entries of its run back. */
+  private removeClick(uuid: string, slot: number): void {
+    const key = clickKey(uuid);
+    let hole = (key >>> 1) & this.mask;
+    while (!(this.clickKeys[hole] === key && this.clickSlots[hole] === slot + 1)) {
+      if (this.clickKeys[hole] === 0) return;
+      hole = (hole + 1) & this.mask;
+    }
+    for (let j = (hole + 1) & this.mask; this.clickKeys[j] !== 0; j = (j + 1) & this.mask) {
+      const home = (this.clickKeys[j]! >>> 1) & this.mask;
+      // An entry whose home lies cyclically after the hole, up to itself, must stay where it is.
+      const staysPut = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (staysPut) continue;
+      this.clickKeys[hole] = this.clickKeys[j]!;
+      this.clickSlots[hole] = this.clickSlots[j]!;
+      hole = j;
+    }
+    this.clickKeys[hole] = 0;
+    this.clickSlots[hole] = 0;
   }
 
   clear(): void {

@@ -21,8 +21,6 @@ function fillRandom(bytes: Uint8Array): void {
     randomPoolAt = 0;
   }
   bytes.set(randomPool.subarray(randomPoolAt, randomPoolAt + bytes.length));
-  // Used bytes are overwritten, so no id's randomness stays in memory for the next one to reveal.
-  randomPool.fill(0, randomPoolAt, randomPoolAt + bytes.length);
   randomPoolAt += bytes.length;
 }
 

@@ -30,6 +30,7 @@ export async function lockPartner(client: pg.PoolClient, workspaceId: string, pr
  * so two transactions locking overlapping sets never wait for each other in a cycle.
  */
 export async function lockPartners(client: pg.PoolClient, workspaceId: string, partners: readonly { programId: string; partnerId: string }[]): Promise<void> {
+  if (partners.length === 0) return;
   const programs = [...new Set(partners.map((p) => programKey(workspaceId, p.programId)))].sort();
   const keys = [...new Set(partners.map((p) => partnerKey(workspaceId, p.programId, p.partnerId)))].sort();
   const locks = [

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import fc from 'fast-check';
 import { uuidv7 } from '@tandem/core';
+import { createTestContext, type TestContext } from '../../test/harness.js';
 import { ClickBuffer, textArrayLiteral, type ClickRow } from './click-buffer.js';
 
 /** A stand-in pool that records each batch (the rows of its COPY) and fails or stalls on demand. */
@@ -169,153 +170,123 @@ describe('ClickBuffer', () => {
 });
 
 describe('the batch statement on PostgreSQL', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(async () => ctx?.close());
+
   it('a batch retried after its commit was acknowledged too late is stored and counted once, with its new rows', async () => {
-    const { createTestContext } = await import('../../test/harness.js');
-    const ctx = await createTestContext();
-    try {
-      const at = Date.UTC(2026, 4, 1, 9, 30);
-      const rows = [0, 1, 2, 3, 4].map((i) => ({ ...click(i), atMs: at + i }));
-      const first = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
-      for (const row of rows.slice(0, 3)) first.push(row);
-      await first.close();
-      // The same three again (as after a lost acknowledgement), now with two clicks that came since.
-      const retry = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
-      for (const row of rows) retry.push(row);
-      await retry.close();
-      expect(retry.stats()).toMatchObject({ written: 5, failedBatches: 0, tolerantRetries: 1 });
-      const stored = await ctx.pool.query<{ n: number }>('select count(*)::int as n from clicks where link_id = $1', ['lnk_1']);
-      expect(stored.rows[0]!.n).toBe(5);
-      const rollups = await ctx.pool.query('select hour, clicks from click_rollups where link_id = $1', ['lnk_1']);
-      expect(rollups.rows).toEqual([{ hour: new Date('2026-05-01T09:00:00Z'), clicks: 5 }]);
-    } finally {
-      await ctx.close();
-    }
+    const at = Date.UTC(2026, 4, 1, 9, 30);
+    const rows = [0, 1, 2, 3, 4].map((i) => ({ ...click(i), atMs: at + i }));
+    const first = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+    for (const row of rows.slice(0, 3)) first.push(row);
+    await first.close();
+    // The same three again (as after a lost acknowledgement), now with two clicks that came since.
+    const retry = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+    for (const row of rows) retry.push(row);
+    await retry.close();
+    expect(retry.stats()).toMatchObject({ written: 5, failedBatches: 0, tolerantRetries: 1 });
+    const stored = await ctx.pool.query<{ n: number }>('select count(*)::int as n from clicks where link_id = $1', ['lnk_1']);
+    expect(stored.rows[0]!.n).toBe(5);
+    const rollups = await ctx.pool.query('select hour, clicks from click_rollups where link_id = $1', ['lnk_1']);
+    expect(rollups.rows).toEqual([{ hour: new Date('2026-05-01T09:00:00Z'), clicks: 5 }]);
   });
 
   it('round-trips any text through the array literal, NULLs included', async () => {
-    const { createTestContext } = await import('../../test/harness.js');
-    const ctx = await createTestContext();
-    try {
-      const values = ['plain', 'Mobile Safari', 'a,b', '{braces}', 'quote " and \\ backslash', '', 'NULL', 'ünïcödé ✓', null, ' padded '];
-      const { rows } = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(values)]);
-      expect(rows[0]!.v).toEqual(values);
-      // Arbitrary strings (NUL is the one character PostgreSQL text cannot hold), checked by PostgreSQL itself.
-      const sample = fc.sample(fc.array(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null })), 30);
-      for (const xs of sample) {
-        const res = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(xs)]);
-        expect(res.rows[0]!.v).toEqual(xs);
-      }
-    } finally {
-      await ctx.close();
+    const values = ['plain', 'Mobile Safari', 'a,b', '{braces}', 'quote " and \\ backslash', '', 'NULL', 'ünïcödé ✓', null, ' padded '];
+    const { rows } = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(values)]);
+    expect(rows[0]!.v).toEqual(values);
+    // Arbitrary strings (NUL is the one character PostgreSQL text cannot hold), checked by PostgreSQL itself.
+    const sample = fc.sample(fc.array(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null })), 30);
+    for (const xs of sample) {
+      const res = await ctx.pool.query<{ v: (string | null)[] }>('select $1::text[] as v', [textArrayLiteral(xs)]);
+      expect(res.rows[0]!.v).toEqual(xs);
     }
   });
 
   it('survives losing its connection between batches: the next batch opens a new one', async () => {
-    const { createTestContext } = await import('../../test/harness.js');
-    const ctx = await createTestContext();
+    const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
     try {
-      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
-      try {
-        buffer.push({ ...click(900), linkId: 'lnk_lost' });
-        await buffer.flush();
-        // The writer keeps its connection between batches (a private field, read here only).
-        const writerPid = (buffer as unknown as { client: { processID: number } }).client.processID;
-        await ctx.pool.query('select pg_terminate_backend($1)', [writerPid]);
-        await new Promise((r) => setTimeout(r, 200)); // the 'error' event arrives (an uncaught one would fail the run; db/database.ts)
-        buffer.push({ ...click(901), linkId: 'lnk_lost' });
-      } finally {
-        await buffer.close(5_000);
-      }
-      expect(buffer.stats()).toMatchObject({ written: 2, buffered: 0 });
-      const stored = await ctx.pool.query<{ n: number }>(`select count(*)::int as n from clicks where link_id = 'lnk_lost'`);
-      expect(stored.rows[0]!.n).toBe(2);
+      buffer.push({ ...click(900), linkId: 'lnk_lost' });
+      await buffer.flush();
+      // The writer keeps its connection between batches (a private field, read here only).
+      const writerPid = (buffer as unknown as { client: { processID: number } }).client.processID;
+      await ctx.pool.query('select pg_terminate_backend($1)', [writerPid]);
+      await new Promise((r) => setTimeout(r, 200)); // the 'error' event arrives (an uncaught one would fail the run; db/database.ts)
+      buffer.push({ ...click(901), linkId: 'lnk_lost' });
     } finally {
-      await ctx.close();
+      await buffer.close(5_000);
     }
+    expect(buffer.stats()).toMatchObject({ written: 2, buffered: 0 });
+    const stored = await ctx.pool.query<{ n: number }>(`select count(*)::int as n from clicks where link_id = 'lnk_lost'`);
+    expect(stored.rows[0]!.n).toBe(2);
   });
 
   it('round-trips any text through COPY, escapes and NULLs included', async () => {
-    const { createTestContext } = await import('../../test/harness.js');
-    const ctx = await createTestContext();
-    try {
-      const texts = fc.sample(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null }), 40);
-      texts.push('tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', 'ünïcödé ✓', 'nul\0byte');
-      const rows: ClickRow[] = texts.map((t, i) => ({ ...click(i), linkId: `lnk_copy\t${i % 3}`, referrerHost: t, paidClickParam: t, os: t }));
-      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
-      for (const row of rows) buffer.push(row);
-      await buffer.close();
-      const stored = await ctx.pool.query<{ id: string; link_id: string; referrer_host: string | null; os: string | null }>(
-        `select id, link_id, referrer_host, os from clicks where link_id like 'lnk_copy%' order by id`,
-      );
-      // Text cannot hold NUL: it is dropped rather than failing the batch.
-      const stripped = (v: string | null) => v?.replace(/\0/g, '') ?? null;
-      expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, link_id: r.linkId, referrer_host: stripped(r.referrerHost), os: stripped(r.os) })));
-    } finally {
-      await ctx.close();
-    }
+    const texts = fc.sample(fc.option(fc.string({ unit: 'binary' }).map((s) => s.replace(/\0/g, '')), { nil: null }), 40);
+    texts.push('tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', 'ünïcödé ✓', 'nul\0byte');
+    const rows: ClickRow[] = texts.map((t, i) => ({ ...click(i), linkId: `lnk_copy\t${i % 3}`, referrerHost: t, paidClickParam: t, os: t }));
+    const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+    for (const row of rows) buffer.push(row);
+    await buffer.close();
+    const stored = await ctx.pool.query<{ id: string; link_id: string; referrer_host: string | null; os: string | null }>(
+      `select id, link_id, referrer_host, os from clicks where link_id like 'lnk_copy%' order by id`,
+    );
+    // Text cannot hold NUL: it is dropped rather than failing the batch.
+    const stripped = (v: string | null) => v?.replace(/\0/g, '') ?? null;
+    expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, link_id: r.linkId, referrer_host: stripped(r.referrerHost), os: stripped(r.os) })));
   });
 
   it('counts rollups of ids holding quotes, backslashes and dollars (the rollup is inline SQL)', async () => {
-    const { createTestContext } = await import('../../test/harness.js');
-    const ctx = await createTestContext();
-    try {
-      const links = [`lnk_o'brien`, 'lnk_back\\slash', 'lnk_"quoted"', 'lnk_$$dollar$$', `lnk_E'\\'`];
-      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
-      links.forEach((linkId, i) => {
-        buffer.push({ ...click(2 * i), linkId, partnerId: `ptn_${linkId}` });
-        buffer.push({ ...click(2 * i + 1), linkId, partnerId: `ptn_${linkId}` });
-      });
-      await buffer.close();
-      expect(buffer.stats()).toMatchObject({ written: 10, failedBatches: 0 });
-      const rollups = await ctx.pool.query<{ link_id: string; partner_id: string; clicks: number }>(
-        'select link_id, partner_id, clicks from click_rollups where link_id = any($1) order by link_id',
-        [links],
-      );
-      expect(rollups.rows).toEqual([...links].sort().map((linkId) => ({ link_id: linkId, partner_id: `ptn_${linkId}`, clicks: 2 })));
-    } finally {
-      await ctx.close();
-    }
+    const links = [`lnk_o'brien`, 'lnk_back\\slash', 'lnk_"quoted"', 'lnk_$$dollar$$', `lnk_E'\\'`];
+    const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+    links.forEach((linkId, i) => {
+      buffer.push({ ...click(2 * i), linkId, partnerId: `ptn_${linkId}` });
+      buffer.push({ ...click(2 * i + 1), linkId, partnerId: `ptn_${linkId}` });
+    });
+    await buffer.close();
+    expect(buffer.stats()).toMatchObject({ written: 10, failedBatches: 0 });
+    const rollups = await ctx.pool.query<{ link_id: string; partner_id: string; clicks: number }>(
+      'select link_id, partner_id, clicks from click_rollups where link_id = any($1) order by link_id',
+      [links],
+    );
+    expect(rollups.rows).toEqual([...links].sort().map((linkId) => ({ link_id: linkId, partner_id: `ptn_${linkId}`, clicks: 2 })));
   });
 
   it('writes clicks of several links and workspaces with their exact times and rollups', async () => {
-    const { createTestContext } = await import('../../test/harness.js');
-    const ctx = await createTestContext();
-    try {
-      const rows: ClickRow[] = [0, 1, 2, 3, 4].map((i) => ({
-        ...click(i),
-        workspaceId: i % 2 ? 'ws_b' : 'ws_a',
-        linkId: i % 2 ? 'lnk_b' : 'lnk_a',
-        programId: i % 2 ? 'prg_b' : 'prg_a',
-        partnerId: i % 2 ? 'ptn_b' : 'ptn_a',
-        atMs: Date.UTC(2026, 2, 10, 11, 59, 59, 998) + i, // straddles an hour
-        referrerHost: i === 3 ? 'we"ird\\host' : null,
-      }));
-      const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
-      for (const row of rows) buffer.push(row);
-      await buffer.close();
-      const stored = await ctx.pool.query<{ workspace_id: string; id: string; link_id: string; program_id: string; partner_id: string; created_at: Date; referrer_host: string | null }>(
-        'select workspace_id, id, link_id, program_id, partner_id, created_at, referrer_host from clicks order by id',
-      );
-      expect(stored.rows).toEqual(
-        rows.map((r) => ({
-          workspace_id: r.workspaceId,
-          id: r.uuid,
-          link_id: r.linkId,
-          program_id: r.programId,
-          partner_id: r.partnerId,
-          created_at: new Date(r.atMs),
-          referrer_host: r.referrerHost,
-        })),
-      );
-      const rollups = await ctx.pool.query('select link_id, hour, clicks from click_rollups order by link_id, hour');
-      expect(rollups.rows).toEqual([
-        { link_id: 'lnk_a', hour: new Date('2026-03-10T11:00:00Z'), clicks: 1 },
-        { link_id: 'lnk_a', hour: new Date('2026-03-10T12:00:00Z'), clicks: 2 },
-        { link_id: 'lnk_b', hour: new Date('2026-03-10T11:00:00Z'), clicks: 1 },
-        { link_id: 'lnk_b', hour: new Date('2026-03-10T12:00:00Z'), clicks: 1 },
-      ]);
-    } finally {
-      await ctx.close();
-    }
+    const rows: ClickRow[] = [0, 1, 2, 3, 4].map((i) => ({
+      ...click(i),
+      workspaceId: i % 2 ? 'ws_b' : 'ws_a',
+      linkId: i % 2 ? 'lnk_b' : 'lnk_a',
+      programId: i % 2 ? 'prg_b' : 'prg_a',
+      partnerId: i % 2 ? 'ptn_b' : 'ptn_a',
+      atMs: Date.UTC(2026, 2, 10, 11, 59, 59, 998) + i, // straddles an hour
+      referrerHost: i === 3 ? 'we"ird\\host' : null,
+    }));
+    const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });
+    for (const row of rows) buffer.push(row);
+    await buffer.close();
+    const stored = await ctx.pool.query<{ workspace_id: string; id: string; link_id: string; program_id: string; partner_id: string; created_at: Date; referrer_host: string | null }>(
+      `select workspace_id, id, link_id, program_id, partner_id, created_at, referrer_host from clicks where link_id in ('lnk_a', 'lnk_b') order by id`,
+    );
+    expect(stored.rows).toEqual(
+      rows.map((r) => ({
+        workspace_id: r.workspaceId,
+        id: r.uuid,
+        link_id: r.linkId,
+        program_id: r.programId,
+        partner_id: r.partnerId,
+        created_at: new Date(r.atMs),
+        referrer_host: r.referrerHost,
+      })),
+    );
+    const rollups = await ctx.pool.query(`select link_id, hour, clicks from click_rollups where link_id in ('lnk_a', 'lnk_b') order by link_id, hour`);
+    expect(rollups.rows).toEqual([
+      { link_id: 'lnk_a', hour: new Date('2026-03-10T11:00:00Z'), clicks: 1 },
+      { link_id: 'lnk_a', hour: new Date('2026-03-10T12:00:00Z'), clicks: 2 },
+      { link_id: 'lnk_b', hour: new Date('2026-03-10T11:00:00Z'), clicks: 1 },
+      { link_id: 'lnk_b', hour: new Date('2026-03-10T12:00:00Z'), clicks: 1 },
+    ]);
   });
 });

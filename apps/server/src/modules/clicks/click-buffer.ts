@@ -79,17 +79,14 @@ const COPY_BATCH = `copy clicks (${CLICK_COLUMN_LIST}) from stdin`;
 const ROLLUP_UPSERT = `on conflict (workspace_id, link_id, hour) do update set clicks = click_rollups.clicks + excluded.clicks`;
 
 /**
- * The batch's rollup, with its values inline: parameters 1–4 its links, 5–7 (link ordinal, hour as
- * epoch ms, clicks), each an array literal (see {@link batchStatement}).
+ * The batch's rollup, with its values inline: one element per link and hour in each array literal
+ * (workspace, link, program, partner, hour as epoch ms, clicks; see {@link batchStatement}).
  */
 const ROLLUP_BATCH = (p: readonly string[]) => `
-with batch_links as (
-  select * from unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[]) with ordinality as l(workspace_id, link_id, program_id, partner_id, n)
-)
 insert into click_rollups (workspace_id, link_id, hour, program_id, partner_id, clicks)
-select l.workspace_id, l.link_id, 'epoch'::timestamptz + h.hour_ms * interval '1 millisecond', l.program_id, l.partner_id, h.clicks
-  from unnest(${p[4]}::int[], ${p[5]}::int8[], ${p[6]}::int[]) as h(link_n, hour_ms, clicks)
-  join batch_links l on l.n = h.link_n
+select workspace_id, link_id, 'epoch'::timestamptz + hour_ms * interval '1 millisecond', program_id, partner_id, clicks
+  from unnest(${p[0]}::text[], ${p[1]}::text[], ${p[2]}::text[], ${p[3]}::text[], ${p[4]}::int8[], ${p[5]}::int[])
+         as b(workspace_id, link_id, program_id, partner_id, hour_ms, clicks)
 ${ROLLUP_UPSERT}`;
 
 /** A string as an SQL literal, whatever `standard_conforming_strings` says. */
@@ -155,7 +152,10 @@ interface LinkPrefix {
 
 /** Clicks of one link in one hour, within a batch. */
 interface RollupBucket {
-  link: ClickRow;
+  workspaceId: string;
+  linkId: string;
+  programId: string;
+  partnerId: string;
   hourMs: number;
   clicks: number;
 }
@@ -187,7 +187,7 @@ class PendingBatch {
     const key = row.linkId + ' ' + hourMs;
     const bucket = this.buckets.get(key);
     if (bucket) bucket.clicks += 1;
-    else this.buckets.set(key, { link: row, hourMs, clicks: 1 });
+    else this.buckets.set(key, { workspaceId: row.workspaceId, linkId: row.linkId, programId: row.programId, partnerId: row.partnerId, hourMs, clicks: 1 });
   }
 
   data(): Buffer {
@@ -196,30 +196,15 @@ class PendingBatch {
 
   /** The values of {@link ROLLUP_BATCH}, as array literals. */
   rollupParameters(): string[] {
-    const linkNumbers = new Map<string, number>();
-    const links: ClickRow[] = [];
-    const linkOf: number[] = [];
-    const hours: number[] = [];
-    const clicks: number[] = [];
-    for (const bucket of this.buckets.values()) {
-      let n = linkNumbers.get(bucket.link.linkId);
-      if (n === undefined) {
-        links.push(bucket.link);
-        n = links.length; // ordinality is 1-based
-        linkNumbers.set(bucket.link.linkId, n);
-      }
-      linkOf.push(n);
-      hours.push(bucket.hourMs);
-      clicks.push(bucket.clicks);
-    }
+    const buckets = [...this.buckets.values()];
     return [
-      textArrayLiteral(links.map((l) => l.workspaceId)),
-      textArrayLiteral(links.map((l) => l.linkId)),
-      textArrayLiteral(links.map((l) => l.programId)),
-      textArrayLiteral(links.map((l) => l.partnerId)),
-      `{${linkOf.join(',')}}`,
-      `{${hours.join(',')}}`,
-      `{${clicks.join(',')}}`,
+      textArrayLiteral(buckets.map((b) => b.workspaceId)),
+      textArrayLiteral(buckets.map((b) => b.linkId)),
+      textArrayLiteral(buckets.map((b) => b.programId)),
+      textArrayLiteral(buckets.map((b) => b.partnerId)),
+      // Numbers never need quoting.
+      `{${buckets.map((b) => b.hourMs).join(',')}}`,
+      `{${buckets.map((b) => b.clicks).join(',')}}`,
     ];
   }
 }
@@ -239,8 +224,6 @@ export class ClickBuffer {
   private batches: PendingBatch[] = [];
   /** The batch new clicks go to, until it is full or the writer takes it. */
   private filling: PendingBatch | undefined;
-  /** Clicks in `batches`. */
-  private buffered = 0;
   private spareBuffers: Buffer[] = [];
   private prefixes = new Map<string, LinkPrefix>();
   private lastMs = Number.NaN;
@@ -251,9 +234,10 @@ export class ClickBuffer {
   private writing: Promise<void> | undefined;
   private roomWaiters: (() => void)[] = [];
   private retryDelay: number;
-  private closed = false;
   /** close() has begun: no writer is started by the timer any more. */
-  private shutDown = false;
+  private closed = false;
+  /** A flush (or close) is writing every remaining row and fails instead of retrying forever. */
+  private draining = false;
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
   private readonly capacity: number;
@@ -274,6 +258,11 @@ export class ClickBuffer {
     this.baseRetryDelayMs = options.retryDelayMs ?? 200;
     this.retryDelay = this.baseRetryDelayMs;
     this.log = options.log;
+  }
+
+  /** Clicks in `batches`: accepted and not yet written. */
+  private get buffered(): number {
+    return this.counters.accepted - this.counters.written;
   }
 
   stats(): ClickBufferStats {
@@ -309,7 +298,6 @@ export class ClickBuffer {
     );
     batch.countClick(row);
     batch.count += 1;
-    this.buffered += 1;
     this.counters.accepted += 1;
     if (batch.count >= this.maxBatch) this.kick(0);
     else if (!this.timer && !this.writing) this.kick(this.flushIntervalMs);
@@ -327,20 +315,20 @@ export class ClickBuffer {
 
   private kick(delayMs: number): void {
     if (this.writing) return; // the writer looks again when its batch is done
-    if (this.shutDown) return; // close() writes what it can itself; nothing starts after it
+    if (this.closed) return; // close() writes what it can itself; nothing starts after it
     if (this.timer) {
       if (delayMs > 0) return;
       clearTimeout(this.timer);
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.writing || this.shutDown) return;
+      if (this.writing) return;
       // Failures are logged and the rows kept; this promise itself never rejects.
       this.writing = this.writeBatches()
         .catch(() => undefined)
         .finally(() => {
           this.writing = undefined;
-          if (this.buffered > 0 && !this.closed) this.kick(this.buffered >= this.maxBatch ? 0 : this.flushIntervalMs);
+          if (this.buffered > 0) this.kick(this.buffered >= this.maxBatch ? 0 : this.flushIntervalMs);
         });
     }, delayMs);
   }
@@ -358,24 +346,23 @@ export class ClickBuffer {
         this.log?.error({ err: error, rows: batch.count, buffered: this.buffered }, 'click batch failed; keeping it for a retry');
         await new Promise((resolve) => setTimeout(resolve, this.retryDelay).unref());
         this.retryDelay = Math.min(this.retryDelay * 2, 5000);
-        if (this.closed) throw error;
+        if (this.draining) throw error;
         continue;
       }
       this.retryDelay = this.baseRetryDelayMs;
       this.batches.shift();
-      this.buffered -= batch.count;
       this.counters.written += batch.count;
       // A buffer that grew for unusually long rows is let go rather than kept.
       if (this.spareBuffers.length < MAX_SPARE_BUFFERS && batch.bytes.length === this.batchBytes) this.spareBuffers.push(batch.bytes);
       this.releaseWaiters();
-      // Below a full batch, let more clicks gather (unless closing) rather than writing in dribbles.
-      if (this.buffered < this.maxBatch && !this.closed) return;
+      // Below a full batch, let more clicks gather (unless draining) rather than writing in dribbles.
+      if (this.buffered < this.maxBatch && !this.draining) return;
     }
   }
 
   private releaseWaiters(): void {
     // Each released waiter pushes one row: release no more than there is room for (all on close).
-    const room = this.closed ? this.roomWaiters.length : this.capacity - this.buffered;
+    const room = this.closed || this.draining ? this.roomWaiters.length : this.capacity - this.buffered;
     for (let i = 0; i < room && this.roomWaiters.length > 0; i++) this.roomWaiters.shift()!();
   }
 
@@ -385,21 +372,16 @@ export class ClickBuffer {
       try {
         await copyFromBuffer(client, batchStatement(batch), batch.data());
       } catch (error) {
-        // After an error the transaction `begin` opened is still there, aborted.
-        await rollback(client, error);
+        // Any other error throws the connection away below, with its aborted transaction.
         if (!isUniqueViolation(error)) throw error;
         // An earlier attempt of this batch committed (its acknowledgement was lost): store the rest.
+        await client.query('rollback');
         this.counters.tolerantRetries += 1;
-        try {
-          await client.query('begin');
-          await client.query(CREATE_RETRY_TABLE);
-          await copyFromBuffer(client, COPY_RETRY, batch.data());
-          await client.query(INSERT_RETRIED);
-          await client.query('commit');
-        } catch (retryError) {
-          await rollback(client, retryError);
-          throw retryError;
-        }
+        await client.query('begin');
+        await client.query(CREATE_RETRY_TABLE);
+        await copyFromBuffer(client, COPY_RETRY, batch.data());
+        await client.query(INSERT_RETRIED);
+        await client.query('commit');
       }
     } catch (error) {
       // A broken connection is thrown away; a statement error leaves a healthy one, but a fresh
@@ -443,8 +425,8 @@ export class ClickBuffer {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const previouslyClosed = this.closed;
-    this.closed = true; // write every remaining row, not only full batches, and fail instead of retrying forever
+    const wasDraining = this.draining;
+    this.draining = true;
     try {
       for (;;) {
         while (this.writing) await this.writing;
@@ -460,9 +442,9 @@ export class ClickBuffer {
         }
       }
     } finally {
-      this.closed = previouslyClosed;
+      this.draining = wasDraining;
       // Rows left by a failure (or pushed at the very end) are the timer's again.
-      if (this.buffered > 0 && !this.closed) this.kick(this.flushIntervalMs);
+      if (this.buffered > 0 && !this.draining) this.kick(this.flushIntervalMs);
     }
   }
 
@@ -471,7 +453,7 @@ export class ClickBuffer {
    * that stays down is retried for `giveUpAfterMs`, then the loss is logged with its size.
    */
   async close(giveUpAfterMs = 30_000): Promise<void> {
-    this.shutDown = true;
+    this.closed = true;
     const deadline = Date.now() + giveUpAfterMs;
     for (;;) {
       try {
@@ -484,19 +466,7 @@ export class ClickBuffer {
         }
       }
     }
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     this.releaseConnection();
     this.releaseWaiters();
-  }
-}
-
-/** Rolls back after `error`; a connection that cannot even do that is gone, and `error` is what matters. */
-async function rollback(client: pg.PoolClient, error: unknown): Promise<void> {
-  try {
-    await client.query('rollback');
-  } catch {
-    throw error;
   }
 }

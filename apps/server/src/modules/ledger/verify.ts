@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ChainVerifier, type ChainedEntry } from '@tandem/core';
+import { withTransaction } from '../../db/tx.js';
 
 interface EntryRow {
   chain: string;
@@ -32,23 +33,10 @@ const VERIFY_PAGE = 2000;
  * does not match its chain (the heads are read in the same snapshot as the entries).
  */
 export async function verifyLedger(pool: pg.Pool, workspaceId: string, pageSize = VERIFY_PAGE, afterPage?: () => Promise<void>) {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    try {
-      const result = await verifyInSnapshot(client, workspaceId, pageSize, afterPage);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)); // not back to the pool mid-transaction
-      });
-      throw error;
-    }
-  } finally {
-    client.release(broken);
-  }
+  return withTransaction(pool, async (client) => {
+    await client.query('set transaction isolation level repeatable read, read only');
+    return verifyInSnapshot(client, workspaceId, pageSize, afterPage);
+  });
 }
 
 async function verifyInSnapshot(client: pg.PoolClient, workspaceId: string, pageSize: number, afterPage?: () => Promise<void>) {

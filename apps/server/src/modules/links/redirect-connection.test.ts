@@ -193,8 +193,11 @@ describe('the redirect connection handler', () => {
     expect(text).toMatch(/^HTTP\/1\.1 431/);
   });
 
-  it('never lets a header value split the response', async () => {
-    const s = (current = await serve((request, send) => send(302, ['location', 'https://x.example/\r\nset-cookie: evil=1', 'content-length', '0'])));
+  it.each([
+    ['holding CR LF', 'https://x.example/\r\nset-cookie: evil=1'],
+    ['holding a character that becomes CR or LF on the wire', 'https://x.example/\u010d\u010aset-cookie: evil=1'],
+  ])('never writes a header value %s (it would split the response)', async (_what, location) => {
+    const s = (current = await serve((request, send) => send(302, ['location', location, 'content-length', '0'])));
     const { text, closedByServer } = await exchange(s.port, ['GET /r/x HTTP/1.1\r\nHost: x\r\n\r\n']);
     expect(text).toBe('');
     expect(closedByServer).toBe(true);
@@ -206,13 +209,6 @@ describe('the redirect connection handler', () => {
     const { text } = await exchange(s.port, [get('/r/down') + get('/r/ok')], (t) => t.includes('302 Found'));
     expect(text).toContain(`content-length: ${Buffer.byteLength('briefly unavailable ✓')}`);
     expect(text).toContain('302 Found');
-  });
-
-  it('never writes a header value holding a character that becomes CR or LF on the wire', async () => {
-    const s = (current = await serve((request, send) => send(302, ['location', 'https://x.example/\u010d\u010aset-cookie: evil=1', 'content-length', '0'])));
-    const { text, closedByServer } = await exchange(s.port, ['GET /r/x HTTP/1.1\r\nHost: x\r\n\r\n']);
-    expect(text).toBe('');
-    expect(closedByServer).toBe(true);
   });
 
   it('closes its socket after a last answer even when the client never closes its side', async () => {

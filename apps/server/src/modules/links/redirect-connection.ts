@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { RedirectRequest, SendResponse } from './redirect.js';
+import { REDIRECT_PREFIX, type RedirectRequest, type SendResponse } from './redirect.js';
 
 /*
  * The redirect's own HTTP/1.1 connection handler, in front of node's HTTP server.
@@ -22,10 +22,10 @@ import type { RedirectRequest, SendResponse } from './redirect.js';
 
 /** Same as node's default `maxHeaderSize`: a longer head goes to node, which answers 431. */
 const MAX_HEAD_BYTES = 16 * 1024;
-const GET_PREFIX = 'GET /r/';
-const HEAD_PREFIX = 'HEAD /r/';
-/** A request target: visible ASCII only (node refuses the rest, and does so itself after a hand-off). */
-const TARGET = /^\/r\/[\x21-\x7e]*$/;
+const GET_PREFIX = `GET ${REDIRECT_PREFIX}`;
+const HEAD_PREFIX = `HEAD ${REDIRECT_PREFIX}`;
+/** A request target under the prefix: visible ASCII only (node refuses the rest, and does so itself after a hand-off). */
+const TARGET = /^[\x21-\x7e]*$/;
 /** A header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than tab, which no header value may hold (a bare LF among them). */
@@ -82,7 +82,7 @@ export function parseRedirectHead(head: string, countryHeader: string | undefine
   const method = requestLine.slice(0, firstSpace);
   if (method !== 'GET' && method !== 'HEAD') return null;
   const url = requestLine.slice(firstSpace + 1, lastSpace);
-  if (!TARGET.test(url)) return null;
+  if (!url.startsWith(REDIRECT_PREFIX) || !TARGET.test(url)) return null;
   const version = requestLine.slice(lastSpace + 1);
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return null;
   let sawClose = false;
@@ -217,8 +217,8 @@ export function installRedirectConnections(server: http.Server, options: Redirec
     private clientEnded = false;
     private headStartedAt = 0;
     private done = false;
-    /** Answers written and held back (corked) until the end of this event-loop turn. */
-    private corks = 0;
+    /** Answers are written and held back (corked) until the end of this event-loop turn. */
+    private corked = false;
 
     constructor(private readonly socket: Socket) {
       socket.setNoDelay(true);
@@ -336,12 +336,14 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       if (!hasLength) head += `content-length: ${body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
       head += `date: ${httpDate()}\r\n${this.keepAlive ? keepAliveLines : CLOSE_LINES}`;
       // The answer leaves with the others of this event-loop turn (see uncorkAnswers).
-      this.socket.cork();
-      this.corks += 1;
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        corkedConnections.push(this);
+        if (corkedConnections.length === 1) setImmediate(uncorkAnswers);
+      }
       let flushed = this.socket.write(head, 'latin1');
       if (body !== undefined) flushed = this.socket.write(body);
-      corkedConnections.push(this);
-      if (corkedConnections.length === 1) setImmediate(uncorkAnswers);
       // A client that does not read its answers: stop reading its requests until it does.
       if (!flushed) this.socket.pause();
     }
@@ -374,8 +376,10 @@ export function installRedirectConnections(server: http.Server, options: Redirec
 
     /** Writes the answers held back for the end of this event-loop turn now (see uncorkAnswers). */
     flushAnswers(): void {
-      // Only this handler's corks: once node has the socket, its own are none of ours.
-      for (; this.corks > 0; this.corks -= 1) this.socket.uncork();
+      // Only this handler's cork: once node has the socket, its own are none of ours.
+      if (!this.corked) return;
+      this.corked = false;
+      this.socket.uncork();
     }
 
     /** Closes the connection, after the answers already given (never cutting one off). */
@@ -436,9 +440,7 @@ function ignoreError(): void {}
 const corkedConnections: { flushAnswers(): void }[] = [];
 
 function uncorkAnswers(): void {
-  // A connection with several answers this turn (a pipelining client) is listed once per answer;
-  // its first flush writes them all. Connections that already flushed (a close, a hand-off) have
-  // nothing left to uncork.
+  // Connections that already flushed (a close, a hand-off) have nothing left to uncork.
   for (let i = 0; i < corkedConnections.length; i++) corkedConnections[i]!.flushAnswers();
   corkedConnections.length = 0;
 }

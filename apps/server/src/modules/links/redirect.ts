@@ -169,12 +169,13 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
       return redirect(send, link, null, paid);
     }
     const nowMs = services.now().getTime();
-    const { ipHash, visitorHash } = hasher.hash(clientIp(request, trustProxy), userAgent!, nowMs);
     const cookieUuid = request.cookie === undefined ? null : clickUuidFromCookieHeader(request.cookie);
     if (cookieUuid && recent.isRecentClickOf(cookieUuid, link.linkId, nowMs)) {
       counters.reusedClicks += 1;
       return redirect(send, link, clickIdFromUuid(cookieUuid), paid);
     }
+    // Hashed only when the cookie did not already say which click this is.
+    const { ipHash, visitorHash } = hasher.hash(clientIp(request, trustProxy), userAgent!, nowMs);
     const { uuid, reused } = recent.claim(link.linkId, visitorHash, nowMs, () => clickIds.uuid(nowMs));
     if (reused) {
       counters.reusedClicks += 1;

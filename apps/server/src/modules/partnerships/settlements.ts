@@ -5,7 +5,8 @@ import { recordAudit, type AuditActor } from '../audit/record.js';
 import { emitEvent } from '../events/emit.js';
 import { postEntry } from '../ledger/post.js';
 import { createNetPayout, OWED_SQL } from '../payouts/payouts.js';
-import { lockPartner, logRewardEvent } from '../rewards/context.js';
+import { lockPartners } from '../../db/locks.js';
+import { logRewardEvent } from '../rewards/context.js';
 import { locate, membersOf } from './partnerships.js';
 
 /*
@@ -75,8 +76,8 @@ export function toSettlement(r: SettlementRow): PartnershipSettlement {
 async function loadSide(client: pg.PoolClient, host: Member, guest: Member): Promise<Side> {
   // A brand is one partner row in another brand's program (enrolled by its owner's email).
   const { rows: partners } = await client.query<{ id: string }>('select id from partners where workspace_id = $1 and partner_workspace_id = $2 order by id', [host.workspaceId, guest.workspaceId]);
-  // The partner's lock orders the settlement with its commissions, maturity and payouts (rewards/context.ts).
-  for (const p of partners) await lockPartner(client, host.workspaceId, host.programId, p.id);
+  // The partners' locks order the settlement with their commissions, maturity and payouts (db/locks.ts).
+  await lockPartners(client, host.workspaceId, partners.map((p) => ({ programId: host.programId, partnerId: p.id })));
   const { rows } = await client.query<{ id: string; key: string; partner_id: string; owed: string }>(
     `select c.id, c.key, c.partner_id, ${OWED_SQL}::text as owed from commissions c
       where c.workspace_id = $1 and c.program_id = $2 and c.partner_id = any($3) and c.status = 'payable' and c.payout_id is null

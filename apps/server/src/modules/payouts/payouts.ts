@@ -3,7 +3,8 @@ import { ApiError } from '@tandem/contracts';
 import { newId, payoutPaid } from '@tandem/core';
 import { emitEvent } from '../events/emit.js';
 import { postEntry } from '../ledger/post.js';
-import { loadProgramContext, lockPartner, lockProgram, logRewardEvent } from '../rewards/context.js';
+import { lockPartner, lockProgram } from '../../db/locks.js';
+import { loadProgramContext, logRewardEvent } from '../rewards/context.js';
 import { SETTLED_OFFSET_SQL } from '../rewards/commissions.js';
 import { manualProvider, type PayoutProvider } from './provider.js';
 

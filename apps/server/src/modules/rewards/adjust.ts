@@ -3,7 +3,8 @@ import { ApiError } from '@tandem/contracts';
 import { commissionKeys, move, netAmount, newIdBody } from '@tandem/core';
 import { emitEvent } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
-import { loadProgramContext, lockPartner, logRewardEvent } from './context.js';
+import { lockPartner } from '../../db/locks.js';
+import { loadProgramContext, logRewardEvent } from './context.js';
 import { reduceCommission } from './engine.js';
 
 /*

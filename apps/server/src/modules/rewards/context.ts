@@ -5,9 +5,8 @@ import { PARTNER_LOCK, PROGRAM_LOCK, partnerKey, programKey } from '../../db/loc
 
 /*
  * Loading what the engine needs. The locks that order a program's reward events live in
- * db/locks.ts (tracking and disputes take them too); they are re-exported here.
+ * db/locks.ts (tracking, disputes and payouts take them too).
  */
-export { lockPartner, lockProgram } from '../../db/locks.js';
 
 export interface ProgramContext {
   programId: string;

@@ -4,7 +4,8 @@ import type { Services } from '../../http/context.js';
 import { readAlongColumns, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite, type HookWrites, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
 import { emitEvent, outboxEventInsert, type DomainEvent } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
-import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, lockPartner, logRewardEvent, type ProgramContext } from './context.js';
+import { lockPartner } from '../../db/locks.js';
+import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, logRewardEvent, type ProgramContext } from './context.js';
 import { chainOf } from '../ledger/post.js';
 
 /*
@@ -98,7 +99,8 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   const key = commissionKeys.sale(event.saleId);
   const tierFrom = rules.tiers ? periodStart(rules.tiers.period, event.occurredAt) : null;
   const cap = capWindow(rules, event.occurredAt);
-  const reads = readAlongColumns(event.readsAlong, 11);
+  // An enrollment that cannot earn makes no commission, so nothing would use what others read along.
+  const reads = readAlongColumns(enrollment.earns ? event.readsAlong : undefined, 11);
   const { rows } = await client.query<{ existing: { id: string; amount: number; status: CommissionSummary['status'] } | null; first_sale_at: Date | null; qualified_ats: Date[] | null; cap_earned: number | null; head: { seq: number; hash: string } | null }>(
     `select
        (select json_build_object('id', id, 'amount', amount, 'status', status) from commissions where workspace_id = $1 and program_id = $2 and key = $4) as existing,
@@ -231,14 +233,9 @@ export async function reduceCommission(
 }
 
 export async function onRefund(client: pg.PoolClient, services: Services, event: RefundRecorded): Promise<{ adjustments: { commissionId: string; amount: number }[] }> {
-  const { workspaceId } = event;
-  // The sale's attribution snapshot says whose referral it was.
-  const { rows: saleRows } = await client.query<{ program_id: string | null; partner_id: string | null; customer_id: string }>('select program_id, partner_id, customer_id from sales where workspace_id = $1 and id = $2', [workspaceId, event.saleId]);
-  const sale = saleRows[0];
-  if (!sale?.program_id || !sale.partner_id) return { adjustments: [] };
-  const programId = sale.program_id;
-  const partnerId = sale.partner_id;
-  await lockPartner(client, workspaceId, programId, partnerId);
+  const { workspaceId, attribution } = event;
+  if (!attribution) return { adjustments: [] };
+  const { programId, partnerId, customerId } = attribution;
   // Only sales the engine saw have a place in the replayed stream.
   const { rows: seen } = await client.query('select 1 from reward_events where workspace_id = $1 and program_id = $2 and subject = $3 and type = $4 limit 1', [workspaceId, programId, event.saleId, 'sale']);
   if (seen.length === 0) return { adjustments: [] };
@@ -247,13 +244,13 @@ export async function onRefund(client: pg.PoolClient, services: Services, event:
   const refundedTotal = event.refundedBefore + event.amount;
   const { rows: referralRows } = await client.query<{ first_sale_id: string; first_sale_at: Date; first_sale_amount: number; qualified_at: Date | null; qualified: boolean; disqualified: boolean }>(
     'select first_sale_id, first_sale_at, first_sale_amount, qualified_at, qualified, disqualified from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4',
-    [workspaceId, programId, partnerId, sale.customer_id],
+    [workspaceId, programId, partnerId, customerId],
   );
   const referral = referralRows[0];
   if (referral && referral.first_sale_id === event.saleId) {
-    const r = { partnerId, customerId: sale.customer_id, firstSaleId: referral.first_sale_id, firstSaleAt: referral.first_sale_at, firstSaleAmount: Number(referral.first_sale_amount), qualifiedAt: referral.qualified_at, qualified: referral.qualified, disqualified: referral.disqualified };
+    const r = { partnerId, customerId, firstSaleId: referral.first_sale_id, firstSaleAt: referral.first_sale_at, firstSaleAmount: Number(referral.first_sale_amount), qualifiedAt: referral.qualified_at, qualified: referral.qualified, disqualified: referral.disqualified };
     if (disqualifiesReferral(r, refundedTotal, event.occurredAt)) {
-      await client.query('update referrals set disqualified = true where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4', [workspaceId, programId, partnerId, sale.customer_id]);
+      await client.query('update referrals set disqualified = true where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4', [workspaceId, programId, partnerId, customerId]);
     }
   }
   const { rows } = await client.query<CommissionRow & { settled_offset: number }>(

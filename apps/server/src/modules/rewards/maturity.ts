@@ -3,7 +3,8 @@ import { move, netAmount, periodKey, planMaturity, type Referral } from '@tandem
 import { emitEvent } from '../events/emit.js';
 import { withTransaction } from '../../db/tx.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
-import { loadProgramContext, lockProgram, logRewardEvent } from './context.js';
+import { lockProgram } from '../../db/locks.js';
+import { loadProgramContext, logRewardEvent } from './context.js';
 
 /*
  * The maturity process: `pending → payable` when `payableAt ≤ asOf`, referrals qualify when

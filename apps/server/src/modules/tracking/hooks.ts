@@ -64,6 +64,8 @@ export interface RefundRecorded {
   workspaceId: string;
   refundId: string;
   saleId: string;
+  /** Whose referral the sale was (its attribution snapshot), or null; the partner's lock is held. */
+  attribution: { programId: string; partnerId: string; customerId: string } | null;
   /** Refunded now (minor units); `saleAmount` and `refundedBefore` give the context. */
   amount: number;
   saleAmount: number;

@@ -569,6 +569,7 @@ interface SaleForRefund {
   currency: string;
   program_id: string | null;
   partner_id: string | null;
+  customer_id: string;
 }
 
 /**
@@ -585,7 +586,7 @@ export async function refundSale(
 ): Promise<RefundResult> {
   const byInvoice = 'invoiceId' in find;
   const { rows } = await client.query<SaleForRefund>(
-    `select id, invoice_id, amount, refunded_amount, currency, program_id, partner_id from sales
+    `select id, invoice_id, amount, refunded_amount, currency, program_id, partner_id, customer_id from sales
       where workspace_id = $1 and ${byInvoice ? 'invoice_id' : 'id'} = $2 for update`,
     [workspaceId, byInvoice ? find.invoiceId : find.saleId],
   );
@@ -605,7 +606,8 @@ export async function refundSale(
   const refundId = newId('ref');
   // The partner's lock before the sale row changes: the update's trigger locks the partner's sale
   // counts, which a concurrent sale of that partner locks after the partner's lock (db/locks.ts).
-  if (sale.program_id && sale.partner_id) await lockPartner(client, workspaceId, sale.program_id, sale.partner_id);
+  const attribution = sale.program_id && sale.partner_id ? { programId: sale.program_id, partnerId: sale.partner_id, customerId: sale.customer_id } : null;
+  if (attribution) await lockPartner(client, workspaceId, attribution.programId, attribution.partnerId);
   await client.query('update sales set refunded_amount = refunded_amount + $3 where workspace_id = $1 and id = $2', [
     workspaceId,
     sale.id,
@@ -622,6 +624,7 @@ export async function refundSale(
       workspaceId,
       refundId,
       saleId: sale.id,
+      attribution,
       amount,
       saleAmount: sale.amount,
       refundedBefore: sale.refunded_amount,

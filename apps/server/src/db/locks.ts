@@ -13,12 +13,25 @@ import type pg from 'pg';
  * wait for each other (measured: a refund and a sale of one partner deadlocked).
  */
 
-/** Advisory lock classes: (41, program key), (42, partner key); `loadProgramAndEnrollment` (rewards/context.ts) takes them in SQL too. */
+/**
+ * Advisory lock classes: (41, program key), (42, partner key). `loadProgramAndEnrollment`
+ * (rewards/context.ts) and a coupon sale's first statement (tracking/record.ts) take them in SQL
+ * too, through `partnerLocksSql`.
+ */
 export const PROGRAM_LOCK = 41;
 export const PARTNER_LOCK = 42;
 
 export const programKey = (workspaceId: string, programId: string) => `${workspaceId}:${programId}`;
 export const partnerKey = (workspaceId: string, programId: string, partnerId: string) => `${workspaceId}:${programId}:${partnerId}`;
+
+/**
+ * Select-list expressions taking a partner's locks, program (shared) then partner (exclusive), as
+ * `lockPartners` does, for SQL text expressions of the workspace, program and partner ids.
+ */
+export function partnerLocksSql(workspaceSql: string, programIdSql: string, partnerIdSql: string): string {
+  const program = `${workspaceSql} || ':' || ${programIdSql}`;
+  return `pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext(${program})) as program_lock, pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext(${program} || ':' || ${partnerIdSql})) as partner_lock`;
+}
 
 export async function lockPartner(client: pg.PoolClient, workspaceId: string, programId: string, partnerId: string): Promise<void> {
   await lockPartners(client, workspaceId, [{ programId, partnerId }]);

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { rulesDocument, type RulesDocument } from '@tandem/contracts';
 import { effectiveTermsVersion } from '@tandem/core';
-import { PARTNER_LOCK, PROGRAM_LOCK, partnerKey, programKey } from '../../db/locks.js';
+import { partnerLocksSql } from '../../db/locks.js';
 
 /*
  * Loading what the engine needs. The locks that order a program's reward events live in
@@ -80,6 +80,27 @@ export async function loadEnrollment(client: pg.PoolClient, workspaceId: string,
   return standingOf(program, e.partner_id, e.status, e.tags, e.coupon_code, e.accepted_terms_version, now);
 }
 
+/** The columns `programAndEnrollmentSql` selects. */
+export interface ProgramAndEnrollmentRow {
+  currency: string; rules_version: number; terms_version: number; terms_grace_days: number; terms_created_at: Date | string | null; payout_threshold: number | string | null;
+  partner_id: string | null; status: string; tags: string[]; coupon_code: string | null; accepted_terms_version: number | null;
+}
+
+/**
+ * The program with its current terms and one of its enrollments, for SQL text expressions of the
+ * workspace, program and enrollment ids: the columns of {@link ProgramAndEnrollmentRow}.
+ */
+export function programAndEnrollmentSql(workspaceSql: string, programIdSql: string, enrollmentIdSql: string): { columns: string; from: string; where: string } {
+  return {
+    columns: `p.currency, p.rules_version, p.terms_version, p.terms_grace_days, t.created_at as terms_created_at, p.payout_threshold,
+              e.partner_id, e.status, e.tags, e.coupon_code, e.accepted_terms_version`,
+    from: `programs p
+       left join program_terms_versions t on t.workspace_id = p.workspace_id and t.program_id = p.id and t.version = p.terms_version
+       left join enrollments e on e.workspace_id = p.workspace_id and e.id = ${enrollmentIdSql}`,
+    where: `p.workspace_id = ${workspaceSql} and p.id = ${programIdSql}`,
+  };
+}
+
 /**
  * The program (with current rules) and the attributed enrollment in one round trip: the sale path
  * is the hot path of ingest.
@@ -93,28 +114,33 @@ export async function loadProgramAndEnrollment(
   /** Also takes this partner's locks (see lockPartner) in the same round trip. */
   lockFor?: string,
 ): Promise<{ program: ProgramContext; enrollment: EnrollmentStanding } | null> {
-  const { rows } = await client.query<{
-    currency: string; rules_version: number; terms_version: number; terms_grace_days: number; terms_created_at: Date | null; payout_threshold: number | null;
-    partner_id: string | null; status: string; tags: string[]; coupon_code: string | null; accepted_terms_version: number | null;
-  }>(
-    `select p.currency, p.rules_version, p.terms_version, p.terms_grace_days, t.created_at as terms_created_at, p.payout_threshold,
-            e.partner_id, e.status, e.tags, e.coupon_code, e.accepted_terms_version,
-            -- selected so the planner can never drop the join that takes the locks
-            locked.program_lock, locked.partner_lock
-       from programs p
-       left join program_terms_versions t on t.workspace_id = p.workspace_id and t.program_id = p.id and t.version = p.terms_version
-       left join enrollments e on e.workspace_id = p.workspace_id and e.id = $3
-       left join lateral (select pg_advisory_xact_lock_shared(${PROGRAM_LOCK}, hashtext($4)) as program_lock, pg_advisory_xact_lock(${PARTNER_LOCK}, hashtext($5)) as partner_lock where $6::boolean) locked on true
-      where p.workspace_id = $1 and p.id = $2`,
-    [workspaceId, programId, enrollmentId, programKey(workspaceId, programId), partnerKey(workspaceId, programId, lockFor ?? ''), lockFor !== undefined],
+  const { columns, from, where } = programAndEnrollmentSql('$1', '$2', '$3');
+  // The lock columns are selected so that the planner can never drop the join that takes them.
+  const { rows } = await client.query<ProgramAndEnrollmentRow>(
+    `select ${columns}, locked.program_lock, locked.partner_lock
+       from ${from}
+       left join lateral (select ${partnerLocksSql('$1', '$2', '$4')} where $5::boolean) locked on true
+      where ${where}`,
+    [workspaceId, programId, enrollmentId, lockFor ?? '', lockFor !== undefined],
   );
-  const row = rows[0];
-  if (!row?.partner_id) return null;
+  return rows[0] ? programAndEnrollmentFrom(client, workspaceId, programId, rows[0], now) : null;
+}
+
+/** A program and enrollment row (also as JSON, read along another statement) for the engine; null when it cannot earn. */
+export async function programAndEnrollmentFrom(
+  client: pg.PoolClient,
+  workspaceId: string,
+  programId: string,
+  row: ProgramAndEnrollmentRow,
+  now: Date,
+): Promise<{ program: ProgramContext; enrollment: EnrollmentStanding } | null> {
+  if (!row.partner_id) return null;
   const rules = await rulesVersionOf(client, workspaceId, programId, row.rules_version);
   if (!rules) return null;
+  const termsCreatedAt = row.terms_created_at === null ? null : new Date(row.terms_created_at);
   const program: ProgramContext = {
     programId, currency: row.currency, rulesVersion: row.rules_version, rules,
-    termsVersion: row.terms_created_at ? row.terms_version : 0, termsCreatedAt: row.terms_created_at, termsGraceDays: row.terms_grace_days, payoutThreshold: Number(row.payout_threshold ?? 0),
+    termsVersion: termsCreatedAt ? row.terms_version : 0, termsCreatedAt, termsGraceDays: row.terms_grace_days, payoutThreshold: Number(row.payout_threshold ?? 0),
   };
   return { program, enrollment: standingOf(program, row.partner_id, row.status, row.tags, row.coupon_code, row.accepted_terms_version, now) };
 }

@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import { accrue, bucketOf, capWindow, chainEntry, commissionKeys, GENESIS_HASH, disqualifiesReferral, evaluateLead, evaluateSale, newId, newReferral, periodStart, refundReduction, reverse, type PartnerContext } from '@tandem/core';
 import type { Services } from '../../http/context.js';
-import { readAlongColumns, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite, type HookWrites, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
+import { readAlongColumns, type CommissionSummary, type CouponRead, type CustomerRewardSummary, type DeferredWrite, type HookWrites, type LeadRecorded, type RefundRecorded, type SaleRecorded } from '../tracking/hooks.js';
 import { emitEvent, outboxEventInsert, type DomainEvent } from '../events/emit.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, SETTLED_OFFSET_SQL, type CommissionRow } from './commissions.js';
 import { lockPartner } from '../../db/locks.js';
-import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, logRewardEvent, type ProgramContext } from './context.js';
+import { loadEnrollment, loadProgramAndEnrollment, loadProgramContext, logRewardEvent, programAndEnrollmentFrom, programAndEnrollmentSql, type ProgramAndEnrollmentRow, type ProgramContext } from './context.js';
 import { chainOf } from '../ledger/post.js';
 
 /*
@@ -83,13 +83,37 @@ export async function onLead(client: pg.PoolClient, services: Services, event: L
   return result;
 }
 
+const PROGRAM_AND_ENROLLMENT_READ = 'rewards.programAndEnrollment';
+
+/** The program and enrollment `onSale` loads, read along a coupon sale's first statement instead. */
+export function offerCouponReads(): CouponRead[] {
+  return [
+    {
+      owner: PROGRAM_AND_ENROLLMENT_READ,
+      sql: (ids) => {
+        const { columns, from, where } = programAndEnrollmentSql(ids.workspaceId, ids.programId, ids.enrollmentId);
+        return { sql: `select row_to_json(r) from (select ${columns} from ${from} where ${where}) r`, params: [] };
+      },
+    },
+  ];
+}
+
 export async function onSale(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary } & HookWrites> {
   const attribution = event.attribution;
   if (!attribution) return {};
   const { workspaceId } = event;
   const partnerId = attribution.partnerId;
-  // The program and enrollment, and P's locks, in one round trip (the hot path of ingest).
-  const loaded = await loadProgramAndEnrollment(client, workspaceId, attribution.programId, attribution.enrollmentId, services.now(), partnerId);
+  // The program and enrollment under P's locks: read along the sale's first statement when it
+  // took them (a coupon's sale), else with the locks in one round trip (the hot path of ingest).
+  const prepared = event.prepared;
+  const answered =
+    prepared && prepared.programId === attribution.programId && prepared.partnerId === partnerId && prepared.enrollmentId === attribution.enrollmentId
+      ? (prepared.answers.get(PROGRAM_AND_ENROLLMENT_READ) as ProgramAndEnrollmentRow | null | undefined)
+      : undefined;
+  const loaded =
+    answered === undefined
+      ? await loadProgramAndEnrollment(client, workspaceId, attribution.programId, attribution.enrollmentId, services.now(), partnerId)
+      : answered && (await programAndEnrollmentFrom(client, workspaceId, attribution.programId, answered, services.now()));
   if (!loaded) return {};
   const { program, enrollment } = loaded;
   const { rules, programId } = program;

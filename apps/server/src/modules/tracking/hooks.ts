@@ -54,6 +54,12 @@ export interface SaleRecorded {
   /** Reads later hooks offered to earlier ones (see {@link ReadAlong}). */
   readsAlong?: readonly ReadAlong[];
   /**
+   * Set when the conversion's first statement already took the attributed partner's locks
+   * (db/locks.ts) — a sale attributed by its coupon — and answered the hooks' coupon reads there
+   * (see {@link CouponRead}), by owner.
+   */
+  prepared?: PreparedAttribution | undefined;
+  /**
    * Writes the deferred writes earlier hooks left so far, now, in one statement: for a hook that
    * must read or change their rows before the final statement (fraud holding the new commission).
    */
@@ -132,6 +138,31 @@ export function readAlongColumns(reads: readonly ReadAlong[] | undefined, firstP
   };
 }
 
+/**
+ * A read a hook will need once a sale is attributed to its coupon's enrollment, offered to the
+ * sale's first statement (which finds the coupon and locks the customer), saving the hook a round
+ * trip. That statement also takes the coupon partner's locks when the sale can only be attributed
+ * to that partner, so what the hook reads there is read as it would be under the lock.
+ */
+export interface CouponRead {
+  /** Who offered it, so the offering hook finds its own answer. */
+  readonly owner: string;
+  /**
+   * A scalar subquery expression (JSON or null) about the program `ids.programId` and enrollment
+   * `ids.enrollmentId` (SQL text expressions), with its parameters numbered from `firstParam`.
+   */
+  sql(ids: { workspaceId: string; programId: string; enrollmentId: string }, firstParam: number): { sql: string; params: unknown[] };
+}
+
+/** The attribution a sale's first statement prepared: the partner locked, the coupon reads answered. */
+export interface PreparedAttribution {
+  programId: string;
+  partnerId: string;
+  enrollmentId: string;
+  /** Each coupon read's answer (JSON or null) by owner. */
+  answers: ReadonlyMap<string, unknown>;
+}
+
 /** What every conversion hook may hand back besides its own result. */
 export interface HookWrites {
   deferred?: DeferredWrite[];
@@ -146,6 +177,8 @@ export interface ConversionHooks {
   onSale?(client: pg.PoolClient, services: Services, event: SaleRecorded): Promise<{ commission?: CommissionSummary } & HookWrites>;
   /** Reads this hook's `onSale` will need, offered to the hooks before it (see {@link ReadAlong}). */
   offerSaleReads?(event: Pick<SaleRecorded, 'workspaceId' | 'customerId' | 'attribution'>): ReadAlong[];
+  /** Reads this hook's `onSale` will need about a coupon's enrollment (see {@link CouponRead}). */
+  offerCouponReads?(): CouponRead[];
   onRefund?(
     client: pg.PoolClient,
     services: Services,

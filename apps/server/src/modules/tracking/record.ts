@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { ApiError } from '@tandem/contracts';
-import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type Touch } from '@tandem/core';
+import { ATTRIBUTION_SKEW_MS, decideAttribution, newId, type AttributionModel, type Touch } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { keyedHash } from '../../security/crypto.js';
 import { isUniqueViolation, queryAndCommit, withTransaction } from '../../db/tx.js';
-import { lockPartner } from '../../db/locks.js';
+import { lockPartner, partnerLocksSql } from '../../db/locks.js';
 import { emitEvent, outboxEventCte, STORED_EVENT_UNDISPATCHED, wakeIfUndispatched, type DomainEvent } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
@@ -119,7 +119,13 @@ interface CustomerRow {
   click_id: string | null;
   attributed_via: 'click' | 'coupon' | null;
   touch_at: Date | null;
+  /** The attribution settings of the standing attribution's program, when the statement that found the customer read them along. */
+  standing_program?: { window_days: number; model: AttributionModel } | null;
 }
+
+/** A select-list expression for `standing_program`, over a row `customer` of the customers table ($1 the workspace). */
+const STANDING_PROGRAM = `(select json_build_object('window_days', p.attribution_window_days, 'model', p.attribution_model)
+    from programs p where p.workspace_id = $1 and p.id = customer.program_id) as standing_program`;
 
 export const emailHash = (services: Services, workspaceId: string, email: string) =>
   keyedHash(`${services.secret}:customer-email:${workspaceId}`, email.trim().toLowerCase());
@@ -145,7 +151,8 @@ function customerUpsertParams(services: Services, workspaceId: string, input: Cu
 /** The customer's standing attribution as a Touch (with its program's current settings). */
 async function currentTouch(client: pg.PoolClient, workspaceId: string, c: CustomerRow): Promise<Touch | null> {
   if (!c.program_id || !c.partner_id || !c.enrollment_id || !c.attributed_via || !c.touch_at) return null;
-  const settings = await programSettings(client, workspaceId, c.program_id);
+  const standing = c.standing_program;
+  const settings = standing === undefined ? await programSettings(client, workspaceId, c.program_id) : standing && { windowDays: standing.window_days, model: standing.model };
   if (!settings) return null;
   return {
     via: c.attributed_via,
@@ -297,6 +304,41 @@ async function completeConversion(
   wakeIfUndispatched(client, rows[0]);
 }
 
+/**
+ * What a sale's first statement may do besides finding the customer and the coupon: when the sale
+ * names a coupon and no click, and the customer has no standing attribution or one to the coupon's
+ * own program and partner, the sale can only be attributed to the coupon's partner (or to nobody).
+ * The statement then takes that partner's locks — after the customer's row lock, the order every
+ * conversion takes them in (db/locks.ts) — and answers the hooks' coupon reads, which saves the
+ * rewards hook its round trip for the program, the enrollment and the locks. A sale that could go
+ * elsewhere takes no lock here: locking a partner it is not attributed to and then the one it is
+ * could deadlock with a sale doing the reverse. Extra select columns `prepared` (true, or null when
+ * not prepared) and `coupon_read_<n>`, the reads' parameters numbered from `firstParam`.
+ */
+function couponPreparation(couponOnly: boolean, firstParam: number): { columns: string; join: string; params: unknown[]; answers(row: object): Map<string, unknown> } {
+  const reads = couponOnly ? conversionHooks().flatMap((h) => h.offerCouponReads?.() ?? []) : [];
+  if (reads.length === 0) return { columns: 'null as prepared', join: '', params: [], answers: () => new Map() };
+  // $1 is the workspace (the customer upsert's first parameter).
+  const ids = { workspaceId: '$1', programId: "(claim.coupon->>'program_id')", enrollmentId: "(claim.coupon->>'enrollment_id')" };
+  const params: unknown[] = [];
+  const columns = reads.map((read, i) => {
+    const { sql, params: own } = read.sql(ids, firstParam + params.length);
+    params.push(...own);
+    return `, (${sql}) as coupon_read_${i}`;
+  });
+  return {
+    // The lock columns are selected so that the planner can never drop the join that takes them.
+    columns: `prepared.program_lock, prepared.partner_lock, prepared.prepared${reads.map((_, i) => `, prepared.coupon_read_${i}`).join('')}`,
+    join: `left join lateral (
+             select ${partnerLocksSql(ids.workspaceId, ids.programId, "(claim.coupon->>'partner_id')")}, true as prepared${columns.join('')}
+              where claim.stored is null and claim.coupon is not null
+                and (claim.partner_id is null or (claim.program_id = claim.coupon->>'program_id' and claim.partner_id = claim.coupon->>'partner_id'))
+           ) prepared on true`,
+    params,
+    answers: (row) => new Map(reads.map((read, i) => [read.owner, (row as Record<string, unknown>)[`coupon_read_${i}`] ?? null])),
+  };
+}
+
 /** A sale's own columns, written with its attribution by `completeConversion`. */
 interface SaleColumns {
   invoiceId: string;
@@ -373,7 +415,7 @@ export async function trackLead(
          on conflict (workspace_id, customer_id, event_name) do nothing
          returning id
        )
-       select customer.*, exists (select 1 from claimed) as claimed, ${coupon.sql} as coupon from customer`,
+       select customer.*, exists (select 1 from claimed) as claimed, ${coupon.sql} as coupon, ${STANDING_PROGRAM} from customer`,
       [...customerUpsertParams(services, workspaceId, input.customer, consent), consent, leadId, input.eventName, occurredAt, ...coupon.params],
     );
     const { claimed, coupon: couponRow, ...customer } = claimRows[0]!;
@@ -477,16 +519,19 @@ export async function trackSale(
   return recordIdempotently<SaleResult>(services, async (client) => {
     const saleId = newId('sal');
     const coupon = couponColumn(input.couponCode, 1, 8);
+    const params = [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...coupon.params];
+    const preparing = couponPreparation(input.couponCode !== undefined && resolved.touches.length === 0, params.length + 1);
     // Lock the customer (conversions of one customer go in arrival order) and look for the invoice
     // in one round trip: a repeat of a recorded invoice answers with its stored body at once. A
     // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
-    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null }>(
-      `with customer as (${customerUpsert(1)})
-       select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored, ${coupon.sql} as coupon
-         from customer`,
-      [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...coupon.params],
+    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null; prepared: boolean | null }>(
+      `with customer as (${customerUpsert(1)}),
+       claim as materialized (
+         select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored, ${coupon.sql} as coupon, ${STANDING_PROGRAM} from customer)
+       select claim.*, ${preparing.columns} from claim ${preparing.join}`,
+      [...params, ...preparing.params],
     );
-    const { created, stored, coupon: couponRow, ...customer } = claimRows[0]!;
+    const { created, stored, coupon: couponRow, prepared: couponPrepared, ...customer } = claimRows[0]!;
     if (stored) throw new ReplayedConversion(stored);
     addCouponTouch(resolved, couponRow, input.couponCode, occurredAt);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
@@ -504,9 +549,15 @@ export async function trackSale(
       const { ctes, params } = deferredCtes(deferred.splice(0), 1);
       await client.query(`with ${ctes.join(', ')} select 1`, params);
     };
+    // What the first statement prepared applies only to the coupon's own partner (it always is, see couponPreparation).
+    const prepared =
+      couponPrepared && couponRow && touch && touch.programId === couponRow.program_id && touch.partnerId === couponRow.partner_id
+        ? { programId: couponRow.program_id, partnerId: couponRow.partner_id, enrollmentId: couponRow.enrollment_id, answers: preparing.answers(claimRows[0]!) }
+        : undefined;
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {
+        prepared,
         workspaceId,
         saleId,
         customerId: customer.id,

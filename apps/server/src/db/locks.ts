@@ -7,8 +7,11 @@ import type pg from 'pg';
  * tiers, balances and ledger chain are consistent) while different partners proceed in parallel;
  * the maturity run and payout creation take X's program lock exclusive, so they see a quiet program.
  *
- * Order matters: a sale takes P's lock before its final statement, whose trigger on `sales` then
- * locks P's `partner_sale_counts` row. Any path that changes an attributed sale row (a refund, a
+ * Order matters. A conversion locks its customer's row first (the customer upsert) and P's locks
+ * after it, never the reverse, and it never holds one partner's lock while taking another's (a
+ * sale locks early only the partner it cannot fail to be attributed to: tracking/record.ts). A sale
+ * takes P's lock before its final statement, whose trigger on `sales` then locks P's
+ * `partner_sale_counts` row. Any path that changes an attributed sale row (a refund, a
  * dispute's re-attribution) must therefore take P's lock before it updates the row, or the two
  * wait for each other (measured: a refund and a sale of one partner deadlocked).
  */

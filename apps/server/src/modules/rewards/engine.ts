@@ -105,10 +105,10 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   const partnerId = attribution.partnerId;
   // The program and enrollment under P's locks: read along the sale's first statement when it
   // took them (a coupon's sale), else with the locks in one round trip (the hot path of ingest).
-  const prepared = event.prepared;
+  const early = event.preLocked;
   const answered =
-    prepared && prepared.programId === attribution.programId && prepared.partnerId === partnerId && prepared.enrollmentId === attribution.enrollmentId
-      ? (prepared.answers.get(PROGRAM_AND_ENROLLMENT_READ) as ProgramAndEnrollmentRow | null | undefined)
+    early && early.programId === attribution.programId && early.partnerId === partnerId && early.enrollmentId === attribution.enrollmentId
+      ? (early.answers.get(PROGRAM_AND_ENROLLMENT_READ) as ProgramAndEnrollmentRow | null | undefined)
       : undefined;
   const loaded =
     answered === undefined

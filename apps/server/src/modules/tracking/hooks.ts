@@ -58,7 +58,7 @@ export interface SaleRecorded {
    * (db/locks.ts) — a sale attributed by its coupon — and answered the hooks' coupon reads there
    * (see {@link CouponRead}), by owner.
    */
-  prepared?: PreparedAttribution | undefined;
+  preLocked?: PreLockedAttribution | undefined;
   /**
    * Writes the deferred writes earlier hooks left so far, now, in one statement: for a hook that
    * must read or change their rows before the final statement (fraud holding the new commission).
@@ -142,7 +142,7 @@ export function readAlongColumns(reads: readonly ReadAlong[] | undefined, firstP
  * A read a hook will need once a sale is attributed to its coupon's enrollment, offered to the
  * sale's first statement (which finds the coupon and locks the customer), saving the hook a round
  * trip. That statement also takes the coupon partner's locks when the sale can only be attributed
- * to that partner, so what the hook reads there is read as it would be under the lock.
+ * to that partner (record.ts, couponLocking); its reads see the snapshot the statement started with.
  */
 export interface CouponRead {
   /** Who offered it, so the offering hook finds its own answer. */
@@ -154,8 +154,8 @@ export interface CouponRead {
   sql(ids: { workspaceId: string; programId: string; enrollmentId: string }, firstParam: number): { sql: string; params: unknown[] };
 }
 
-/** The attribution a sale's first statement prepared: the partner locked, the coupon reads answered. */
-export interface PreparedAttribution {
+/** The attribution a sale's first statement locked early: the partner's locks held, the coupon reads answered. */
+export interface PreLockedAttribution {
   programId: string;
   partnerId: string;
   enrollmentId: string;

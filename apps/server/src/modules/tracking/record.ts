@@ -119,7 +119,10 @@ interface CustomerRow {
   click_id: string | null;
   attributed_via: 'click' | 'coupon' | null;
   touch_at: Date | null;
-  /** The attribution settings of the standing attribution's program, when the statement that found the customer read them along. */
+  /**
+   * The attribution settings of the standing attribution's program when the statement that found
+   * the customer read them along (null: no such program); undefined when it did not (read them then).
+   */
   standing_program?: { window_days: number; model: AttributionModel } | null;
 }
 
@@ -306,18 +309,22 @@ async function completeConversion(
 
 /**
  * What a sale's first statement may do besides finding the customer and the coupon: when the sale
- * names a coupon and no click, and the customer has no standing attribution or one to the coupon's
+ * names a coupon and no click that resolved to a partner, and the customer has no standing attribution or one to the coupon's
  * own program and partner, the sale can only be attributed to the coupon's partner (or to nobody).
  * The statement then takes that partner's locks — after the customer's row lock, the order every
  * conversion takes them in (db/locks.ts) — and answers the hooks' coupon reads, which saves the
  * rewards hook its round trip for the program, the enrollment and the locks. A sale that could go
  * elsewhere takes no lock here: locking a partner it is not attributed to and then the one it is
- * could deadlock with a sale doing the reverse. Extra select columns `prepared` (true, or null when
- * not prepared) and `coupon_read_<n>`, the reads' parameters numbered from `firstParam`.
+ * could deadlock with a sale doing the reverse. Extra select columns `pre_locked` (true, or null when
+ * no lock was taken) and `coupon_read_<n>`, the reads' parameters numbered from `firstParam`.
+ *
+ * The reads see the statement's snapshot, taken before it waited for the customer's row: a change
+ * to the program or enrollment committed during that wait is seen by the next sale, as a change
+ * committed just after the read always was (neither takes the partner's lock).
  */
-function couponPreparation(couponOnly: boolean, firstParam: number): { columns: string; join: string; params: unknown[]; answers(row: object): Map<string, unknown> } {
+function couponLocking(couponOnly: boolean, firstParam: number): { columns: string; join: string; params: unknown[]; answers(row: object): Map<string, unknown> } {
   const reads = couponOnly ? conversionHooks().flatMap((h) => h.offerCouponReads?.() ?? []) : [];
-  if (reads.length === 0) return { columns: 'null as prepared', join: '', params: [], answers: () => new Map() };
+  if (reads.length === 0) return { columns: 'null as pre_locked', join: '', params: [], answers: () => new Map() };
   // $1 is the workspace (the customer upsert's first parameter).
   const ids = { workspaceId: '$1', programId: "(claim.coupon->>'program_id')", enrollmentId: "(claim.coupon->>'enrollment_id')" };
   const params: unknown[] = [];
@@ -328,12 +335,12 @@ function couponPreparation(couponOnly: boolean, firstParam: number): { columns: 
   });
   return {
     // The lock columns are selected so that the planner can never drop the join that takes them.
-    columns: `prepared.program_lock, prepared.partner_lock, prepared.prepared${reads.map((_, i) => `, prepared.coupon_read_${i}`).join('')}`,
+    columns: `early.program_lock, early.partner_lock, early.pre_locked${reads.map((_, i) => `, early.coupon_read_${i}`).join('')}`,
     join: `left join lateral (
-             select ${partnerLocksSql(ids.workspaceId, ids.programId, "(claim.coupon->>'partner_id')")}, true as prepared${columns.join('')}
+             select ${partnerLocksSql(ids.workspaceId, ids.programId, "(claim.coupon->>'partner_id')")}, true as pre_locked${columns.join('')}
               where claim.stored is null and claim.coupon is not null
                 and (claim.partner_id is null or (claim.program_id = claim.coupon->>'program_id' and claim.partner_id = claim.coupon->>'partner_id'))
-           ) prepared on true`,
+           ) early on true`,
     params,
     answers: (row) => new Map(reads.map((read, i) => [read.owner, (row as Record<string, unknown>)[`coupon_read_${i}`] ?? null])),
   };
@@ -520,18 +527,21 @@ export async function trackSale(
     const saleId = newId('sal');
     const coupon = couponColumn(input.couponCode, 1, 8);
     const params = [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...coupon.params];
-    const preparing = couponPreparation(input.couponCode !== undefined && resolved.touches.length === 0, params.length + 1);
+    // Only a click that resolved to a partner is a touch; an unknown click id leaves the coupon alone.
+    const early = couponLocking(input.couponCode !== undefined && resolved.touches.length === 0, params.length + 1);
     // Lock the customer (conversions of one customer go in arrival order) and look for the invoice
     // in one round trip: a repeat of a recorded invoice answers with its stored body at once. A
     // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
-    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null; prepared: boolean | null }>(
+    // `claim` is materialized so that the lateral's references to its subqueries (the coupon) do not
+    // evaluate them again; the lateral runs after the upsert, as it needs the upsert's row.
+    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null; pre_locked: boolean | null }>(
       `with customer as (${customerUpsert(1)}),
        claim as materialized (
          select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored, ${coupon.sql} as coupon, ${STANDING_PROGRAM} from customer)
-       select claim.*, ${preparing.columns} from claim ${preparing.join}`,
-      [...params, ...preparing.params],
+       select claim.*, ${early.columns} from claim ${early.join}`,
+      [...params, ...early.params],
     );
-    const { created, stored, coupon: couponRow, prepared: couponPrepared, ...customer } = claimRows[0]!;
+    const { created, stored, coupon: couponRow, pre_locked: preLockedCoupon, ...customer } = claimRows[0]!;
     if (stored) throw new ReplayedConversion(stored);
     addCouponTouch(resolved, couponRow, input.couponCode, occurredAt);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
@@ -549,15 +559,16 @@ export async function trackSale(
       const { ctes, params } = deferredCtes(deferred.splice(0), 1);
       await client.query(`with ${ctes.join(', ')} select 1`, params);
     };
-    // What the first statement prepared applies only to the coupon's own partner (it always is, see couponPreparation).
-    const prepared =
-      couponPrepared && couponRow && touch && touch.programId === couponRow.program_id && touch.partnerId === couponRow.partner_id
-        ? { programId: couponRow.program_id, partnerId: couponRow.partner_id, enrollmentId: couponRow.enrollment_id, answers: preparing.answers(claimRows[0]!) }
+    // The early locks and reads are the coupon partner's: handed on only when the attribution is that
+    // partner's, which couponLocking made sure of (checked again here, and by the rewards hook).
+    const preLocked =
+      preLockedCoupon && couponRow && touch && touch.programId === couponRow.program_id && touch.partnerId === couponRow.partner_id
+        ? { programId: couponRow.program_id, partnerId: couponRow.partner_id, enrollmentId: couponRow.enrollment_id, answers: early.answers(claimRows[0]!) }
         : undefined;
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;
       const r = await h.onSale(client, services, {
-        prepared,
+        preLocked,
         workspaceId,
         saleId,
         customerId: customer.id,

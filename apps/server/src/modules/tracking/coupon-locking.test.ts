@@ -7,9 +7,10 @@ import { trackSale, type SaleInput } from './record.js';
 
 /*
  * A coupon sale's first statement takes the coupon partner's locks and reads the program and
- * enrollment for the rewards hook (record.ts, couponPreparation) — but only when the sale cannot be
+ * enrollment for the rewards hook (record.ts, couponLocking) — but only when the sale cannot be
  * attributed to anyone else. These tests look at the advisory locks the sale's transaction holds
- * just before its final statement: exactly the attributed partner's, never another's.
+ * just before its final statement: exactly the attributed partner's, never another's. (Whether the
+ * early path ran at all shows in round-trips.test.ts: it is what keeps a coupon sale at three.)
  */
 
 let ctx: TestContext;
@@ -58,13 +59,14 @@ describe("a coupon sale's first statement", () => {
   it('finds a coupon typed in another case, and an enrollment that cannot earn earns nothing', async () => {
     const program = await insertProgram(ctx.pool, brand.workspaceId, { rules: RULES });
     const pending = await insertPartner(ctx.pool, program, { status: 'pending' });
+    const keys = keysOf(program, pending);
     const { body, held } = await saleHolding(
       { customer: { externalId: 'prep-pending' }, amount: 1000, currency: 'USD', invoiceId: 'prep-pending', couponCode: pending.couponCode.toLowerCase() },
-      keysOf(program, pending),
+      keys,
     );
     expect(body).toMatchObject({ attributed: true, partnerId: pending.partnerId });
     expect(body.commission).toBeUndefined();
-    expect(held).toHaveLength(2);
+    expect(held).toEqual([`partner ${keys[1]} ExclusiveLock`, `program ${keys[0]} ShareLock`]);
   });
 
   it("does not lock the coupon's partner when the customer stays with another partner (first touch)", async () => {
@@ -75,6 +77,23 @@ describe("a coupon sale's first statement", () => {
     await saleHolding({ customer: { externalId: 'prep-first' }, amount: 1000, currency: 'USD', invoiceId: 'prep-first-1', couponCode: first.couponCode }, keys);
     const { body, held } = await saleHolding({ customer: { externalId: 'prep-first' }, amount: 1000, currency: 'USD', invoiceId: 'prep-first-2', couponCode: second.couponCode }, keys);
     expect(body).toMatchObject({ partnerId: first.partnerId, commission: { amount: 100 } });
+    expect(held).toEqual([`partner ${keys[1]} ExclusiveLock`, `program ${keys[0]} ShareLock`]);
+  });
+
+  it("does not lock the partner in the coupon's program when the customer stays with the same partner in another program", async () => {
+    const standing = await insertProgram(ctx.pool, brand.workspaceId, { rules: RULES, model: 'first_touch' });
+    const partner = await insertPartner(ctx.pool, standing);
+    const other = await insertProgram(ctx.pool, brand.workspaceId, { rules: RULES });
+    // The same partner, enrolled in a second program with a coupon of its own there.
+    const otherEnrollment = { ...partner, enrollmentId: `enr_other${partner.partnerId.slice(4)}`, couponCode: `OTHER${partner.couponCode}` };
+    await ctx.pool.query('insert into enrollments (workspace_id, id, program_id, partner_id, status, coupon_code) values ($1, $2, $3, $4, $5, $6)', [
+      brand.workspaceId, otherEnrollment.enrollmentId, other.programId, partner.partnerId, 'approved', otherEnrollment.couponCode,
+    ]);
+    const keys = [...keysOf(standing, partner), ...keysOf(other, otherEnrollment)];
+    await saleHolding({ customer: { externalId: 'prep-programs' }, amount: 1000, currency: 'USD', invoiceId: 'prep-programs-1', couponCode: partner.couponCode }, keys);
+    const { body, held } = await saleHolding({ customer: { externalId: 'prep-programs' }, amount: 1000, currency: 'USD', invoiceId: 'prep-programs-2', couponCode: otherEnrollment.couponCode }, keys);
+    expect(body).toMatchObject({ partnerId: partner.partnerId, commission: { amount: 100 } });
+    // First touch keeps the customer in the first program: only that program's locks are held.
     expect(held).toEqual([`partner ${keys[1]} ExclusiveLock`, `program ${keys[0]} ShareLock`]);
   });
 
@@ -106,15 +125,16 @@ describe("a coupon sale's first statement", () => {
     const input = { customer: { externalId: 'prep-repeat' }, amount: 1000, currency: 'USD', invoiceId: 'prep-repeat', couponCode: partner.couponCode };
     const first = await trackSale(ctx.services, brand.workspaceId, input);
     const client = await ctx.pool.connect();
+    let again: unknown;
     try {
       await client.query('begin');
-      // Holding the partner's lock here: a repeat that tried to take it would wait until the deadline.
+      // Holding the partner's lock here: a repeat that tried to take it would wait for this rollback.
       await client.query('select pg_advisory_xact_lock(42, hashtext($1))', [keysOf(program, partner)[1]]);
-      const again = await trackSale(ctx.services, brand.workspaceId, input);
-      expect(again).toEqual({ body: first.body, replayed: true });
+      again = await Promise.race([trackSale(ctx.services, brand.workspaceId, input), new Promise((r) => setTimeout(() => r('waited for the lock'), 2_000))]);
     } finally {
       await client.query('rollback');
       client.release();
     }
+    expect(again).toEqual({ body: first.body, replayed: true });
   });
 });

@@ -114,7 +114,7 @@ export const eventDataSchemas = {
     currency,
     gross: z.array(z.object({ owedByWorkspaceId: z.string(), owedToWorkspaceId: z.string(), amount: minorUnits })),
     offset: minorUnits,
-    net: z.object({ owedByWorkspaceId: z.string().nullable(), owedToWorkspaceId: z.string().nullable(), amount: minorUnits, payoutId: z.string().nullable() }),
+    net: z.object({ owedByWorkspaceId: z.string().nullable(), owedToWorkspaceId: z.string().nullable(), amount: minorUnits, payoutId: z.string().nullable(), payoutIds: z.array(z.string()) }),
   }),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -81,8 +82,13 @@ export const partnershipSettlements = pgTable(
     /** The brand paying the difference; null when the sides were even. */
     netPayerWorkspaceId: text('net_payer_workspace_id'),
     netAmount: bigint('net_amount', { mode: 'number' }).notNull(),
-    /** The payout of the difference, in the payer's workspace. */
+    /** The first payout of the difference, in the payer's workspace (`net_payout_ids[1]`, for older readers). */
     netPayoutId: text('net_payout_id'),
+    /**
+     * Every payout of the difference, in the payer's workspace: one per partner row the paying brand
+     * has in the other's program (a brand enrolled by two emails is two rows, each paid on its own).
+     */
+    netPayoutIds: text('net_payout_ids').array().notNull().default(sql`'{}'::text[]`),
     settledByWorkspaceId: text('settled_by_workspace_id').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -77,7 +77,7 @@ describe('settling a two-brand partnership by netting', () => {
   let b: Brand;
   let id: string;
   let bOwesAInvoice: string;
-  let settlement: { id: string; offset: number; net: { owedByWorkspaceId: string; owedToWorkspaceId: string; amount: number; payoutId: string }; gross: { owedByWorkspaceId: string; amount: number }[] };
+  let settlement: { id: string; offset: number; net: { owedByWorkspaceId: string; owedToWorkspaceId: string; amount: number; payoutId: string; payoutIds: string[] }; gross: { owedByWorkspaceId: string; amount: number }[] };
 
   beforeAll(async () => {
     a = await brand('Alpha Roasters');
@@ -100,6 +100,7 @@ describe('settling a two-brand partnership by netting', () => {
       id: expect.stringMatching(/^stl_/), partnershipId: id, currency: 'USD', offset: 5_000, settledByWorkspaceId: b.ws,
       net: { owedByWorkspaceId: a.ws, owedToWorkspaceId: b.ws, amount: 7_000, payoutId: expect.stringMatching(/^pay_/) },
     });
+    expect(settlement.net.payoutIds).toEqual([settlement.net.payoutId]);
     expect(Object.fromEntries(settlement.gross.map((g) => [g.owedByWorkspaceId, g.amount]))).toEqual({ [a.ws]: 12_000, [b.ws]: 5_000 });
 
     // One payout, in A's workspace only, pending, for the difference.
@@ -226,7 +227,7 @@ describe('edge cases', () => {
     await owe(a, b, 3_000);
     await owe(b, a, 3_000);
     const s = (await a.api('POST', `/api/v1/partnerships/${id}/settlements`, {})).json().data[0];
-    expect(s).toMatchObject({ offset: 3_000, net: { owedByWorkspaceId: null, owedToWorkspaceId: null, amount: 0, payoutId: null } });
+    expect(s).toMatchObject({ offset: 3_000, net: { owedByWorkspaceId: null, owedToWorkspaceId: null, amount: 0, payoutId: null, payoutIds: [] } });
     expect(await payoutsOf(a)).toEqual([]);
     expect(await payoutsOf(b)).toEqual([]);
     expect(await balanceOf(a, b)).toMatchObject({ payable: 0, paid: 3_000 });
@@ -274,6 +275,35 @@ describe('edge cases', () => {
     const clawback = (await commissionsOf(a)).find((c) => c.kind === 'clawback');
     expect(clawback).toMatchObject({ amount: -1_000, status: 'payable', payoutId: null });
     expect((await verified(a)).ok).toBe(true);
+  });
+
+  it('pays each of the brand\'s partner rows its own part of the difference and lists every payout', async () => {
+    const a = await brand('Two Rows Payer');
+    const b = await brand('Two Rows Payee');
+    const id = await partnership(a, b);
+    // B stands in A's program twice (its current owner, and a former owner's enrollment).
+    const second = await a.api('POST', `/api/v1/programs/${a.programId}/partners`, { email: 'former-owner@tworows.example', name: 'Two Rows Payee (old)', status: 'approved' });
+    expect(second.statusCode, second.body).toBe(201);
+    await ctx.pool.query('update partners set partner_workspace_id = $3 where workspace_id = $1 and id = $2', [a.ws, second.json().partner.id, b.ws]);
+    const sale = await a.api('POST', '/api/v1/track/sale', { customer: { externalId: 'two-rows-1' }, amount: 15_000, currency: 'USD', invoiceId: 'two-rows-inv-1', couponCode: second.json().enrollment.couponCode });
+    expect(sale.statusCode, sale.body).toBe(200);
+    await owe(a, b, 2_500);
+    await owe(b, a, 1_000);
+
+    const s = (await b.api('POST', `/api/v1/partnerships/${id}/settlements`, {})).json().data[0];
+    // A owes 1,500 + 2,500 = 4,000; B owes 1,000: offset 1,000, net 3,000 from A, split across A's two rows.
+    expect(s).toMatchObject({ offset: 1_000, net: { owedByWorkspaceId: a.ws, owedToWorkspaceId: b.ws, amount: 3_000 } });
+    const net = (await payoutsOf(a)).filter((p) => p.settlementId === s.id);
+    expect(net).toHaveLength(2);
+    expect([...s.net.payoutIds].sort()).toEqual(net.map((p) => p.id).sort());
+    expect(s.net.payoutId).toBe(s.net.payoutIds[0]);
+    expect(net.reduce((sum, p) => sum + p.amount, 0)).toBe(3_000);
+    // The listing and the event both carry every payout.
+    const listed = (await a.api('GET', `/api/v1/partnerships/${id}/settlements`)).json().data.find((x: { id: string }) => x.id === s.id);
+    expect(listed.net.payoutIds).toEqual(s.net.payoutIds);
+    const events = (await outbox(a, 'partnership.settled')).filter((e: { id: string }) => e.id === s.id);
+    expect(events).toEqual([expect.objectContaining({ net: expect.objectContaining({ payoutIds: s.net.payoutIds }) })]);
+    for (const side of [a, b]) expect((await verified(side)).ok).toBe(true);
   });
 
   it('nothing owed either way: no settlement', async () => {

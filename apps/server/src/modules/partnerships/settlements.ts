@@ -46,10 +46,11 @@ interface SettlementRow {
   net_payer_workspace_id: string | null;
   net_amount: string | number;
   net_payout_id: string | null;
+  net_payout_ids: string[];
   settled_by_workspace_id: string;
   created_at: Date;
 }
-const SETTLEMENT_COLUMNS = 'id, partnership_id, a_workspace_id, b_workspace_id, currency, a_owes_b, b_owes_a, offset_amount, net_payer_workspace_id, net_amount, net_payout_id, settled_by_workspace_id, created_at';
+const SETTLEMENT_COLUMNS = 'id, partnership_id, a_workspace_id, b_workspace_id, currency, a_owes_b, b_owes_a, offset_amount, net_payer_workspace_id, net_amount, net_payout_id, net_payout_ids, settled_by_workspace_id, created_at';
 
 export function toSettlement(r: SettlementRow): PartnershipSettlement {
   const payer = r.net_payer_workspace_id;
@@ -67,6 +68,7 @@ export function toSettlement(r: SettlementRow): PartnershipSettlement {
       owedToWorkspaceId: payer === null ? null : payer === r.a_workspace_id ? r.b_workspace_id : r.a_workspace_id,
       amount: Number(r.net_amount),
       payoutId: r.net_payout_id,
+      payoutIds: r.net_payout_ids,
     },
     settledByWorkspaceId: r.settled_by_workspace_id,
     createdAt: r.created_at.toISOString(),
@@ -120,9 +122,10 @@ async function settleOffset(client: pg.PoolClient, side: Side, allocation: ItemA
 }
 
 /** The payout of what the paying side still owes after the offset. */
-async function payDifference(client: pg.PoolClient, side: Side, allocation: ItemAllocation[], settlementId: string): Promise<string | null> {
+/** Pays what the paying side still owes after the offset: one payout per partner row with a positive rest. */
+async function payDifference(client: pg.PoolClient, side: Side, allocation: ItemAllocation[], settlementId: string): Promise<string[]> {
   const remaining = allocation.filter((a) => a.rest !== 0);
-  let payoutId: string | null = null;
+  const payoutIds: string[] = [];
   for (const partnerId of new Set(remaining.map((a) => a.partnerId))) {
     const mine = remaining.filter((a) => a.partnerId === partnerId);
     const amount = mine.reduce((sum, a) => sum + a.rest, 0);
@@ -130,9 +133,9 @@ async function payDifference(client: pg.PoolClient, side: Side, allocation: Item
     const payout = await createNetPayout(client, {
       workspaceId: side.host.workspaceId, programId: side.host.programId, partnerId, currency: side.host.currency, amount, commissionIds: mine.map((a) => a.id), settlementId,
     });
-    payoutId ??= payout.id;
+    payoutIds.push(payout.id);
   }
-  return payoutId;
+  return payoutIds;
 }
 
 async function settlePair(client: pg.PoolClient, partnershipId: string, a: Member, b: Member, settledBy: { workspaceId: string; actor: AuditActor }, now: Date): Promise<PartnershipSettlement | null> {
@@ -142,19 +145,19 @@ async function settlePair(client: pg.PoolClient, partnershipId: string, a: Membe
   const plan = planNetting(sideTotal(aSide.items), sideTotal(bSide.items));
   if (plan.offset === 0 && plan.net === null) return null;
   const id = newId('stl');
-  let netPayoutId: string | null = null;
+  let netPayoutIds: string[] = [];
   for (const [side, pays] of [[aSide, plan.net?.payer === 'a'], [bSide, plan.net?.payer === 'b']] as const) {
     const allocation = allocateOffset(side.items, plan.offset);
     if (plan.offset > 0) await settleOffset(client, side, allocation, id, now);
-    if (pays) netPayoutId = await payDifference(client, side, allocation, id);
+    if (pays) netPayoutIds = await payDifference(client, side, allocation, id);
   }
   const payer = plan.net === null ? null : plan.net.payer === 'a' ? a.workspaceId : b.workspaceId;
   let stored: SettlementRow | undefined;
   for (const workspaceId of [a.workspaceId, b.workspaceId]) {
     const { rows } = await client.query<SettlementRow>(
-      `insert into partnership_settlements (workspace_id, id, partnership_id, a_workspace_id, b_workspace_id, currency, a_owes_b, b_owes_a, offset_amount, net_payer_workspace_id, net_amount, net_payout_id, settled_by_workspace_id, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning ${SETTLEMENT_COLUMNS}`,
-      [workspaceId, id, partnershipId, a.workspaceId, b.workspaceId, a.currency, plan.aOwesB, plan.bOwesA, plan.offset, payer, plan.net?.amount ?? 0, netPayoutId, settledBy.workspaceId, now],
+      `insert into partnership_settlements (workspace_id, id, partnership_id, a_workspace_id, b_workspace_id, currency, a_owes_b, b_owes_a, offset_amount, net_payer_workspace_id, net_amount, net_payout_id, net_payout_ids, settled_by_workspace_id, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) returning ${SETTLEMENT_COLUMNS}`,
+      [workspaceId, id, partnershipId, a.workspaceId, b.workspaceId, a.currency, plan.aOwesB, plan.bOwesA, plan.offset, payer, plan.net?.amount ?? 0, netPayoutIds[0] ?? null, netPayoutIds, settledBy.workspaceId, now],
     );
     stored = rows[0]!;
   }

@@ -114,7 +114,7 @@ export const eventDataSchemas = {
     currency,
     gross: z.array(z.object({ owedByWorkspaceId: z.string(), owedToWorkspaceId: z.string(), amount: minorUnits })),
     offset: minorUnits,
-    net: z.object({ owedByWorkspaceId: z.string().nullable(), owedToWorkspaceId: z.string().nullable(), amount: minorUnits, payoutId: z.string().nullable(), payoutIds: z.array(z.string()) }),
+    net: z.object({ owedByWorkspaceId: z.string().nullable(), owedToWorkspaceId: z.string().nullable(), amount: minorUnits, payoutId: z.string().nullable(), payoutIds: z.array(z.string()).optional().describe('Every payout of the difference; absent in events recorded before it was added') }),
   }),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -137,7 +137,7 @@ export const partnershipSettlement = z
         payoutId: z.string().nullable().describe('The first of `payoutIds` (null when there is none), for clients that read one'),
         payoutIds: z
           .array(z.string())
-          .describe("The pending payouts of the difference, in the paying brand's workspace: one per partner row the paying brand has in the other's program, usually one"),
+          .describe("The pending payouts of the difference, in the paying brand's workspace: one per partner row the paying brand has in the other's program with something left to pay (usually one), in the order they were made"),
       })
       .describe('The difference left after the offset; null brands and no payout when the sides were even'),
     settledByWorkspaceId: z.string(),

@@ -4,7 +4,7 @@ import { payoutPaid, type Posting } from './ledger/journal.js';
  * Settling a reciprocal partnership by netting. Between two brands A and B, A's program owes B (the
  * payable commissions of B's partner row in A's program) and B's program owes A. The smaller of
  * the two is offset against the larger: both sides give up the same amount without cash, and only
- * the difference is paid, by one payout from the brand that owes more. Currencies never mix: the
+ * the difference is paid, by the brand that owes more (one payout per partner row it pays). Currencies never mix: the
  * caller nets one currency at a time.
  */
 

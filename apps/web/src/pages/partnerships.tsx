@@ -166,7 +166,7 @@ type Settlement = ResponseOf<typeof endpoints.listPartnershipSettlements>['data'
 
 /**
  * Settling by netting: what each brand owes the other is offset, and only the difference is paid,
- * by one pending payout in the paying brand's Payouts. Lists this brand's settlements, newest first.
+ * by a pending payout in the paying brand's Payouts (one per partner row it pays, usually one). Lists this brand's settlements, newest first.
  */
 function SettlementsView({ partnership }: { partnership: Partnership }) {
   const queryClient = useQueryClient();
@@ -222,7 +222,7 @@ function SettlementsView({ partnership }: { partnership: Partnership }) {
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
           <h3 className="text-sm font-semibold">Settlements</h3>
-          <p className="text-xs text-slate-500">Payable commissions both ways are offset; only the difference is paid, as one payout.</p>
+          <p className="text-xs text-slate-500">Payable commissions both ways are offset; only the difference is paid, as a payout.</p>
         </div>
         <Button variant="secondary" busy={settle.isPending} onClick={() => settle.mutate()}>
           Settle by netting

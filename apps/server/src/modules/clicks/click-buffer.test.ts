@@ -238,6 +238,17 @@ describe('the batch statement on PostgreSQL', () => {
     expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, link_id: r.linkId, referrer_host: stripped(r.referrerHost), os: stripped(r.os) })));
   });
 
+  it('grows a batch buffer for rows longer than it, escapes included', async () => {
+    // 16 KiB of buffer for one-row batches: these rows take up to ~60 KiB each in COPY text.
+    const long = ['a'.repeat(20_000), 'é'.repeat(20_000), 'tab\t'.repeat(5_000), 'x'.repeat(30_000) + '\\'];
+    const rows: ClickRow[] = long.map((t, i) => ({ ...click(200 + i), linkId: 'lnk_long', referrerHost: t, os: i % 2 ? null : t }));
+    const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000, maxBatch: 2 });
+    for (const row of rows) buffer.push(row);
+    await buffer.close();
+    const stored = await ctx.pool.query<{ id: string; referrer_host: string; os: string | null }>(`select id, referrer_host, os from clicks where link_id = 'lnk_long' order by id`);
+    expect(stored.rows).toEqual(rows.map((r) => ({ id: r.uuid, referrer_host: r.referrerHost, os: r.os })));
+  });
+
   it('counts rollups of ids holding quotes, backslashes and dollars (the rollup is inline SQL)', async () => {
     const links = [`lnk_o'brien`, 'lnk_back\\slash', 'lnk_"quoted"', 'lnk_$$dollar$$', `lnk_E'\\'`];
     const buffer = new ClickBuffer(ctx.pool, { flushIntervalMs: 60_000 });

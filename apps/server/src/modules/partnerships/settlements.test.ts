@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
 import { replayStoredProgram } from '../rewards/replay.js';
@@ -61,7 +62,7 @@ const balanceOf = async (host: Brand, guest: Brand) => {
 };
 const commissionsOf = async (host: Brand) =>
   (await host.api('GET', `/api/v1/commissions?programId=${host.programId}`)).json().data as { id: string; amount: number; status: string; payoutId: string | null; kind: string }[];
-const payoutsOf = async (host: Brand) => (await host.api('GET', '/api/v1/payouts')).json().data as { id: string; amount: number; status: string; settlementId: string | null; batchId: string }[];
+const payoutsOf = async (host: Brand) => (await host.api('GET', '/api/v1/payouts')).json().data as { id: string; partnerId: string; amount: number; status: string; settlementId: string | null; batchId: string }[];
 const verified = async (b: Brand) => (await b.api('GET', '/api/v1/ledger/verify')).json();
 const clearing = async (b: Brand) =>
   Number((await ctx.pool.query(`select coalesce(sum(amount), 0)::bigint as total from ledger_postings where workspace_id = $1 and account = $2`, [b.ws, `program:${b.programId}:partnership_clearing`])).rows[0].total);
@@ -293,17 +294,31 @@ describe('edge cases', () => {
     const s = (await b.api('POST', `/api/v1/partnerships/${id}/settlements`, {})).json().data[0];
     // A owes 1,500 + 2,500 = 4,000; B owes 1,000: offset 1,000, net 3,000 from A, split across A's two rows.
     expect(s).toMatchObject({ offset: 1_000, net: { owedByWorkspaceId: a.ws, owedToWorkspaceId: b.ws, amount: 3_000 } });
+    // The offset comes out of the oldest commission first (the former row's 1,500): that row is paid
+    // its remaining 500, the current row its 2,500, in that order.
     const net = (await payoutsOf(a)).filter((p) => p.settlementId === s.id);
+    const byId = new Map(net.map((p) => [p.id, p]));
+    expect(s.net.payoutIds.map((payoutId: string) => [byId.get(payoutId)?.partnerId, byId.get(payoutId)?.amount])).toEqual([
+      [second.json().partner.id, 500],
+      [(await enrollmentOf(a, b)).partner.id, 2_500],
+    ]);
     expect(net).toHaveLength(2);
-    expect([...s.net.payoutIds].sort()).toEqual(net.map((p) => p.id).sort());
     expect(s.net.payoutId).toBe(s.net.payoutIds[0]);
-    expect(net.reduce((sum, p) => sum + p.amount, 0)).toBe(3_000);
     // The listing and the event both carry every payout.
     const listed = (await a.api('GET', `/api/v1/partnerships/${id}/settlements`)).json().data.find((x: { id: string }) => x.id === s.id);
     expect(listed.net.payoutIds).toEqual(s.net.payoutIds);
-    const events = (await outbox(a, 'partnership.settled')).filter((e: { id: string }) => e.id === s.id);
-    expect(events).toEqual([expect.objectContaining({ net: expect.objectContaining({ payoutIds: s.net.payoutIds }) })]);
+    for (const side of [a, b]) {
+      const events = (await outbox(side, 'partnership.settled')).filter((e: { id: string }) => e.id === s.id);
+      expect(events).toEqual([expect.objectContaining({ net: expect.objectContaining({ payoutIds: s.net.payoutIds }) })]);
+    }
     for (const side of [a, b]) expect((await verified(side)).ok).toBe(true);
+
+    // Migration 0011 fills the list of a settlement made before it from the payouts' settlement id.
+    await ctx.pool.query(`update partnership_settlements set net_payout_ids = '{}' where id = $1`, [s.id]);
+    const migration = readFileSync(new URL('../../../drizzle/0011_settlement_payout_ids.sql', import.meta.url), 'utf8');
+    await ctx.pool.query(migration.split('--> statement-breakpoint')[1]!);
+    const filled = await ctx.pool.query<{ workspace_id: string; net_payout_ids: string[] }>('select workspace_id, net_payout_ids from partnership_settlements where id = $1 order by workspace_id', [s.id]);
+    expect(filled.rows.map((r) => r.net_payout_ids)).toEqual([s.net.payoutIds, s.net.payoutIds]);
   });
 
   it('nothing owed either way: no settlement', async () => {

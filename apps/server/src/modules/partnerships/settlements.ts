@@ -14,7 +14,8 @@ import { locate, membersOf } from './partnerships.js';
  * pair of member brands whose programs share a currency, in one transaction across both
  * workspaces: what each program owes the other brand (the payable commissions of the partner row
  * that represents it) is offset up to the smaller amount, settled in both ledgers without cash,
- * and the difference becomes one pending payout from the brand that owes more.
+ * and the difference becomes a pending payout from the brand that owes more (one per partner row
+ * that represents the other brand with something left to pay; usually there is one row).
  */
 
 type Db = pg.PoolClient | pg.Pool;
@@ -121,8 +122,7 @@ async function settleOffset(client: pg.PoolClient, side: Side, allocation: ItemA
   }
 }
 
-/** The payout of what the paying side still owes after the offset. */
-/** Pays what the paying side still owes after the offset: one payout per partner row with a positive rest. */
+/** Pays what the paying side still owes after the offset: one payout per partner row with a positive rest, in the order the rows' oldest remaining commissions came. */
 async function payDifference(client: pg.PoolClient, side: Side, allocation: ItemAllocation[], settlementId: string): Promise<string[]> {
   const remaining = allocation.filter((a) => a.rest !== 0);
   const payoutIds: string[] = [];

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ApiError, type reviewItem } from '@tandem/contracts';
 import type { Services, WorkspaceAuth } from '../../http/context.js';
 import { withTransaction } from '../../db/tx.js';
+import { lockPartners } from '../../db/locks.js';
 import { actorOf, recordAudit, type AuditActor } from '../audit/record.js';
 import { holdCommission, releaseCommission, reverseCommission, SETTLED_OFFSET_SQL } from '../rewards/index.js';
 
@@ -131,11 +132,24 @@ export async function decideReviewsInBulk(services: Services, auth: WorkspaceAut
 /**
  * Holds every commission of a partner not yet paid out (pending, or payable outside a payout) —
  * in one program or all — e.g. when it is banned, and puts them in the review queue. Returns the ids held.
+ *
+ * What the partner owes (a clawback, a debit adjustment) is not held: holding stops money going
+ * out, and a held debt would leave the partner's balance, where it nets against later payouts —
+ * rejecting the review could not reverse it (there is nothing left to reduce), so it stayed held.
  */
 export async function holdAllPending(client: pg.PoolClient, services: Services, input: { workspaceId: string; partnerId: string; programId?: string; reason: string }): Promise<string[]> {
+  // The partner's locks before any of its commission rows, as every money path takes them (db/locks.ts):
+  // locking the rows first waited, in the opposite order, on a maturity run or a refund of the partner.
+  const programs = input.programId
+    ? [input.programId]
+    : (await client.query<{ program_id: string }>('select program_id from enrollments where workspace_id = $1 and partner_id = $2', [input.workspaceId, input.partnerId])).rows.map(
+        (r) => r.program_id,
+      );
+  await lockPartners(client, input.workspaceId, programs.map((programId) => ({ programId, partnerId: input.partnerId })));
   const { rows } = await client.query<{ id: string; program_id: string }>(
     // A commission partly settled by partnership netting is money on its way, like one in a payout.
     `select c.id, c.program_id from commissions c where c.workspace_id = $1 and c.partner_id = $2 and ($3::text is null or c.program_id = $3)
+        and c.amount > 0
         and (c.status = 'pending' or (c.status = 'payable' and c.payout_id is null and ${SETTLED_OFFSET_SQL} = 0))
       order by c.id for update`,
     [input.workspaceId, input.partnerId, input.programId ?? null],

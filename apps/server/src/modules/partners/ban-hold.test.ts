@@ -28,6 +28,31 @@ it('banning a partner holds its unpaid commissions for review, in the same reque
   expect(held.rows.map((r) => r.data)).toEqual([expect.objectContaining({ id: commissions[0].id, status: 'held', reason: 'Fake traffic' })]);
 });
 
+it('banning holds what the partner is owed but never what it owes: a clawback stays payable, to net against later payouts', async () => {
+  const brand = await signupActor(ctx.app);
+  const api = asKey(ctx.app, brand.apiKey);
+  const program = await api('POST', '/api/v1/programs', { name: 'Ban Debt', currency: 'USD', destinationUrl: 'https://shop.example.com/', rules: { sale: { type: 'percentage', amount: 10 } } });
+  const programId = program.json().id;
+  const { partner, enrollment } = (await api('POST', `/api/v1/programs/${programId}/partners`, { email: uniqueEmail('debtor'), name: 'Dee', status: 'approved' })).json();
+  const sell = (n: number) => api('POST', '/api/v1/track/sale', { customer: { externalId: `c-debt-${n}` }, amount: 5000, currency: 'USD', invoiceId: `INV-DEBT-${n}`, couponCode: enrollment.couponCode });
+  expect((await sell(1)).statusCode).toBe(200);
+  // Paid out, then refunded: a clawback of -500, payable.
+  expect((await api('POST', '/api/v1/jobs/mature', { asOf: new Date(ctx.clock.now.getTime() + 400 * 86_400_000).toISOString() })).statusCode).toBe(200);
+  const batch = (await api('POST', '/api/v1/payouts', { programId, minAmount: 0 })).json();
+  expect(batch.payouts).toEqual([expect.objectContaining({ amount: 500 })]);
+  expect((await api('POST', `/api/v1/payouts/${batch.payouts[0].id}/mark-paid`, { reference: 'WIRE-1' })).statusCode).toBe(200);
+  expect((await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-DEBT-1' })).statusCode).toBe(200);
+  expect((await sell(2)).json()).toMatchObject({ commission: { amount: 500, status: 'pending' } });
+
+  expect((await api('POST', `/api/v1/enrollments/${enrollment.id}/status`, { status: 'banned', reason: 'Fake traffic' })).statusCode).toBe(200);
+  const commissions = (await api('GET', `/api/v1/commissions?programId=${programId}&partnerId=${partner.id}`)).json().data as { kind: string; amount: number; status: string }[];
+  expect(commissions.map((c) => [c.kind, c.amount, c.status]).sort()).toEqual([
+    ['clawback', -500, 'payable'],
+    ['sale', 500, 'held'],
+    ['sale', 500, 'paid'],
+  ]);
+});
+
 it('remembers the address a partner uses the portal from, hashed as click IPs are', async () => {
   const brand = await signupActor(ctx.app);
   const api = asKey(ctx.app, brand.apiKey);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineEndpoint } from './endpoint.js';
 import { idParams } from './common.js';
 
-export const ledgerProblem = z.object({ chain: z.string(), seq: z.number().int(), problem: z.enum(['hash_mismatch', 'broken_link', 'sequence_gap', 'unbalanced', 'head_mismatch']) });
+export const ledgerProblem = z.object({ chain: z.string(), seq: z.number().int(), problem: z.enum(['hash_mismatch', 'broken_link', 'sequence_gap', 'unbalanced', 'head_mismatch', 'orphan_posting']) });
 export const verifyResponse = z
   .object({
     ok: z.boolean(),

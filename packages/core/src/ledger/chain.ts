@@ -50,7 +50,11 @@ export function chainEntry(prevHash: string, body: ChainedEntryBody): ChainedEnt
 export interface ChainProblem {
   chain: string;
   seq: number;
-  problem: 'hash_mismatch' | 'broken_link' | 'sequence_gap' | 'unbalanced' | 'head_mismatch';
+  /**
+   * `head_mismatch`: the recorded head is not the chain's newest entry, or is missing for a chain
+   * with entries; `orphan_posting`: a posting row no entry of its chain accounts for (seq 0).
+   */
+  problem: 'hash_mismatch' | 'broken_link' | 'sequence_gap' | 'unbalanced' | 'head_mismatch' | 'orphan_posting';
 }
 
 /**
@@ -98,7 +102,10 @@ export class ChainVerifier {
     // A chain is open only once one of its entries was added: its last one is (expectedSeq - 1, prev).
     if (this.chain === null) return;
     const head = this.heads?.get(this.chain);
-    if (head && (head.seq !== this.expectedSeq - 1 || head.hash !== this.prev)) this.report(this.chain, head.seq, 'head_mismatch');
+    // Heads given but none for this chain: deleting a chain's head row with its newest entries
+    // would otherwise hide those deletions.
+    if (this.heads && !head) this.report(this.chain, this.expectedSeq - 1, 'head_mismatch');
+    else if (head && (head.seq !== this.expectedSeq - 1 || head.hash !== this.prev)) this.report(this.chain, head.seq, 'head_mismatch');
     this.chain = null;
   }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ChainVerifier, type ChainedEntry } from '@tandem/core';
 import { withTransaction } from '../../db/tx.js';
+import { chainOf } from './post.js';
 
 interface EntryRow {
   chain: string;
@@ -64,14 +65,30 @@ async function verifyInSnapshot(client: pg.PoolClient, workspaceId: string, page
     await afterPage?.();
   }
   const result = verifier.finish();
+  // Balances are sums of posting rows, so each row must be exactly a line of its hashed entry: the
+  // same account and amount, in order, and the same program and partner as the entry's chain names.
   const { rows: mismatched } = await client.query<{ chain: string; seq: number }>(
     `select e.chain, e.seq from ledger_entries e
       where e.workspace_id = $1 and (
-        select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)
-          from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings
+        e.chain <> e.program_id || ':' || e.partner_id
+        or (select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)
+              from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings
+        or exists (select 1 from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id
+                      and (p.program_id <> e.program_id or p.partner_id <> e.partner_id)))
       limit 1000`,
     [workspaceId],
   );
-  const problems = [...result.problems, ...mismatched.map((m) => ({ chain: m.chain, seq: m.seq, problem: 'hash_mismatch' as const }))];
+  // A posting row of no entry at all (inserted, or left by a deleted entry) counts in a balance too.
+  const { rows: orphans } = await client.query<{ program_id: string; partner_id: string }>(
+    `select p.program_id, p.partner_id from ledger_postings p
+      where p.workspace_id = $1 and not exists (select 1 from ledger_entries e where e.workspace_id = p.workspace_id and e.id = p.entry_id)
+      group by 1, 2 limit 1000`,
+    [workspaceId],
+  );
+  const problems = [
+    ...result.problems,
+    ...mismatched.map((m) => ({ chain: m.chain, seq: m.seq, problem: 'hash_mismatch' as const })),
+    ...orphans.map((o) => ({ chain: chainOf(o.program_id, o.partner_id), seq: 0, problem: 'orphan_posting' as const })),
+  ];
   return { ok: problems.length === 0, entries, head: newest?.hash ?? null, chains: headRows.length, problems };
 }

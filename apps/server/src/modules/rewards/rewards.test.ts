@@ -324,7 +324,43 @@ describe('tampering is detected by GET /ledger/verify', () => {
     expect(edited.problems.map((p: { problem: string }) => p.problem)).toContain('hash_mismatch');
 
     await ctx.pool.query(`delete from ledger_entries where workspace_id = $1 and seq = 3`, [ws]);
-    expect((await check()).problems.map((p: { problem: string }) => p.problem)).toContain('head_mismatch');
+    const deleted = (await check()).problems.map((p: { problem: string }) => p.problem);
+    // The head names the deleted entry, and its posting rows are left without one.
+    expect(deleted).toContain('head_mismatch');
+    expect(deleted).toContain('orphan_posting');
+  });
+
+  it('a posting row moved to another partner, an inserted posting row, and a head deleted with its newest entry all fail verification', async () => {
+    const fresh = await signupActor(ctx.app);
+    const freshApi = asKey(ctx.app, fresh.apiKey);
+    const program = await insertProgramWithRules(ctx.pool, fresh.workspaceId, { sale: { type: 'flat', amount: 100 } });
+    const partner = await insertPartnerWithTags(ctx.pool, program);
+    for (const [i, c] of ['u1', 'u2'].entries()) {
+      expect((await freshApi('POST', '/api/v1/track/sale', { customer: { externalId: c }, amount: 100, currency: 'USD', invoiceId: `u-${i}`, couponCode: partner.couponCode })).statusCode).toBe(200);
+    }
+    const check = async () => (await freshApi('GET', '/api/v1/ledger/verify')).json();
+    expect(await check()).toMatchObject({ ok: true, entries: 2 });
+    const ws = fresh.workspaceId;
+    const firstEntry = `(select id from ledger_entries where workspace_id = $1 and seq = 1)`;
+
+    // Balances sum posting rows by partner: a row moved to another partner changes two balances.
+    await ctx.pool.query(`update ledger_postings set partner_id = 'ptn_someone_else' where workspace_id = $1 and line = 0 and entry_id = ${firstEntry}`, [ws]);
+    expect((await check()).problems).toEqual([expect.objectContaining({ seq: 1, problem: 'hash_mismatch' })]);
+    await ctx.pool.query(`update ledger_postings set partner_id = $2 where workspace_id = $1 and line = 0 and entry_id = ${firstEntry}`, [ws, partner.partnerId]);
+    expect((await check()).ok).toBe(true);
+
+    await ctx.pool.query(
+      `insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount) values ($1, 'jen_forged', 0, $2, $3, 'payable', 100000)`,
+      [ws, program.programId, partner.partnerId],
+    );
+    expect((await check()).problems).toEqual([{ chain: `${program.programId}:${partner.partnerId}`, seq: 0, problem: 'orphan_posting' }]);
+    await ctx.pool.query(`delete from ledger_postings where workspace_id = $1 and entry_id = 'jen_forged'`, [ws]);
+
+    // The newest entry, its postings and the chain's head row all deleted: the chain has no head left.
+    await ctx.pool.query(`delete from ledger_postings where workspace_id = $1 and entry_id = (select id from ledger_entries where workspace_id = $1 and seq = 2)`, [ws]);
+    await ctx.pool.query(`delete from ledger_entries where workspace_id = $1 and seq = 2`, [ws]);
+    await ctx.pool.query(`delete from ledger_heads where workspace_id = $1`, [ws]);
+    expect((await check()).problems).toEqual([expect.objectContaining({ seq: 1, problem: 'head_mismatch' })]);
   });
 });
 

@@ -68,6 +68,10 @@ describe('evaluateSale', () => {
       expect(evaluateSale(once, partner(), sale()).earns).toBe(true);
       expect(evaluateSale(once, partner(), sale({ firstSaleAt: d('2026-01-01T00:00:00Z') }))).toMatchObject({ earns: false, reason: 'outside_duration' });
     });
+    it('"once" does not pay a second sale made at the same instant as the first', () => {
+      const at = d('2026-03-01T00:00:00Z');
+      expect(evaluateSale(once, partner(), sale({ occurredAt: at, firstSaleAt: at }))).toMatchObject({ earns: false, reason: 'outside_duration' });
+    });
     it('{months: N} pays strictly before firstSale + N calendar months (Jan 31 + 1 month = Feb 28)', () => {
       const first = d('2026-01-31T12:00:00Z');
       expect(evaluateSale(months, partner(), sale({ firstSaleAt: first, occurredAt: d('2026-02-28T11:59:59.999Z') })).earns).toBe(true);

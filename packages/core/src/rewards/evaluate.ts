@@ -37,7 +37,10 @@ export interface SaleFacts {
   productId: string | null;
   occurredAt: Date;
   customerCountry: string | null;
-  /** The customer's first attributed sale with P, or null when this sale is the first. */
+  /**
+   * When the customer's first attributed sale with P was made, or null when this sale is the first
+   * (no referral of the customer with P exists before it).
+   */
   firstSaleAt: Date | null;
 }
 
@@ -169,7 +172,9 @@ export function evaluateSale(rules: RulesDocument, partner: PartnerContext, sale
   const duration = rules.sale.duration ?? 'lifetime';
   const steps: Step[] = [];
   if (duration === 'once') {
-    if (sale.firstSaleAt && sale.firstSaleAt.getTime() !== t.getTime()) {
+    // A referral already exists, so this is a later sale — even one made in the same second as the
+    // first (two invoices of one checkout, an import stamped at midnight), which comparing times paid too.
+    if (sale.firstSaleAt) {
       return notEarned('outside_duration', `duration "once": only the first sale (${firstSaleAt.toISOString()}) earns`, t);
     }
     steps.push({ step: 'eligibility', text: 'duration "once": this is the first sale' });

@@ -420,6 +420,19 @@ describe('locks', () => {
   });
 });
 
+describe('duration "once"', () => {
+  it('pays one of two invoices the customer paid in the same second, and replay agrees', async () => {
+    const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 100, duration: 'once' } });
+    const partner = await insertPartnerWithTags(ctx.pool, program);
+    const first = await sale(partner, 'once-same-second', 1000, '2026-06-10T08:00:00Z');
+    const second = await sale(partner, 'once-same-second', 1000, '2026-06-10T08:00:00Z');
+    expect(first.body.commission).toMatchObject({ amount: 100 });
+    expect(second.body.commission).toBeUndefined();
+    const report = await replayStoredProgram(ctx.pool, program.programId);
+    expect(report).toMatchObject({ commissions: 1, differences: [] });
+  });
+});
+
 describe('terms versions', () => {
   it('stores the terms version earned under; without accepted terms, or past the grace period, nothing is earned', async () => {
     const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 100 } });

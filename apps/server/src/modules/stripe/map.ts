@@ -1,10 +1,15 @@
 /*
  * What a Stripe event means for Tandem — pure, so every mapping rule is tested without HTTP.
  *
- * - `checkout.session.completed` (paid): a sale. Invoice id = the session's invoice (subscription
- *   checkouts, so the matching `invoice.paid` is the same sale), else its payment intent, else
- *   the session id. Click id from `client_reference_id` or `metadata.tdm_click`; coupon from
- *   `metadata.couponCode` / `metadata.tdm_coupon` or an expanded promotion code's `code`.
+ * - `checkout.session.completed` (paid), or `checkout.session.async_payment_succeeded` (a delayed
+ *   method — SEPA debit, ACH — paid later; its `completed` event was `unpaid`): a sale. Invoice id =
+ *   the session's invoice (subscription checkouts, so the matching `invoice.paid` is the same sale),
+ *   else its payment intent, else the session id. Click id from `client_reference_id` or
+ *   `metadata.tdm_click`; coupon from `metadata.couponCode` / `metadata.tdm_coupon` or an expanded
+ *   promotion code's `code`.
+ * - A checkout with nothing to pay (a trial, a 100 % coupon): not a sale — a $0 sale would be the
+ *   customer's "first sale" for durations and qualification, and earn flat rewards — but a lead
+ *   (`stripe_checkout`) that attributes the customer, so the invoices paid later are attributed.
  * - `invoice.paid` with an amount: a sale (metadata on the invoice or its subscription details).
  * - `charge.refunded`: a refund of the sale found by the charge's invoice or payment intent, for
  *   the part of `amount_refunded` (cumulative at Stripe) not refunded yet.
@@ -24,10 +29,20 @@ export interface StripeEvent {
 export type StripeIntent =
   | {
       kind: 'sale';
+      /** For a checkout: the lead that attributes its customer when the invoice was already recorded without attribution. */
+      checkoutLead?: string;
       invoiceId: string;
       paymentRef: string | null;
       amount: number;
       currency: string;
+      occurredAt: string;
+      clickId: string | undefined;
+      couponCode: string | undefined;
+      customer: { externalId: string; email: string | undefined; name: string | undefined; country: string | undefined };
+    }
+  | {
+      kind: 'lead';
+      eventName: string;
       occurredAt: string;
       clickId: string | undefined;
       couponCode: string | undefined;
@@ -62,24 +77,24 @@ function couponFrom(metadata: Obj, discounts: unknown): string | undefined {
 const iso = (unixSeconds: unknown, fallback: number | undefined): string =>
   new Date(((typeof unixSeconds === 'number' ? unixSeconds : undefined) ?? fallback ?? Date.now() / 1000) * 1000).toISOString();
 
+/** The event name (`stripe_checkout:<session id>`) of the lead a checkout records for its customer's attribution (see the top of this file). */
+export const STRIPE_CHECKOUT_LEAD = 'stripe_checkout';
+
+/** Checkout events, whose click id or coupon is what attributes the customer's later invoices. */
+export const isCheckoutEvent = (type: string) => type === 'checkout.session.completed' || type === 'checkout.session.async_payment_succeeded';
+
 export function mapStripeEvent(event: StripeEvent): StripeIntent {
   const o = obj(event.data?.object);
   switch (event.type) {
-    case 'checkout.session.completed': {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
       if (o.payment_status !== 'paid' && o.payment_status !== 'no_payment_required') return { kind: 'ignored', why: 'unpaid' };
       const amount = typeof o.amount_total === 'number' ? o.amount_total : 0;
       const sessionId = str(o.id);
-      const invoiceId = idOf(o.invoice) ?? idOf(o.payment_intent) ?? sessionId;
-      if (!invoiceId || !str(o.currency)) return { kind: 'ignored', why: 'incomplete' };
       const metadata = metadataOf(o);
       const details = obj(o.customer_details);
       const ref = str(o.client_reference_id);
-      return {
-        kind: 'sale',
-        invoiceId,
-        paymentRef: idOf(o.payment_intent) ?? null,
-        amount,
-        currency: String(o.currency).toUpperCase(),
+      const attribution = {
         occurredAt: iso(o.created, event.created),
         clickId: [ref, str(metadata.tdm_click)].find((v) => v && CLICK.test(v)),
         couponCode: couponFrom(metadata, o.discounts),
@@ -90,6 +105,11 @@ export function mapStripeEvent(event: StripeEvent): StripeIntent {
           country: str(obj(details.address).country),
         },
       };
+      const checkoutLead = sessionId ? `${STRIPE_CHECKOUT_LEAD}:${sessionId}` : undefined;
+      if (amount <= 0) return checkoutLead ? { kind: 'lead', eventName: checkoutLead, ...attribution } : { kind: 'ignored', why: 'incomplete' };
+      const invoiceId = idOf(o.invoice) ?? idOf(o.payment_intent) ?? sessionId;
+      if (!invoiceId || !str(o.currency)) return { kind: 'ignored', why: 'incomplete' };
+      return { kind: 'sale', checkoutLead, invoiceId, paymentRef: idOf(o.payment_intent) ?? null, amount, currency: String(o.currency).toUpperCase(), ...attribution };
     }
     case 'invoice.paid': {
       const amount = typeof o.amount_paid === 'number' ? o.amount_paid : 0;

@@ -125,6 +125,14 @@ describe('mapStripeEvent', () => {
     );
   });
 
+  it('maps a checkout with nothing to pay to a lead of its session, and a delayed payment that succeeded to a sale', () => {
+    const click = `clk_${'c'.repeat(32)}`;
+    const trial = checkoutEvent({ amount_total: 0, payment_status: 'no_payment_required', client_reference_id: click, mode: 'subscription' });
+    expect(mapStripeEvent(trial as never)).toMatchObject({ kind: 'lead', eventName: `stripe_checkout:${trial.data.object.id}`, clickId: click, customer: { externalId: trial.data.object.customer } });
+    const delayed = { ...checkoutEvent(), type: 'checkout.session.async_payment_succeeded' };
+    expect(mapStripeEvent(delayed as never)).toMatchObject({ kind: 'sale', amount: 4900, invoiceId: delayed.data.object.payment_intent });
+  });
+
   it('maps invoice.paid with subscription metadata, and skips zero-amount invoices', () => {
     const click = `clk_${'b'.repeat(32)}`;
     const paid = {
@@ -216,6 +224,41 @@ describe('POST /api/v1/integrations/stripe/webhook', () => {
       data: { object: { id: checkout.data.object.invoice, amount_paid: 4900, currency: 'usd', customer: 'cus_x' } },
     };
     expect((await deliver(invoicePaid)).json()).toEqual({ received: true, outcome: 'duplicate_sale', targetId: sale });
+  });
+
+  it('a trial checkout attributes its customer without a sale; the invoice paid after the trial is an attributed sale', async () => {
+    const clickId = await insertClick(ctx.pool, program, partner, new Date(NOW.getTime() - DAY_MS));
+    const trial = checkoutEvent({ amount_total: 0, payment_status: 'no_payment_required', client_reference_id: clickId, mode: 'subscription', invoice: null, payment_intent: null });
+    const res = await deliver(trial);
+    expect(res.json()).toEqual({ received: true, outcome: 'lead', targetId: expect.stringMatching(/^led_/) });
+    expect((await deliver(trial)).json()).toMatchObject({ outcome: 'duplicate' });
+    const customer = trial.data.object.customer;
+    const { rows: sales } = await ctx.pool.query('select count(*)::int as n from sales s join customers c on c.workspace_id = s.workspace_id and c.id = s.customer_id where c.external_id = $1', [customer]);
+    expect(sales[0].n).toBe(0);
+    const invoicePaid = {
+      id: `evt_inv_trial_${seq}`,
+      type: 'invoice.paid',
+      created: nowSeconds,
+      data: { object: { id: `in_after_trial_${seq}`, amount_paid: 4900, currency: 'usd', customer, status_transitions: { paid_at: nowSeconds } } },
+    };
+    const sale = (await deliver(invoicePaid)).json();
+    expect(sale).toMatchObject({ outcome: 'sale' });
+    const { rows } = await ctx.pool.query('select partner_id, attributed_via from sales where id = $1', [sale.targetId]);
+    expect(rows).toEqual([{ partner_id: partner.partnerId, attributed_via: 'click' }]);
+  });
+
+  it("an invoice.paid that arrives before its checkout stays as recorded, but the checkout's click attributes the customer's renewals", async () => {
+    const clickId = await insertClick(ctx.pool, program, partner, new Date(NOW.getTime() - DAY_MS));
+    const checkout = checkoutEvent({ invoice: `in_early_${seq}`, client_reference_id: clickId, mode: 'subscription' });
+    const customer = checkout.data.object.customer;
+    const early = { id: `evt_early_${seq}`, type: 'invoice.paid', created: nowSeconds, data: { object: { id: checkout.data.object.invoice, amount_paid: 4900, currency: 'usd', customer } } };
+    const first = (await deliver(early)).json();
+    expect(first).toMatchObject({ outcome: 'sale' });
+    expect((await deliver(checkout)).json()).toEqual({ received: true, outcome: 'duplicate_sale', targetId: first.targetId });
+    const renewal = { id: `evt_renew_${seq}`, type: 'invoice.paid', created: nowSeconds, data: { object: { id: `in_renew_${seq}`, amount_paid: 4900, currency: 'usd', customer } } };
+    const next = (await deliver(renewal)).json();
+    const { rows } = await ctx.pool.query('select id, partner_id from sales where id = any($1) order by invoice_id', [[first.targetId, next.targetId]]);
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.partner_id]))).toEqual({ [first.targetId]: null, [next.targetId]: partner.partnerId });
   });
 
   it('applies charge.refunded as the new part of the cumulative refunded amount, never beyond the sale', async () => {

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@tandem/contracts';
 import type { Services } from '../../http/context.js';
-import { recordIdempotently, ReplayedConversion, refundSale, trackSale } from '../tracking/record.js';
+import { recordIdempotently, ReplayedConversion, refundSale, trackLead, trackSale } from '../tracking/record.js';
 import { mapStripeEvent, type StripeEvent } from './map.js';
 import { verifyStripeSignature } from './signature.js';
 
@@ -108,6 +108,19 @@ export async function handleStripeWebhook(
     return { received: true, outcome: fresh ? `ignored:${intent.why}` : 'duplicate', targetId: null };
   }
 
+  if (intent.kind === 'lead') {
+    const { body } = await trackLead(services, workspaceId, {
+      customer: intent.customer,
+      eventName: intent.eventName,
+      occurredAt: intent.occurredAt,
+      clickId: intent.clickId,
+      couponCode: intent.couponCode,
+    });
+    // After the lead's own transaction: a redelivery before this insert replays the lead (its key is the customer and the session).
+    const fresh = await recordEvent(services.pool, workspaceId, event, 'lead', body.lead.id);
+    return { received: true, outcome: fresh ? 'lead' : 'duplicate', targetId: body.lead.id };
+  }
+
   if (intent.kind === 'sale') {
     try {
       const { body, replayed } = await trackSale(
@@ -131,6 +144,12 @@ export async function handleStripeWebhook(
       );
       if (replayed) {
         // Another event (checkout + invoice of one payment) or delivery already recorded this invoice.
+        // Stripe does not order events: when the subscription's invoice came first, it carried no
+        // click or coupon and was stored unattributed. The checkout's lead attributes the customer
+        // now, so that the renewals are (that first sale stays as it was recorded).
+        if (intent.checkoutLead && !body.attributed && (intent.clickId || intent.couponCode)) {
+          await trackLead(services, workspaceId, { customer: intent.customer, eventName: intent.checkoutLead, occurredAt: intent.occurredAt, clickId: intent.clickId, couponCode: intent.couponCode });
+        }
         await recordEvent(services.pool, workspaceId, event, 'duplicate_sale', body.sale.id);
         return { received: true, outcome: 'duplicate_sale', targetId: body.sale.id };
       }

@@ -258,3 +258,30 @@ describe("the partners' sale counts fraud scoring reads", () => {
     expect(after).toMatchObject({ sales: before.sales - 1, refunded: before.refunded });
   });
 });
+
+describe('a re-attributed sale that was refunded', () => {
+  it('credits the claimant only what is left of a sale refunded before the decision', async () => {
+    // Partners of their own, so that the other tests' exact lists of Ada's and Bob's commissions hold.
+    const seller = await partnerWithLogin('Sid');
+    const claimant = await partnerWithLogin('Cleo');
+    const sold = await saleVia(seller, 'INV-REF-1', { externalId: 'cust-ref-1' });
+    expect((await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-REF-1', amount: 4_000 })).statusCode).toBe(200);
+    const full = await saleVia(seller, 'INV-REF-2', { externalId: 'cust-ref-2' });
+    expect((await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-REF-2' })).statusCode).toBe(200);
+    const claim = async (orderId: string, saleId: string) => {
+      const filed = await asUser(claimant.actor)('POST', '/api/v1/portal/disputes', {
+        kind: 'missing_credit', programId, orderId, customerEmail: 'reader@example.com', saleDate: NOW.toISOString().slice(0, 10), message: 'Mine.', evidenceUrls: [],
+      });
+      expect(filed.statusCode, filed.body).toBe(201);
+      const decided = await api('POST', `/api/v1/disputes/${filed.json().id}/decide`, { decision: 'accepted', reason: 'ok', resolution: { kind: 'reattribute', saleId } });
+      expect(decided.statusCode, decided.body).toBe(200);
+      return decided.json().decision.resolution;
+    };
+    // 10 % of 10,000 less the 40 % refunded: 600. A sale refunded in full credits nothing.
+    expect(await claim('INV-REF-1', sold.sale.id)).toMatchObject({ amount: 600, commissionId: expect.stringMatching(/^com_/) });
+    expect(await claim('INV-REF-2', full.sale.id)).toMatchObject({ amount: 0, commissionId: null });
+    const credited = await commissionsOf(claimant);
+    expect(credited.map((c) => [c.kind, c.amount])).toEqual([['adjustment', 600]]);
+    await expectLedgerOk();
+  });
+});

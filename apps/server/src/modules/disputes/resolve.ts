@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { z } from 'zod';
 import { ApiError, type disputeResolution } from '@tandem/contracts';
-import { evaluateSale } from '@tandem/core';
+import { evaluateSale, refundReduction } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { createAdjustment, releaseCommission, reverseCommission } from '../rewards/index.js';
 import { loadEnrollment, loadProgramContext } from '../rewards/context.js';
@@ -53,6 +53,7 @@ interface SaleRow {
   invoice_id: string;
   customer_id: string;
   amount: string | number;
+  refunded_amount: string | number;
   currency: string;
   product_id: string | null;
   occurred_at: Date;
@@ -69,7 +70,7 @@ interface SaleRow {
 async function reattribute(client: pg.PoolClient, services: Services, dispute: DisputeRow, saleId: string, reason: string): Promise<Record<string, unknown>> {
   const ws = dispute.workspace_id;
   const { rows: sales } = await client.query<SaleRow>(
-    'select id, invoice_id, customer_id, amount, currency, product_id, occurred_at, program_id, partner_id from sales where workspace_id = $1 and id = $2 for update',
+    'select id, invoice_id, customer_id, amount, refunded_amount, currency, product_id, occurred_at, program_id, partner_id from sales where workspace_id = $1 and id = $2 for update',
     [ws, saleId],
   );
   const sale = sales[0];
@@ -107,13 +108,18 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
   const evaluation = evaluateSale(program.rules, context, {
     amount: Number(sale.amount), currency: sale.currency, productId: sale.product_id, occurredAt: sale.occurred_at, customerCountry: null, firstSaleAt: referral[0]?.first_sale_at ?? null,
   });
-  const amount = evaluation.earns ? evaluation.amount : 0;
+  // What the sale earns less what its refunds so far take back, as a refund reduces a commission:
+  // a re-attributed sale that was refunded (in part) credits only what is left of it.
+  const earned = evaluation.earns ? evaluation.amount : 0;
+  const refunded = Number(sale.refunded_amount);
+  const amount = earned - refundReduction({ amount: earned, alreadyReduced: 0, status: 'pending', inPayout: false }, Number(sale.amount), refunded).reduction;
   const created = amount > 0
     ? await createAdjustment(client, { workspaceId: ws, programId: dispute.program_id, partnerId: dispute.partner_id, amount, currency: program.currency, reason: why, saleId: sale.id, now })
     : null;
   return {
     kind: 'reattribute', saleId: sale.id, fromPartnerId: sale.partner_id, reversedCommissionIds: previous.map((c) => c.id),
-    amount, commissionId: created?.id ?? null, explanation: evaluation.explanation.map((s) => s.text),
+    amount, commissionId: created?.id ?? null,
+    explanation: [...evaluation.explanation.map((s) => s.text), ...(refunded > 0 && earned > 0 ? [`less ${earned - amount} for the ${refunded} of ${Number(sale.amount)} already refunded`] : [])],
   };
 }
 

@@ -174,6 +174,20 @@ describe('automatic acceptance at the deadline', () => {
     expect((await api('GET', `/api/v1/disputes/${unknown.id}`)).json()).toMatchObject({ status: 'open', escalated: true });
     await expectLedgerOk();
   });
+
+  it("never moves a sale to a claimant whose enrollment is not approved: the claim goes to a person", async () => {
+    const pending = await partnerWithLogin('Pat');
+    await ctx.pool.query(`update enrollments set status = 'pending' where workspace_id = $1 and program_id = $2 and partner_id = $3`, [brand.workspaceId, programId, pending.partnerId]);
+    const sold = await saleVia(bob, 'INV-310', { externalId: 'cust-310' });
+    const claim = (await asUser(pending.actor)('POST', '/api/v1/portal/disputes', { kind: 'missing_credit', programId, orderId: 'INV-310', customerEmail: 'p@example.com', saleDate: '2026-01-02', message: 'Mine' })).json();
+    ctx.clock.advance(2 * DAY + MIN);
+    await ctx.services.queue.enqueue(DISPUTE_DEADLINES_QUEUE, {});
+    await ctx.services.queue.drain();
+    expect((await api('GET', `/api/v1/disputes/${claim.id}`)).json()).toMatchObject({ status: 'open', escalated: true });
+    const { rows } = await ctx.pool.query('select partner_id from sales where workspace_id = $1 and id = $2', [brand.workspaceId, sold.sale.id]);
+    expect(rows[0].partner_id).toBe(bob.partnerId);
+    expect((await commissionsOf(bob)).find((c) => c.sale_id === sold.sale.id)).toMatchObject({ status: 'pending' });
+  });
 });
 
 describe("a partner's own IP address", () => {
@@ -256,6 +270,27 @@ describe("the partners' sale counts fraud scoring reads", () => {
     await ctx.pool.query('delete from sales where workspace_id = $1 and id = $2', [brand.workspaceId, first.sale.id]);
     const after = (await expectCountsMatchSales()).find((r) => r.partner_id === bob.partnerId)!;
     expect(after).toMatchObject({ sales: before.sales - 1, refunded: before.refunded });
+  });
+});
+
+describe('a sale moved to the same partner in another program', () => {
+  it("reverses the partner's credit in the program the sale leaves: it is paid once, in the new one", async () => {
+    const other = await api('POST', '/api/v1/programs', { name: 'Acme Second', currency: 'USD', destinationUrl: 'https://acme.example.com/two', rules: { sale: { type: 'percentage', amount: 20 } } });
+    expect(other.statusCode, other.body).toBe(201);
+    const mover = await partnerWithLogin('Moe');
+    expect((await api('POST', `/api/v1/programs/${other.json().id}/partners`, { email: mover.email, name: 'Moe', status: 'approved' })).statusCode).toBe(201);
+    const sold = await saleVia(mover, 'INV-MOVE', { externalId: 'cust-move' });
+    expect(sold.commission).toMatchObject({ amount: 1000 });
+    const filed = await asUser(mover.actor)('POST', '/api/v1/portal/disputes', {
+      kind: 'missing_credit', programId: other.json().id, orderId: 'INV-MOVE', customerEmail: 'm@example.com', saleDate: NOW.toISOString().slice(0, 10), message: 'Belongs to the second program.', evidenceUrls: [],
+    });
+    expect(filed.statusCode, filed.body).toBe(201);
+    const decided = await api('POST', `/api/v1/disputes/${filed.json().id}/decide`, { decision: 'accepted', reason: 'ok', resolution: { kind: 'reattribute', saleId: sold.sale.id } });
+    expect(decided.statusCode, decided.body).toBe(200);
+    expect(decided.json().decision.resolution).toMatchObject({ reversedCommissionIds: [sold.commission!.id], amount: 2000 });
+    const credits = await commissionsOf(mover);
+    expect(credits.map((c) => [c.kind, c.amount, c.status])).toEqual([['sale', 1000, 'reversed'], ['adjustment', 2000, 'payable']]);
+    await expectLedgerOk();
   });
 });
 

@@ -88,8 +88,10 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
   const why = `dispute ${dispute.id}: sale ${sale.invoice_id} re-attributed (${reason})`;
 
   const { rows: previous } = await client.query<{ id: string }>(
-    `select id from commissions where workspace_id = $1 and sale_id = $2 and kind = 'sale' and status <> 'reversed' and partner_id <> $3`,
-    [ws, sale.id, dispute.partner_id],
+    // Every credit of the sale but the claimant's own in the disputed program — its credit in
+    // another program included, since the sale leaves that program.
+    `select id from commissions where workspace_id = $1 and sale_id = $2 and kind = 'sale' and status <> 'reversed' and (partner_id <> $3 or program_id <> $4)`,
+    [ws, sale.id, dispute.partner_id, dispute.program_id],
   );
   for (const c of previous) await reverseCommission(client, { workspaceId: ws, commissionId: c.id, reason: why, now: services.now() });
 
@@ -137,7 +139,9 @@ export async function applyResolution(client: pg.PoolClient, services: Services,
 /**
  * The effect an automatic acceptance may apply without a person: releasing the disputed held
  * commission, or re-attributing the sale whose invoice id the partner named. Null when neither
- * follows from the dispute alone.
+ * follows from the dispute alone — and for a sale, unless the claimant's enrollment is approved:
+ * taking a sale away from the partner it is attributed to, on nobody's word but a claimant that
+ * could not even earn from it (pending, banned), is not something a deadline may do.
  */
 export async function automaticResolution(client: pg.PoolClient, dispute: DisputeRow): Promise<Resolution | null> {
   if (dispute.kind === 'commission' && dispute.commission_id) {
@@ -146,8 +150,10 @@ export async function automaticResolution(client: pg.PoolClient, dispute: Disput
   }
   if (dispute.kind === 'missing_credit' && dispute.order_id) {
     const { rows } = await client.query<{ id: string }>(
-      'select id from sales where workspace_id = $1 and invoice_id = $2 and partner_id is distinct from $3',
-      [dispute.workspace_id, dispute.order_id, dispute.partner_id],
+      `select s.id from sales s
+        where s.workspace_id = $1 and s.invoice_id = $2 and (s.partner_id is distinct from $3 or s.program_id is distinct from $4)
+          and exists (select 1 from enrollments e where e.workspace_id = s.workspace_id and e.program_id = $4 and e.partner_id = $3 and e.status = 'approved')`,
+      [dispute.workspace_id, dispute.order_id, dispute.partner_id, dispute.program_id],
     );
     return rows[0] ? { kind: 'reattribute', saleId: rows[0].id } : null;
   }

@@ -25,6 +25,12 @@ describe('destinationWithClick', () => {
     expect(destinationWithClick(prepareDestination('https://shop.example.com/'), null)).toBe('https://shop.example.com/');
   });
 
+  it('keeps a registered query exactly as written (flags, %20, ~, slashes): signed URLs stay valid', () => {
+    expect(destinationWithClick(prepareDestination('https://a.com/p?ref&q=a%20b&s=x~y&path=/a/b&sig=Zz%2B9'), 'clk_4')).toBe(
+      'https://a.com/p?ref&q=a%20b&s=x~y&path=/a/b&sig=Zz%2B9&tdm_click=clk_4',
+    );
+  });
+
   it('drops a tdm_click registered in the destination itself', () => {
     expect(destinationWithClick(prepareDestination('https://a.com/?tdm_click=forged&x=1'), 'clk_2')).toBe(
       'https://a.com/?x=1&tdm_click=clk_2',

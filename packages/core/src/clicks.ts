@@ -76,8 +76,10 @@ export interface PreparedDestination {
 
 export function prepareDestination(destinationUrl: string): PreparedDestination {
   const url = new URL(destinationUrl);
-  // A registered destination never decides the click id: a stale or forged one is removed.
-  url.searchParams.delete('tdm_click');
+  // A registered destination never decides the click id: a stale or forged one is removed. Only
+  // then is the query rewritten (searchParams re-encodes all of it: `%20` → `+`, `a` → `a=`),
+  // so any other destination is sent exactly as registered.
+  if (url.searchParams.has('tdm_click')) url.searchParams.delete('tdm_click');
   const fragment = url.hash;
   url.hash = '';
   const base = url.toString();

@@ -10,7 +10,8 @@ export interface UserAgentFacts {
   os: string | null;
 }
 
-const MAX_UA_LENGTH = 512;
+/** Longer than any browser sends (in-app browsers reach a few hundred characters). */
+const MAX_UA_LENGTH = 1024;
 
 /**
  * Parsing a user agent costs tens of microseconds; real traffic repeats a few hundred distinct
@@ -22,9 +23,10 @@ export class UserAgentCache {
   constructor(private readonly maxEntries = 2000) {}
 
   facts(userAgent: string | undefined): UserAgentFacts {
-    // No user agent at all is a script, not a person.
-    if (!userAgent) return { isBot: true, device: null, browser: null, os: null };
-    const ua = userAgent.length > MAX_UA_LENGTH ? userAgent.slice(0, MAX_UA_LENGTH) : userAgent;
+    // No user agent at all is a script, not a person; nor is one longer than any browser sends (a
+    // bot's token past the part parsed would otherwise go unseen).
+    if (!userAgent || userAgent.length > MAX_UA_LENGTH) return { isBot: true, device: null, browser: null, os: null };
+    const ua = userAgent;
     const hit = this.entries.get(ua);
     if (hit) {
       this.entries.delete(ua);

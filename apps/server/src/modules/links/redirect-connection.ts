@@ -177,6 +177,9 @@ function bareLineFeed(data: string): boolean {
   return lf === 0 || (lf > 0 && data[lf - 1] !== '\r');
 }
 
+/** How long an ending connection may take to deliver its last answers before it is destroyed. */
+const FINISH_GRACE_MS = 5_000;
+
 /** Bytes a client may send ahead while an answer is pending before reading stops until it is sent. */
 const MAX_PIPELINED_BYTES = 64 * 1024;
 
@@ -358,6 +361,13 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       this.detach();
       const socket = this.socket;
       socket.end(() => socket.destroy());
+      // A client that never reads its last answers would hold the socket (and a graceful close,
+      // which waits for every connection) for ever: it gets a bounded time to take them.
+      if (!socket.destroyed) {
+        const deadline = setTimeout(() => socket.destroy(), FINISH_GRACE_MS);
+        deadline.unref();
+        socket.once('close', () => clearTimeout(deadline));
+      }
     }
 
     private handToNode(): void {

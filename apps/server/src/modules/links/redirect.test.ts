@@ -139,6 +139,10 @@ describe('GET /r/:key', () => {
     const noAgent = await ctx.app.inject({ method: 'GET', url: `/r/${link.key}` });
     expect(noAgent.statusCode).toBe(302);
     expect(clickIdOf(noAgent.headers.location as string)).toBeNull();
+    // Longer than any browser's: a bot's token could hide past what is parsed.
+    const overLong = await visit(ctx.app, `/r/${link.key}`, { 'user-agent': `${CHROME} ${'x'.repeat(1100)} Googlebot/2.1` });
+    expect(overLong.statusCode).toBe(302);
+    expect(clickIdOf(overLong.headers.location as string)).toBeNull();
     const head = await ctx.app.inject({ method: 'HEAD', url: `/r/${link.key}`, headers: { 'user-agent': CHROME } });
     expect(head.statusCode).toBe(302);
     expect(head.headers['set-cookie']).toBeUndefined();
@@ -207,6 +211,9 @@ describe('GET /r/:key', () => {
     for (let i = 0; i < 20; i++) expect((await visit(ctx.app, `/r/${link.key}`, {}, `10.0.0.${i}`)).statusCode).toBe(302);
     for (let i = 0; i < 5; i++) await visit(ctx.app, '/r/still-unknown-key');
     expect(runtime.cache.loads - loads).toBe(1); // the unknown key, once
+    // A key with a control character (PostgreSQL refuses NUL in text) is no key: 404, no lookup, no 503.
+    for (const url of ['/r/%00', '/r/a%0Ab', '/r/%7F']) expect((await visit(ctx.app, url)).statusCode).toBe(404);
+    expect(runtime.cache.loads - loads).toBe(1);
   });
 
   it('picks up a change the notification missed at the next poll', async () => {

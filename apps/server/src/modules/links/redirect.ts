@@ -19,6 +19,8 @@ import { LinkCache, type CachedLink, type LinkCacheOptions } from './link-cache.
 export const CLICK_COOKIE = 'tdm_click';
 /** Everything under this path is the redirect's (see {@link RedirectRuntime.handle}). */
 export const REDIRECT_PREFIX = '/r/';
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
 /** Longer keys are never links (custom keys are far shorter); same limit as Fastify's router. */
 const MAX_KEY_LENGTH = 100;
 
@@ -224,6 +226,9 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
         } catch {
           return notFound(request, send);
         }
+        // No key holds a control character, and PostgreSQL refuses NUL in text: `/r/%00` looked up
+        // on every request (never cached) and answered 503.
+        if (CONTROL_CHARACTER.test(key)) return notFound(request, send);
       }
       const cached = cache.peek(key);
       if (cached !== undefined) return respond(request, send, cached, queryAt);

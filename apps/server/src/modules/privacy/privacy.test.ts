@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clickIdFromUuid, uuidv7 } from '@tandem/core';
 import { withTransaction } from '../../db/tx.js';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
@@ -150,8 +150,13 @@ describe('partner data-subject requests', () => {
     expect(dump.enrollments).toEqual([expect.objectContaining({ id: enrollment.id, status: 'approved' })]);
     expect(dump.links).toHaveLength(1);
     expect(dump.identities).toHaveLength(1);
+    // The partner's link redirects, and this node's cache holds it.
+    const visit = () => ctx.app.inject({ method: 'GET', url: `/r/${dump.links[0].key}`, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36' } });
+    expect((await visit()).statusCode).toBe(302);
 
     expect((await api('DELETE', `/api/v1/partners/${partner.id}/personal-data`)).statusCode).toBe(204);
+    // Archived with the erasure, it stops redirecting: every node's cache hears of it.
+    await vi.waitFor(async () => expect((await visit()).statusCode).toBe(404), { timeout: 3000, interval: 20 });
 
     for (const value of [email, name, website]) expect(await tablesHolding(value), value).toEqual([]);
     const after = (await api('GET', `/api/v1/partners/${partner.id}/export`)).json();

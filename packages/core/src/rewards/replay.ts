@@ -27,10 +27,16 @@ export type RewardEvent =
       approved: boolean;
       partnerTags: string[];
     }
-  | { type: 'refund'; refundId: string; saleId: string; amount: number; occurredAt: Date }
+  /** `partnerId`: whose sale it was when refunded (absent in events logged before it was added). */
+  | { type: 'refund'; refundId: string; saleId: string; amount: number; occurredAt: Date; partnerId?: string }
   | { type: 'mature'; asOf: Date; rulesVersion: number }
   | { type: 'hold' | 'release' | 'reverse'; commissionKey: string }
-  | { type: 'adjustment'; adjustmentId: string; partnerId: string; amount: number; occurredAt: Date }
+  /**
+   * A manual credit or debit. One made for a sale (a dispute's re-attribution) carries the sale and
+   * the part of it the credit was earned on (`saleBase`: what was not refunded then), so that later
+   * refunds of that sale reduce it as they would the sale's own commission.
+   */
+  | { type: 'adjustment'; adjustmentId: string; partnerId: string; amount: number; occurredAt: Date; saleId?: string | null; saleBase?: number | null }
   | { type: 'payout'; payoutId: string; partnerId: string; minAmount: number }
   | { type: 'payout_paid' | 'payout_failed'; payoutId: string }
   /**
@@ -76,6 +82,8 @@ export interface ProgramBook {
   sales: Map<string, { partnerId: string; customerId: string; amount: number; refunded: number }>;
   leads: Set<string>;
   payouts: Map<string, { partnerId: string; keys: string[]; amount: number; status: 'pending' | 'paid' | 'failed' }>;
+  /** Credits made for a sale by adjustment (re-attribution), by sale id: what later refunds reduce. */
+  saleCredits: Map<string, { key: string; partnerId: string; base: number }[]>;
   entries: BookEntry[];
 }
 
@@ -108,8 +116,19 @@ function rulesFor(rulesByVersion: ReadonlyMap<number, RulesDocument>, version: n
   return rules;
 }
 
+/**
+ * The credit a re-attribution gave `partnerId` for a sale, when that partner holds one: the newest,
+ * the one still standing (an earlier claimant's was reversed when the sale moved again). A sale
+ * refunded before any such credit, or one never re-attributed, has none.
+ */
+export function saleCreditOf(book: ProgramBook, saleId: string, partnerId: string | undefined): { key: string; partnerId: string; base: number } | null {
+  if (!partnerId) return null;
+  const credits = book.saleCredits.get(saleId)?.filter((c) => c.partnerId === partnerId) ?? [];
+  return credits[credits.length - 1] ?? null;
+}
+
 export function emptyBook(programId: string, currency: string): ProgramBook {
-  return { programId, currency, commissions: new Map(), referrals: new Map(), sales: new Map(), leads: new Set(), payouts: new Map(), entries: [] };
+  return { programId, currency, commissions: new Map(), referrals: new Map(), sales: new Map(), leads: new Set(), payouts: new Map(), saleCredits: new Map(), entries: [] };
 }
 
 function post(book: ProgramBook, partnerId: string, kind: string, ref: string, postings: JournalEntry['postings']): void {
@@ -171,6 +190,15 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       return;
     }
     case 'refund': {
+      // A sale re-attributed by a dispute: the partner it belongs to now holds a credit for it.
+      const credit = saleCreditOf(book, event.saleId, event.partnerId);
+      if (credit) {
+        const c = book.commissions.get(credit.key);
+        if (!c || c.status === 'reversed' || event.amount <= 0) return;
+        const decision = refundReduction({ amount: c.amount, alreadyReduced: c.reversedAmount + c.clawedBack, status: c.status, inPayout: paidOrCommitted(c) }, credit.base, event.amount);
+        applyReduction(book, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${credit.base}`);
+        return;
+      }
       const sale = book.sales.get(event.saleId);
       if (!sale) return;
       const refundable = Math.max(0, Math.min(event.amount, sale.amount - sale.refunded));
@@ -235,6 +263,9 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
     case 'adjustment': {
       const key = commissionKeys.adjustment(event.adjustmentId);
       if (book.commissions.has(key)) return;
+      if (event.saleId && event.saleBase && event.amount > 0) {
+        book.saleCredits.set(event.saleId, [...(book.saleCredits.get(event.saleId) ?? []), { key, partnerId: event.partnerId, base: event.saleBase }]);
+      }
       record(book, {
         key, kind: 'adjustment', partnerId: event.partnerId, customerId: null, saleId: null, amount: event.amount, reversedAmount: 0, clawedBack: 0,
         status: 'payable', occurredAt: event.occurredAt, payableAt: event.occurredAt, reason: 'adjustment', rulesVersion: 0, explanation: [], payoutId: null,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickIdFromUuid, uuidv7 } from '@tandem/core';
 import { asKey, createTestContext, signupActor, uniqueEmail, type Actor, type TestContext } from '../../test/harness.js';
 import { DISPUTE_DEADLINES_QUEUE } from './jobs.js';
+import { replayStoredProgram } from '../rewards/replay.js';
 
 /*
  * Accepted disputes and their ledger effects, end to end over HTTP: a missing-credit claim that
@@ -318,5 +319,17 @@ describe('a re-attributed sale that was refunded', () => {
     const credited = await commissionsOf(claimant);
     expect(credited.map((c) => [c.kind, c.amount])).toEqual([['adjustment', 600]]);
     await expectLedgerOk();
+
+    // Refunds after the re-attribution reduce the claimant's credit, as they would its commission:
+    // half of the 6,000 left takes half of the 600, the rest takes the rest.
+    const half = (await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-REF-1', amount: 3_000 })).json();
+    expect(half.adjustments).toEqual([{ commissionId: credited[0]!.id, amount: -300 }]);
+    expect((await api('GET', `/api/v1/partners/${claimant.partnerId}/balance?programId=${programId}`)).json()).toMatchObject({ payable: 300 });
+    const rest = (await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-REF-1' })).json();
+    expect(rest.adjustments).toEqual([{ commissionId: credited[0]!.id, amount: -300 }]);
+    expect((await commissionsOf(claimant)).map((c) => [c.kind, c.amount, c.status])).toEqual([['adjustment', 600, 'reversed']]);
+    expect((await api('GET', `/api/v1/partners/${claimant.partnerId}/balance?programId=${programId}`)).json()).toMatchObject({ payable: 0 });
+    await expectLedgerOk();
+    expect(await replayStoredProgram(ctx.pool, programId)).toMatchObject({ differences: [] });
   });
 });

@@ -116,7 +116,7 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
   const refunded = Number(sale.refunded_amount);
   const amount = earned - refundReduction({ amount: earned, alreadyReduced: 0, status: 'pending', inPayout: false }, Number(sale.amount), refunded).reduction;
   const created = amount > 0
-    ? await createAdjustment(client, { workspaceId: ws, programId: dispute.program_id, partnerId: dispute.partner_id, amount, currency: program.currency, reason: why, saleId: sale.id, now })
+    ? await createAdjustment(client, { workspaceId: ws, programId: dispute.program_id, partnerId: dispute.partner_id, amount, currency: program.currency, reason: why, saleId: sale.id, saleBase: Number(sale.amount) - refunded, now })
     : null;
   return {
     kind: 'reattribute', saleId: sale.id, fromPartnerId: sale.partner_id, reversedCommissionIds: previous.map((c) => c.id),

@@ -64,7 +64,11 @@ export async function reverseCommission(client: pg.PoolClient, input: { workspac
 /** A manual credit (positive) or debit (negative), payable at once. */
 export async function createAdjustment(
   client: pg.PoolClient,
-  input: { workspaceId: string; programId: string; partnerId: string; amount: number; currency: string; reason: string; saleId?: string; now?: Date },
+  input: {
+    workspaceId: string; programId: string; partnerId: string; amount: number; currency: string; reason: string; saleId?: string; now?: Date;
+    /** For a credit made for a sale: the part of the sale it was earned on (what later refunds of the sale reduce it against). */
+    saleBase?: number;
+  },
 ): Promise<{ id: string }> {
   const program = await loadProgramContext(client, input.workspaceId, input.programId);
   if (!program) throw new ApiError('not_found', 'No such program', [{ path: 'programId', message: 'no program with rules has this id' }]);
@@ -72,7 +76,9 @@ export async function createAdjustment(
   await lockPartner(client, input.workspaceId, input.programId, input.partnerId);
   const now = input.now ?? new Date();
   const adjustmentId = newIdBody(now.getTime());
-  await logRewardEvent(client, input.workspaceId, input.programId, 'adjustment', input.saleId ?? null, { adjustmentId, partnerId: input.partnerId, amount: input.amount, occurredAt: now.toISOString() });
+  await logRewardEvent(client, input.workspaceId, input.programId, 'adjustment', input.saleId ?? null, {
+    adjustmentId, partnerId: input.partnerId, amount: input.amount, occurredAt: now.toISOString(), saleId: input.saleId ?? null, saleBase: input.saleBase ?? null,
+  });
   const created = await insertCommission(client, input.workspaceId, program, {
     key: commissionKeys.adjustment(adjustmentId), kind: 'adjustment', partnerId: input.partnerId, customerId: null, saleId: input.saleId ?? null, leadId: null, amount: input.amount, status: 'payable',
     rulesVersion: 0, termsVersion: null, occurredAt: now, payableAt: now, reason: 'adjustment', explanation: [{ step: 'amount', text: `adjustment: ${input.reason}`, amount: input.amount }],

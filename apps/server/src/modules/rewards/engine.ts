@@ -260,10 +260,36 @@ export async function onRefund(client: pg.PoolClient, services: Services, event:
   const { workspaceId, attribution } = event;
   if (!attribution) return { adjustments: [] };
   const { programId, partnerId, customerId } = attribution;
-  // Only sales the engine saw have a place in the replayed stream.
-  const { rows: seen } = await client.query('select 1 from reward_events where workspace_id = $1 and program_id = $2 and subject = $3 and type = $4 limit 1', [workspaceId, programId, event.saleId, 'sale']);
+  // Only sales the engine saw have a place in the replayed stream: the sale itself, or a credit a
+  // dispute's re-attribution gave the partner for it (the newest of that partner's, as replay finds it).
+  const { rows: seen } = await client.query<{ type: string; payload: { adjustmentId: string; saleBase: number | null; amount: number; partnerId: string } }>(
+    `(select type, payload from reward_events where workspace_id = $1 and program_id = $2 and subject = $3 and type = 'adjustment'
+        and payload->>'partnerId' = $4 and coalesce((payload->>'saleBase')::bigint, 0) > 0 and (payload->>'amount')::bigint > 0 order by seq desc limit 1)
+     union all
+     (select type, payload from reward_events where workspace_id = $1 and program_id = $2 and subject = $3 and type = 'sale' limit 1)`,
+    [workspaceId, programId, event.saleId, partnerId],
+  );
   if (seen.length === 0) return { adjustments: [] };
-  await logRewardEvent(client, workspaceId, programId, 'refund', event.saleId, { refundId: event.refundId, saleId: event.saleId, amount: event.amount, occurredAt: event.occurredAt.toISOString() });
+  await logRewardEvent(client, workspaceId, programId, 'refund', event.saleId, { refundId: event.refundId, saleId: event.saleId, amount: event.amount, occurredAt: event.occurredAt.toISOString(), partnerId });
+  const credit = seen.find((s) => s.type === 'adjustment')?.payload;
+  if (credit) {
+    // The re-attributed sale's credit is reduced as its own commission would be, in proportion to
+    // the part of the sale it was earned on.
+    const { rows } = await client.query<CommissionRow & { settled_offset: number }>(
+      `select ${COMMISSION_COLUMNS}, ${SETTLED_OFFSET_SQL} as settled_offset from commissions c where workspace_id = $1 and program_id = $2 and key = $3 for update`,
+      [workspaceId, programId, commissionKeys.adjustment(credit.adjustmentId)],
+    );
+    const c = rows[0];
+    if (!c || c.status === 'reversed' || event.amount <= 0) return { adjustments: [] };
+    const base = Number(credit.saleBase);
+    const decision = refundReduction(
+      { amount: Number(c.amount), alreadyReduced: Number(c.reversed_amount) + Number(c.clawed_back), status: c.status, inPayout: c.payout_id !== null || Number(c.settled_offset) > 0 },
+      base,
+      event.amount,
+    );
+    const adjustment = await reduceCommission(client, workspaceId, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${base}`, services.now());
+    return { adjustments: adjustment ? [adjustment] : [] };
+  }
 
   const refundedTotal = event.refundedBefore + event.amount;
   const { rows: referralRows } = await client.query<{ first_sale_id: string; first_sale_at: Date; first_sale_amount: number; qualified_at: Date | null; qualified: boolean; disqualified: boolean }>(

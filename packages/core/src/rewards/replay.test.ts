@@ -121,6 +121,29 @@ describe('refunds', () => {
     expect(qualifying(9_999, '2026-01-10')).toMatchObject({ disqualified: false, qualified: true });
     expect(qualifying(10_000, '2026-01-11')).toMatchObject({ disqualified: false, qualified: true }); // at qualifiedAt: too late
   });
+  it('a refund of a sale a dispute moved to another partner touches that partner\'s referral, not the first one\'s (as the server does)', () => {
+    const referralAfter = (partnerId: string | undefined) =>
+      replayProgram('prg', 'EUR', rules, [
+        saleEvent('S1', 'C1', 10_000, '2026-01-01'),
+        { type: 'refund', refundId: 'R1', saleId: 'S1', amount: 10_000, occurredAt: d('2026-01-10'), ...(partnerId ? { partnerId } : {}) },
+        { type: 'mature', asOf: d('2026-02-01'), rulesVersion: 1 },
+      ]).referrals.get('P|C1')!;
+    expect(referralAfter('Q')).toMatchObject({ disqualified: false, qualified: true });
+    expect(referralAfter('P')).toMatchObject({ disqualified: true });
+    // Logged before refunds named the partner: the sale's own partner.
+    expect(referralAfter(undefined)).toMatchObject({ disqualified: true });
+  });
+  it('a credit a re-attribution gave for a sale is reduced by that sale\'s later refunds, in proportion to its base', () => {
+    const book = replayProgram('prg', 'EUR', rulesMap({ sale: { type: 'percentage', amount: 10 } }), [
+      saleEvent('S1', 'C1', 10_000, '2026-01-01'),
+      { type: 'refund', refundId: 'R0', saleId: 'S1', amount: 4_000, occurredAt: d('2026-01-02'), partnerId: 'P' },
+      { type: 'reverse', commissionKey: 'sale:S1' },
+      { type: 'adjustment', adjustmentId: 'A1', partnerId: 'Q', amount: 600, occurredAt: d('2026-01-03'), saleId: 'S1', saleBase: 6_000 },
+      { type: 'refund', refundId: 'R1', saleId: 'S1', amount: 3_000, occurredAt: d('2026-01-04'), partnerId: 'Q' },
+    ]);
+    expect(book.commissions.get('adjustment:A1')).toMatchObject({ amount: 600, reversedAmount: 300, status: 'payable' });
+    expect(book.sales.get('S1')!.refunded).toBe(7_000);
+  });
   it('a first sale below minSaleAmount never qualifies', () => {
     const r = rulesDocument.parse({ qualification: { holdDays: 0, minSaleAmount: 5000 } });
     expect(newReferral(r, { partnerId: 'P', customerId: 'C', saleId: 'S', occurredAt: d('2026-01-01'), amount: 4999 }).qualifiedAt).toBeNull();

@@ -117,9 +117,9 @@ function rulesFor(rulesByVersion: ReadonlyMap<number, RulesDocument>, version: n
 }
 
 /**
- * The credit a re-attribution gave `partnerId` for a sale, when that partner holds one: the newest,
- * the one still standing (an earlier claimant's was reversed when the sale moved again). A sale
- * refunded before any such credit, or one never re-attributed, has none.
+ * The credit a re-attribution gave `partnerId` for a sale, when that partner holds one: the newest
+ * (each re-attribution reverses the credits others hold for the sale, and a partner's own earlier
+ * one is reversed when the sale moved away from it). A sale never re-attributed has none.
  */
 export function saleCreditOf(book: ProgramBook, saleId: string, partnerId: string | undefined): { key: string; partnerId: string; base: number } | null {
   if (!partnerId) return null;
@@ -190,6 +190,10 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       return;
     }
     case 'refund': {
+      // Whatever happens below, the sale's refunded total counts this refund (the server's does).
+      const sale = book.sales.get(event.saleId);
+      const refundable = sale ? Math.max(0, Math.min(event.amount, sale.amount - sale.refunded)) : 0;
+      if (sale) sale.refunded += refundable;
       // A sale re-attributed by a dispute: the partner it belongs to now holds a credit for it.
       const credit = saleCreditOf(book, event.saleId, event.partnerId);
       if (credit) {
@@ -199,11 +203,10 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
         applyReduction(book, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${credit.base}`);
         return;
       }
-      const sale = book.sales.get(event.saleId);
       if (!sale) return;
-      const refundable = Math.max(0, Math.min(event.amount, sale.amount - sale.refunded));
-      sale.refunded += refundable;
-      const referral = book.referrals.get(`${sale.partnerId}|${sale.customerId}`);
+      // The referral of the partner whose sale it is when refunded (a dispute may have moved it;
+      // events logged before they named the partner mean the sale's first partner).
+      const referral = book.referrals.get(`${event.partnerId ?? sale.partnerId}|${sale.customerId}`);
       if (referral && referral.firstSaleId === event.saleId && disqualifiesReferral(referral, sale.refunded, event.occurredAt)) referral.disqualified = true;
       const commission = book.commissions.get(commissionKeys.sale(event.saleId));
       if (!commission || commission.status === 'reversed' || refundable === 0) return;

@@ -27,23 +27,23 @@ function asUser(actor: Actor) {
     ctx.app.inject({ method, url, headers: { cookie: actor.cookie, ...(method === 'GET' ? {} : { 'x-csrf-token': actor.csrf }) }, ...(payload !== undefined ? { payload: payload as object } : {}) });
 }
 
-async function partnerWithLogin(name: string): Promise<TestPartner> {
+async function partnerWithLogin(name: string, inProgram = programId): Promise<TestPartner> {
   const actor = await signupActor(ctx.app, { workspaceName: `${name}'s own space` });
   const email = uniqueEmail(name);
-  const res = await api('POST', `/api/v1/programs/${programId}/partners`, { email, name });
+  const res = await api('POST', `/api/v1/programs/${inProgram}/partners`, { email, name });
   const partnerId = res.json().partner.id as string;
   await ctx.pool.query('update partners set user_id = $1 where workspace_id = $2 and id = $3', [actor.userId, brand.workspaceId, partnerId]);
   return { partnerId, linkId: res.json().link.id, email: email.toLowerCase(), actor };
 }
 
 let visitor = 0;
-async function saleVia(partner: TestPartner, invoiceId: string, customer: { externalId: string; email?: string }, amount = 10_000) {
+async function saleVia(partner: TestPartner, invoiceId: string, customer: { externalId: string; email?: string }, amount = 10_000, inProgram = programId) {
   visitor += 1;
   const clickAt = new Date(ctx.clock.now.getTime() - 3 * 3600_000);
   const uuid = uuidv7(clickAt.getTime());
   await ctx.pool.query(
     `insert into clicks (workspace_id, id, link_id, program_id, partner_id, created_at, ip_hash, visitor_hash) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [brand.workspaceId, uuid, partner.linkId, programId, partner.partnerId, clickAt, `ip:${visitor}`, `dev:${visitor}`],
+    [brand.workspaceId, uuid, partner.linkId, inProgram, partner.partnerId, clickAt, `ip:${visitor}`, `dev:${visitor}`],
   );
   const res = await api('POST', '/api/v1/track/sale', { customer, amount, currency: 'USD', invoiceId, clickId: clickIdFromUuid(uuid), occurredAt: new Date(clickAt.getTime() + 90 * MIN).toISOString() });
   expect(res.statusCode, res.body).toBe(200);
@@ -291,6 +291,50 @@ describe('a sale moved to the same partner in another program', () => {
     expect(decided.json().decision.resolution).toMatchObject({ reversedCommissionIds: [sold.commission!.id], amount: 2000 });
     const credits = await commissionsOf(mover);
     expect(credits.map((c) => [c.kind, c.amount, c.status])).toEqual([['sale', 1000, 'reversed'], ['adjustment', 2000, 'payable']]);
+    await expectLedgerOk();
+  });
+});
+
+/** Files a missing-credit claim as `claimant` in `inProgram` and has the brand accept it, moving the sale. */
+async function reattributeTo(claimant: TestPartner, orderId: string, saleId: string, inProgram = programId) {
+  const filed = await asUser(claimant.actor)('POST', '/api/v1/portal/disputes', {
+    kind: 'missing_credit', programId: inProgram, orderId, customerEmail: 'c@example.com', saleDate: NOW.toISOString().slice(0, 10), message: 'Mine.', evidenceUrls: [],
+  });
+  expect(filed.statusCode, filed.body).toBe(201);
+  const decided = await api('POST', `/api/v1/disputes/${filed.json().id}/decide`, { decision: 'accepted', reason: 'ok', resolution: { kind: 'reattribute', saleId } });
+  expect(decided.statusCode, decided.body).toBe(200);
+  return decided.json().decision.resolution as { amount: number; commissionId: string | null; reversedCommissionIds: string[] };
+}
+
+describe('a sale re-attributed twice', () => {
+  it('reverses the first claimant\'s credit when the sale moves on: only the partner it ends with is paid', async () => {
+    const seller = await partnerWithLogin('Sam');
+    const first = await partnerWithLogin('Fay');
+    const second = await partnerWithLogin('Gus');
+    const sold = await saleVia(seller, 'INV-TWICE', { externalId: 'cust-twice' });
+    const toFirst = await reattributeTo(first, 'INV-TWICE', sold.sale.id);
+    expect(toFirst).toMatchObject({ amount: 1000, reversedCommissionIds: [sold.commission!.id] });
+    const toSecond = await reattributeTo(second, 'INV-TWICE', sold.sale.id);
+    expect(toSecond).toMatchObject({ amount: 1000, reversedCommissionIds: [toFirst.commissionId] });
+    expect((await commissionsOf(first)).map((c) => [c.kind, c.status])).toEqual([['adjustment', 'reversed']]);
+    expect((await commissionsOf(second)).map((c) => [c.kind, c.status])).toEqual([['adjustment', 'payable']]);
+    // A full refund now takes back the second claimant's credit, and nothing else is left standing.
+    expect((await api('POST', '/api/v1/track/refund', { invoiceId: 'INV-TWICE' })).json().adjustments).toEqual([{ commissionId: toSecond.commissionId, amount: -1000 }]);
+    await expectLedgerOk();
+    expect(await replayStoredProgram(ctx.pool, programId)).toMatchObject({ differences: [] });
+  });
+
+  it('pays a "once" program\'s partner when its own first sale comes back to it', async () => {
+    const once = await api('POST', '/api/v1/programs', { name: 'Acme Once', currency: 'USD', destinationUrl: 'https://acme.example.com/once', rules: { sale: { type: 'percentage', amount: 10, duration: 'once' } } });
+    expect(once.statusCode, once.body).toBe(201);
+    const onceId = once.json().id as string;
+    const owner = await partnerWithLogin('Oona', onceId);
+    const other = await partnerWithLogin('Otto', onceId);
+    const sold = await saleVia(owner, 'INV-ONCE', { externalId: 'cust-once' }, 10_000, onceId);
+    expect(sold.commission).toMatchObject({ amount: 1000 });
+    expect(await reattributeTo(other, 'INV-ONCE', sold.sale.id, onceId)).toMatchObject({ amount: 1000 });
+    // Back to its first partner: the referral began with this very sale, so it is still the first.
+    expect(await reattributeTo(owner, 'INV-ONCE', sold.sale.id, onceId)).toMatchObject({ amount: 1000 });
     await expectLedgerOk();
   });
 });

@@ -89,8 +89,15 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
 
   const { rows: previous } = await client.query<{ id: string }>(
     // Every credit of the sale but the claimant's own in the disputed program — its credit in
-    // another program included, since the sale leaves that program.
-    `select id from commissions where workspace_id = $1 and sale_id = $2 and kind = 'sale' and status <> 'reversed' and (partner_id <> $3 or program_id <> $4)`,
+    // another program included, since the sale leaves that program: the sale's own commission, and
+    // the credit an earlier re-attribution gave (an adjustment whose reward event names the sale's
+    // base, which a manual adjustment never has).
+    `select c.id from commissions c
+      where c.workspace_id = $1 and c.sale_id = $2 and c.status <> 'reversed' and (c.partner_id <> $3 or c.program_id <> $4)
+        and (c.kind = 'sale' or (c.kind = 'adjustment' and c.amount > 0 and exists (
+              select 1 from reward_events e where e.workspace_id = c.workspace_id and e.program_id = c.program_id and e.type = 'adjustment'
+                 and e.subject = c.sale_id and 'adjustment:' || (e.payload->>'adjustmentId') = c.key and e.payload->>'saleBase' is not null)))
+      order by c.id`,
     [ws, sale.id, dispute.partner_id, dispute.program_id],
   );
   for (const c of previous) await reverseCommission(client, { workspaceId: ws, commissionId: c.id, reason: why, now: services.now() });
@@ -102,13 +109,15 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
 
   const now = services.now();
   const enrollment = await loadEnrollment(client, ws, program, enrollmentId, now);
-  const { rows: referral } = await client.query<{ first_sale_at: Date }>(
-    'select first_sale_at from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4',
+  const { rows: referral } = await client.query<{ first_sale_at: Date; first_sale_id: string }>(
+    'select first_sale_at, first_sale_id from referrals where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4',
     [ws, dispute.program_id, dispute.partner_id, sale.customer_id],
   );
+  // A referral that began with this very sale (it comes back to its first partner) does not make it a later sale.
+  const firstSaleAt = referral[0] && referral[0].first_sale_id !== sale.id ? referral[0].first_sale_at : null;
   const context = await partnerContext(client, ws, program, dispute.partner_id, sale.occurred_at, enrollment?.earns ?? false, enrollment?.tags ?? []);
   const evaluation = evaluateSale(program.rules, context, {
-    amount: Number(sale.amount), currency: sale.currency, productId: sale.product_id, occurredAt: sale.occurred_at, customerCountry: null, firstSaleAt: referral[0]?.first_sale_at ?? null,
+    amount: Number(sale.amount), currency: sale.currency, productId: sale.product_id, occurredAt: sale.occurred_at, customerCountry: null, firstSaleAt,
   });
   // What the sale earns less what its refunds so far take back, as a refund reduces a commission:
   // a re-attributed sale that was refunded (in part) credits only what is left of it.

@@ -261,6 +261,21 @@ describe('POST /api/v1/integrations/stripe/webhook', () => {
     expect(Object.fromEntries(rows.map((r) => [r.id, r.partner_id]))).toEqual({ [first.targetId]: null, [next.targetId]: partner.partnerId });
   });
 
+  it('a lead reward is paid for a trial checkout, never for the lead a late checkout records for its attribution', async () => {
+    const leadProgram = await insertProgram(ctx.pool, brand.workspaceId, { rules: { lead: { type: 'flat', amount: 500 }, sale: { type: 'percentage', amount: 10 } } });
+    const leadPartner = await insertPartner(ctx.pool, leadProgram);
+    const leadCommissions = async () =>
+      (await ctx.pool.query(`select count(*)::int as n from commissions where workspace_id = $1 and partner_id = $2 and kind = 'lead'`, [brand.workspaceId, leadPartner.partnerId])).rows[0].n;
+    const trial = checkoutEvent({ amount_total: 0, payment_status: 'no_payment_required', client_reference_id: await insertClick(ctx.pool, leadProgram, leadPartner, new Date(NOW.getTime() - DAY_MS)), invoice: null, payment_intent: null });
+    expect((await deliver(trial)).json()).toMatchObject({ outcome: 'lead' });
+    expect(await leadCommissions()).toBe(1);
+    const checkout = checkoutEvent({ invoice: `in_late_${seq}`, client_reference_id: await insertClick(ctx.pool, leadProgram, leadPartner, new Date(NOW.getTime() - DAY_MS)), mode: 'subscription' });
+    const early = { id: `evt_late_inv_${seq}`, type: 'invoice.paid', created: nowSeconds, data: { object: { id: checkout.data.object.invoice, amount_paid: 4900, currency: 'usd', customer: checkout.data.object.customer } } };
+    expect((await deliver(early)).json()).toMatchObject({ outcome: 'sale' });
+    expect((await deliver(checkout)).json()).toMatchObject({ outcome: 'duplicate_sale' });
+    expect(await leadCommissions()).toBe(1);
+  });
+
   it('applies charge.refunded as the new part of the cumulative refunded amount, never beyond the sale', async () => {
     const checkout = checkoutEvent({ amount_total: 10_000 });
     const saleId = (await deliver(checkout)).json().targetId;

@@ -148,7 +148,10 @@ export async function handleStripeWebhook(
         // click or coupon and was stored unattributed. The checkout's lead attributes the customer
         // now, so that the renewals are (that first sale stays as it was recorded).
         if (intent.checkoutLead && !body.attributed && (intent.clickId || intent.couponCode)) {
-          await trackLead(services, workspaceId, { customer: intent.customer, eventName: intent.checkoutLead, occurredAt: intent.occurredAt, clickId: intent.clickId, couponCode: intent.couponCode });
+          // For the attribution only: had the checkout come first, it would have been a sale and no lead, so it earns nothing.
+          await trackLead(services, workspaceId, {
+            customer: intent.customer, eventName: intent.checkoutLead, occurredAt: intent.occurredAt, clickId: intent.clickId, couponCode: intent.couponCode, attributionOnly: true,
+          });
         }
         await recordEvent(services.pool, workspaceId, event, 'duplicate_sale', body.sale.id);
         return { received: true, outcome: 'duplicate_sale', targetId: body.sale.id };

@@ -368,6 +368,11 @@ export interface LeadInput {
   occurredAt?: string | undefined;
   /** Default true: server-to-server calls are made with the customer's consent. */
   consent?: boolean | undefined;
+  /**
+   * Records the lead for its attribution only: no conversion hook runs, so it earns no lead reward
+   * and nothing is scored (a Stripe checkout that arrived after its invoice, see stripe/webhook.ts).
+   */
+  attributionOnly?: boolean | undefined;
 }
 
 export interface LeadResult {
@@ -443,7 +448,7 @@ export async function trackLead(
       partnerId: touch?.partnerId ?? null,
     };
     const deferred: DeferredWrite[] = [...writes];
-    for (const h of conversionHooks()) {
+    for (const h of input.attributionOnly ? [] : conversionHooks()) {
       if (!h.onLead) continue;
       const r = await h.onLead(client, services, {
         workspaceId,

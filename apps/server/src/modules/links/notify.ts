@@ -11,3 +11,9 @@ export const LINKS_CHANNEL = 'tandem_links';
 export async function notifyLinkChanged(client: pg.PoolClient | pg.Pool, key: string): Promise<void> {
   await client.query(`select pg_notify('${LINKS_CHANNEL}', $1)`, [key]);
 }
+
+/** {@link notifyLinkChanged} for many links in one round trip (one notification each). */
+export async function notifyLinksChanged(client: pg.PoolClient | pg.Pool, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query(`select pg_notify('${LINKS_CHANNEL}', k) from unnest($1::text[]) k`, [keys]);
+}

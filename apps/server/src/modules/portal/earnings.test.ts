@@ -208,6 +208,28 @@ describe('portal statements and verification', () => {
     expect(res.ok).toBe(false);
     expect(res.problems).toContainEqual({ chain: s.head.chain, seq: 1, problem: 'hash_mismatch' });
   });
+
+  it('detects a posting row moved away from the partner, one without an entry, and a deleted head', async () => {
+    const s = (await pat.get(`${base(patEnrollment)}/statement`)).json();
+    const verify = async () => (await pat.post(`${base(patEnrollment)}/statement/verify`, {})).json();
+    const [programPart, partnerPart] = [s.head.chain.slice(0, s.head.chain.indexOf(':')), s.head.chain.slice(s.head.chain.indexOf(':') + 1)];
+    expect(await verify()).toMatchObject({ ok: true });
+    const lastEntry = `(select id from ledger_entries where chain = $1 and seq = $2)`;
+
+    await ctx.pool.query(`update ledger_postings set partner_id = 'ptn_elsewhere' where line = 0 and entry_id = ${lastEntry}`, [s.head.chain, s.head.seq]);
+    expect((await verify()).problems).toEqual([{ chain: s.head.chain, seq: s.head.seq, problem: 'hash_mismatch' }]);
+    await ctx.pool.query(`update ledger_postings set partner_id = $3 where line = 0 and entry_id = ${lastEntry}`, [s.head.chain, s.head.seq, partnerPart]);
+
+    const { rows } = await ctx.pool.query<{ workspace_id: string }>('select workspace_id from ledger_entries where chain = $1 limit 1', [s.head.chain]);
+    await ctx.pool.query(`insert into ledger_postings (workspace_id, entry_id, line, program_id, partner_id, account, amount) values ($1, 'jen_forged', 0, $2, $3, 'payable', 100000)`, [
+      rows[0]!.workspace_id, programPart, partnerPart,
+    ]);
+    expect((await verify()).problems).toEqual([{ chain: s.head.chain, seq: 0, problem: 'orphan_posting' }]);
+    await ctx.pool.query(`delete from ledger_postings where entry_id = 'jen_forged'`);
+
+    await ctx.pool.query('delete from ledger_heads where chain = $1', [s.head.chain]);
+    expect((await verify()).problems).toEqual([{ chain: s.head.chain, seq: s.head.seq, problem: 'head_mismatch' }]);
+  });
 });
 
 describe('isolation between partners', () => {

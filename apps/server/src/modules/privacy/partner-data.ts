@@ -4,7 +4,7 @@ import { newId } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { withTransaction } from '../../db/tx.js';
 import { recordAudit, type AuditActor } from '../audit/record.js';
-import { notifyLinkChanged } from '../links/notify.js';
+import { notifyLinksChanged } from '../links/notify.js';
 import { personalSet, redactEventsMentioning, storedRows } from './redact.js';
 
 interface PartnerRow {
@@ -84,7 +84,7 @@ export async function erasePartner(services: Services, workspaceId: string, acto
       'update links set archived_at = $3, updated_at = $3 where workspace_id = $1 and partner_id = $2 and archived_at is null returning key',
       [workspaceId, partnerId, services.now()],
     );
-    for (const { key } of archived) await notifyLinkChanged(client, key);
+    await notifyLinksChanged(client, archived.map((l) => l.key));
     await client.query('delete from partner_identities where workspace_id = $1 and partner_id = $2', [workspaceId, partnerId]);
     await redactEventsMentioning(client, workspaceId, partnerId, personal);
     await recordAudit(client, { workspaceId, actor, action: 'partner.erased', target: { type: 'partner', id: partnerId }, after: { erased: ['email', 'name', 'website', 'applications', 'identities'], enrollmentsBanned: enrollments.length } });

@@ -179,6 +179,31 @@ describe('conversion imports in the background', () => {
     expect(await importOf(accepted.id)).toMatchObject({ status: 'cancelled', recorded: 2 });
   });
 
+  it('counts what a chunk recorded while the import was being cancelled', async () => {
+    // The first customer exists and is locked by another transaction: the chunk waits on it.
+    const customer = await ctx.pool.query<{ id: string }>(
+      `insert into customers (workspace_id, id, external_id) values ($1, 'cus_cancel_race', 'V-c0') returning id`,
+      [brand.workspaceId],
+    );
+    expect(customer.rows).toHaveLength(1);
+    const accepted = await accept(salesCsv('V', 2));
+    const blocker = await ctx.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query(`select 1 from customers where workspace_id = $1 and external_id = 'V-c0' for update`, [brand.workspaceId]);
+      const slice = recordImportSlice(ctx.services, brand.workspaceId, accepted.id, { chunkRows: 2, concurrency: 1, sliceMs: 0 });
+      // The chunk is under way (waiting for the customer) when the import is cancelled.
+      for (let i = 0; i < 100 && (await ctx.pool.query(`select 1 from pg_locks where not granted and locktype = 'transactionid'`)).rowCount === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await api('POST', `/api/v1/conversions/imports/${accepted.id}/cancel`)).json()).toMatchObject({ status: 'cancelled', recorded: 0 });
+      await blocker.query('commit');
+      expect(await slice).toEqual({ kind: 'done' });
+    } finally {
+      blocker.release();
+    }
+    expect(await salesCount('V')).toBe(2);
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'cancelled', recorded: 2 });
+  });
+
   it('refuses to cancel a completed import (409), an unknown or another workspace\'s one (404), and with a read-only key (403)', async () => {
     const accepted = await accept(salesCsv('Z', 1));
     await ctx.services.queue.drain();

@@ -86,16 +86,19 @@ export async function recordImportSlice(
     const lastSeq = chunk[chunk.length - 1]!.seq;
     const newErrors = outcome.errors.slice(0, Math.max(0, MAX_LISTED_ERRORS - listed));
     const advanced = await withTransaction(services.pool, async (client) => {
-      const { rowCount } = await client.query(
+      // Counted even when the import was cancelled while this chunk was being recorded: what the
+      // chunk recorded is recorded, and the import says so.
+      const { rows: moved } = await client.query<{ status: string }>(
         `update conversion_imports set done_seq = $4, recorded = recorded + $5, failed = failed + $6, errors = errors || $7::jsonb
-          where workspace_id = $1 and id = $2 and done_seq = $3 and status = 'running'`,
+          where workspace_id = $1 and id = $2 and done_seq = $3 and status in ('running', 'cancelled')
+          returning status`,
         [workspaceId, importId, doneSeq, lastSeq, outcome.recorded, outcome.failedRows, JSON.stringify(newErrors)],
       );
-      if (rowCount === 0) return false;
+      if (moved[0]?.status !== 'running') return false;
       await client.query('delete from conversion_import_rows where workspace_id = $1 and import_id = $2 and seq <= $3', [workspaceId, importId, lastSeq]);
       return true;
     });
-    if (!advanced) return { kind: 'done' }; // another worker moved this import on; it carries on
+    if (!advanced) return { kind: 'done' }; // cancelled, or another worker moved this import on (it carries on)
     doneSeq = lastSeq;
     listed += newErrors.length;
     // A short chunk was the last one: finish in this job rather than hand over an empty remainder.

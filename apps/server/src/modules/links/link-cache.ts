@@ -85,7 +85,11 @@ export class LinkCache {
   load(key: string): Promise<CachedLink | null> {
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = this.fetch(key).finally(() => this.loading.delete(key));
+      const started: Promise<CachedLink | null> = this.fetch(key).finally(() => {
+        // Only its own entry: an invalidation may have replaced it with a newer load.
+        if (this.loading.get(key) === started) this.loading.delete(key);
+      });
+      pending = started;
       this.loading.set(key, pending);
     }
     return pending;
@@ -135,12 +139,15 @@ export class LinkCache {
     this.generation += 1;
     this.links.delete(key);
     this.missing.delete(key);
+    // A load under way may have read the row before the change: later requests start a new one.
+    this.loading.delete(key);
   }
 
   invalidateAll(): void {
     this.generation += 1;
     this.links.clear();
     this.missing.clear();
+    this.loading.clear();
   }
 
   /** Starts listening for changes and polling as the safety net. */

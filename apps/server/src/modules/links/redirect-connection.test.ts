@@ -81,7 +81,7 @@ describe('parseRedirectHead', () => {
 });
 
 /** A server with the redirect's connections in front: redirects answered by `answer`, the rest by node. */
-async function serve(answer: (request: RedirectRequest, send: SendResponse) => void) {
+async function serve(answer: (request: RedirectRequest, send: SendResponse) => void, extra: { finishGraceMs?: number } = {}) {
   const nodeSeen: string[] = [];
   const server = http.createServer((req, res) => {
     nodeSeen.push(`${req.method} ${req.url}`);
@@ -93,7 +93,7 @@ async function serve(answer: (request: RedirectRequest, send: SendResponse) => v
       res.end(`node:${req.method}:${req.url}:${body}`);
     });
   });
-  const connections: RedirectConnections = installRedirectConnections(server, { answer, countryHeader: undefined, keepAliveTimeoutMs: 5_000, headersTimeoutMs: 5_000 });
+  const connections: RedirectConnections = installRedirectConnections(server, { answer, countryHeader: undefined, keepAliveTimeoutMs: 5_000, headersTimeoutMs: 5_000, ...extra });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return { server, port, nodeSeen, connections };
@@ -153,6 +153,29 @@ describe('the redirect connection handler', () => {
     expect(text).toContain('node:GET:/api/v1/x:');
     expect(count(text, 'HTTP/1.1 302 Found')).toBe(2);
     expect(text).toMatch(/connection: keep-alive/);
+  });
+
+  it('destroys an ending connection whose client never reads its last answer, after the grace time', async () => {
+    // A body far larger than the kernel buffers both sides hold: most of it stays unsent.
+    const big = Buffer.alloc(32 * 1024 * 1024, 'x');
+    const s = (current = await serve((_request, send) => send(302, ['location', 'https://dest.example/', 'content-length', String(big.length)], big), { finishGraceMs: 300 }));
+    const client = net.connect(s.port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    client.pause(); // never reads
+    client.on('error', () => {});
+    const open = () => new Promise<number>((resolve) => s.server.getConnections((_e, n) => resolve(n)));
+    try {
+      // `Connection: close`: the answer is the last one, so the handler ends the connection after it.
+      client.write('GET /r/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const started = Date.now();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await open()).toBe(1); // still delivering
+      while ((await open()) > 0 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 20));
+      expect(await open()).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('hands a first request with a body to node with every byte', async () => {

@@ -41,6 +41,8 @@ export interface RedirectConnectionOptions {
   keepAliveTimeoutMs: number;
   /** The longest a request head may take to arrive (the server's `headersTimeout`). */
   headersTimeoutMs: number;
+  /** How long an ending connection may take to deliver its last answers before it is destroyed (default 5 s). */
+  finishGraceMs?: number;
 }
 
 interface ParsedHead {
@@ -364,7 +366,7 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       // A client that never reads its last answers would hold the socket (and a graceful close,
       // which waits for every connection) for ever: it gets a bounded time to take them.
       if (!socket.destroyed) {
-        const deadline = setTimeout(() => socket.destroy(), FINISH_GRACE_MS);
+        const deadline = setTimeout(() => socket.destroy(), options.finishGraceMs ?? FINISH_GRACE_MS);
         deadline.unref();
         socket.once('close', () => clearTimeout(deadline));
       }

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import fc from 'fast-check';
 import { uuidv7 } from '@tandem/core';
 import { createTestContext, type TestContext } from '../../test/harness.js';
-import { ClickBuffer, textArrayLiteral, type ClickRow } from './click-buffer.js';
+import { ClickBuffer, ClickBufferFull, textArrayLiteral, type ClickRow } from './click-buffer.js';
 
 /** A stand-in pool that records each batch (the rows of its COPY) and fails or stalls on demand. */
 function fakePool(behaviour: { failTimes?: number; gate?: Promise<void> } = {}) {
@@ -113,6 +113,21 @@ describe('ClickBuffer', () => {
     expect(roomMade).toBe(true);
     expect(batches).toEqual([2]);
     expect(buffer.stats().waits).toBe(1);
+    await buffer.close();
+  });
+
+  it('gives up waiting for room after roomWaitMs, so a database that takes no clicks does not hold requests for ever', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { pool, batches } = fakePool({ gate });
+    const buffer = new ClickBuffer(pool, { maxBatch: 2, flushIntervalMs: 60_000, capacity: 2, roomWaitMs: 50 });
+    buffer.push(click(1));
+    buffer.push(click(2));
+    await expect(buffer.waitForRoom()).rejects.toBeInstanceOf(ClickBufferFull);
+    // A waiter that gave up is gone: room made later goes to the next one.
+    open();
+    await buffer.waitForRoom();
+    expect(batches).toEqual([2]);
     await buffer.close();
   });
 

@@ -35,7 +35,20 @@ export interface ClickBufferOptions {
   capacity?: number;
   /** First retry delay after a failed batch (doubling up to 5 s). */
   retryDelayMs?: number;
+  /**
+   * The longest a click waits for room (default 10 s). Past it the wait fails — the redirect answers
+   * 503 — so that while the database takes no clicks, requests and their connections are let go
+   * instead of piling up without end.
+   */
+  roomWaitMs?: number;
   log?: FastifyBaseLogger;
+}
+
+/** A click buffer that stayed full for `roomWaitMs`: the database is not taking clicks. */
+export class ClickBufferFull extends Error {
+  constructor(waitedMs: number) {
+    super(`the click buffer stayed full for ${waitedMs} ms: the database is not taking clicks`);
+  }
 }
 
 export interface ClickBufferStats {
@@ -232,7 +245,7 @@ export class ClickBuffer {
   private client: pg.PoolClient | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
-  private roomWaiters: (() => void)[] = [];
+  private roomWaiters: { resolve: () => void; timer: NodeJS.Timeout }[] = [];
   private retryDelay: number;
   /** close() has begun: no writer is started by the timer any more. */
   private closed = false;
@@ -244,6 +257,7 @@ export class ClickBuffer {
   /** A new batch buffer's size: room for a full batch of typical rows. */
   private readonly batchBytes: number;
   private readonly baseRetryDelayMs: number;
+  private readonly roomWaitMs: number;
   private readonly log: FastifyBaseLogger | undefined;
   private readonly counters = { accepted: 0, written: 0, failedBatches: 0, waits: 0, tolerantRetries: 0 };
 
@@ -257,6 +271,7 @@ export class ClickBuffer {
     this.batchBytes = Math.max(16 * 1024, this.maxBatch * TYPICAL_ROW_BYTES);
     this.baseRetryDelayMs = options.retryDelayMs ?? 200;
     this.retryDelay = this.baseRetryDelayMs;
+    this.roomWaitMs = options.roomWaitMs ?? 10_000;
     this.log = options.log;
   }
 
@@ -273,10 +288,20 @@ export class ClickBuffer {
     return this.buffered < this.capacity;
   }
 
-  /** Resolves when the buffer can take a row again. */
+  /** Resolves when the buffer can take a row again; rejects with {@link ClickBufferFull} after `roomWaitMs`. */
   waitForRoom(): Promise<void> {
     this.counters.waits += 1;
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          const at = this.roomWaiters.indexOf(waiter);
+          if (at >= 0) this.roomWaiters.splice(at, 1);
+          reject(new ClickBufferFull(this.roomWaitMs));
+        }, this.roomWaitMs),
+      };
+      this.roomWaiters.push(waiter);
+    });
   }
 
   /** Accepts a click. The caller checks {@link hasRoom} first (and waits for room when full). */
@@ -363,7 +388,11 @@ export class ClickBuffer {
   private releaseWaiters(): void {
     // Each released waiter pushes one row: release no more than there is room for (all on close).
     const room = this.closed || this.draining ? this.roomWaiters.length : this.capacity - this.buffered;
-    for (let i = 0; i < room && this.roomWaiters.length > 0; i++) this.roomWaiters.shift()!();
+    for (let i = 0; i < room && this.roomWaiters.length > 0; i++) {
+      const waiter = this.roomWaiters.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
   }
 
   private async insert(batch: PendingBatch): Promise<void> {

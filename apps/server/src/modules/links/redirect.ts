@@ -12,7 +12,7 @@ import {
   uuidFromClickId,
 } from '@tandem/core';
 import type { Services } from '../../http/context.js';
-import { ClickBuffer, type ClickBufferOptions } from '../clicks/click-buffer.js';
+import { ClickBuffer, ClickBufferFull, type ClickBufferOptions } from '../clicks/click-buffer.js';
 import { countryFrom, UserAgentCache, VisitorHasher } from '../clicks/visitor.js';
 import { LinkCache, type CachedLink, type LinkCacheOptions } from './link-cache.js';
 
@@ -210,7 +210,11 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
         buffer.push(row);
         redirect(send, link, clickIdFromUuid(uuid), paid);
       })
-      .catch((error: unknown) => unavailable(send, error));
+      .catch((error: unknown) => {
+        // The batch writer logs why the database takes no clicks; one line per waiting visitor would bury it.
+        if (error instanceof ClickBufferFull) return send(503, UNAVAILABLE_HEADERS, 'The link service is briefly unavailable; please retry.');
+        unavailable(send, error);
+      });
   }
 
   function answer(request: RedirectRequest, send: SendResponse): void {

@@ -29,7 +29,8 @@ export type RewardEvent =
     }
   /** `partnerId`: whose sale it was when refunded (absent in events logged before it was added). */
   | { type: 'refund'; refundId: string; saleId: string; amount: number; occurredAt: Date; partnerId?: string }
-  | { type: 'mature'; asOf: Date; rulesVersion: number }
+  /** `withheldFrom`: partners whose enrollment could not earn at the run, so their bonuses were not awarded. */
+  | { type: 'mature'; asOf: Date; rulesVersion: number; withheldFrom?: string[] }
   | { type: 'hold' | 'release' | 'reverse'; commissionKey: string }
   /**
    * A manual credit or debit. One made for a sale (a dispute's re-attribution) carries the sale and
@@ -234,7 +235,9 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
         awardedKeys: new Set([...book.commissions.keys()].filter((k) => k.startsWith('bonus:'))),
       });
       for (const r of plan.qualified) r.qualified = true;
+      const withheld = new Set(event.withheldFrom ?? []);
       for (const b of plan.bonuses) {
+        if (withheld.has(b.partnerId)) continue;
         record(book, {
           key: b.key, kind: 'bonus', partnerId: b.partnerId, customerId: b.customerId, saleId: null, amount: b.amount, reversedAmount: 0, clawedBack: 0,
           status: 'payable', occurredAt: b.occurredAt, payableAt: b.occurredAt, reason: b.reason, rulesVersion: event.rulesVersion, explanation: b.explanation, payoutId: null,

@@ -78,6 +78,18 @@ export async function matureProgram(client: pg.PoolClient, workspaceId: string, 
       capEarnings: (partnerId, t) => (rules.cap ? earnings.get(`${partnerId}|${periodKey(rules.cap.period, t)}`) ?? 0 : 0),
       awardedKeys: new Set(awarded.map((r) => r.key)),
     });
+    // A bonus is a commission: a partner whose enrollment cannot earn now (pending, banned — a ban
+    // holds what it has, and bonuses would be born payable after it) is not awarded one. Its
+    // referrals still count, as they did when they were made; the run logs whose bonuses it withheld.
+    const planned = [...new Set(plan.bonuses.map((b) => b.partnerId))];
+    const { rows: approved } = planned.length
+      ? await client.query<{ partner_id: string }>(
+          `select partner_id from enrollments where workspace_id = $1 and program_id = $2 and partner_id = any($3) and status = 'approved'`,
+          [workspaceId, programId, planned],
+        )
+      : { rows: [] };
+    const earning = new Set(approved.map((r) => r.partner_id));
+    const withheldFrom = planned.filter((p) => !earning.has(p)).sort();
     if (plan.qualified.length > 0) {
       await client.query(
         `update referrals r set qualified = true from unnest($3::text[], $4::text[]) as q(partner_id, customer_id)
@@ -86,6 +98,7 @@ export async function matureProgram(client: pg.PoolClient, workspaceId: string, 
       );
     }
     for (const b of plan.bonuses) {
+      if (!earning.has(b.partnerId)) continue;
       const created = await insertCommission(client, workspaceId, program, {
         key: b.key, kind: 'bonus', partnerId: b.partnerId, customerId: b.customerId, saleId: null, leadId: null, amount: b.amount, status: 'payable',
         rulesVersion: program.rulesVersion, termsVersion: null, occurredAt: b.occurredAt, payableAt: b.occurredAt, reason: b.reason, explanation: b.explanation,
@@ -99,7 +112,9 @@ export async function matureProgram(client: pg.PoolClient, workspaceId: string, 
         data: commissionEventData({ id: created.id, program_id: programId, partner_id: b.partnerId, customer_id: b.customerId, sale_id: null, kind: 'bonus', amount: b.amount, currency: program.currency, status: 'payable' }),
       });
     }
-    if (due.length > 0 || plan.qualified.length > 0) await logRewardEvent(client, workspaceId, programId, 'mature', null, { asOf: asOf.toISOString(), rulesVersion: program.rulesVersion });
+    if (due.length > 0 || plan.qualified.length > 0) {
+      await logRewardEvent(client, workspaceId, programId, 'mature', null, { asOf: asOf.toISOString(), rulesVersion: program.rulesVersion, ...(withheldFrom.length ? { withheldFrom } : {}) });
+    }
     return { payable: due.length, qualified: plan.qualified.length, bonuses };
   }
   if (due.length > 0) await logRewardEvent(client, workspaceId, programId, 'mature', null, { asOf: asOf.toISOString(), rulesVersion: program.rulesVersion });

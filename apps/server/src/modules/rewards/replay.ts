@@ -27,7 +27,7 @@ export function toRewardEvent(e: LoggedEvent): RewardEvent {
     case 'adjustment':
       return { ...(p as object), type: e.type, occurredAt: date(p.occurredAt) } as RewardEvent;
     case 'mature':
-      return { type: 'mature', asOf: date(p.asOf), rulesVersion: Number(p.rulesVersion) };
+      return { type: 'mature', asOf: date(p.asOf), rulesVersion: Number(p.rulesVersion), withheldFrom: Array.isArray(p.withheldFrom) ? p.withheldFrom.map(String) : [] };
     case 'hold':
     case 'release':
     case 'reverse':

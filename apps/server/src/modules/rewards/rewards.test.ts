@@ -420,6 +420,25 @@ describe('locks', () => {
   });
 });
 
+describe('bonuses at maturity', () => {
+  it('are not awarded to a partner whose enrollment cannot earn any more (banned); replay agrees', async () => {
+    const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, {
+      sale: { type: 'flat', amount: 100 },
+      qualification: { holdDays: 0 },
+      bonuses: [{ kind: 'milestone', period: 'month', threshold: 1, amount: 5000 }],
+    });
+    const kept = await insertPartnerWithTags(ctx.pool, program);
+    const banned = await insertPartnerWithTags(ctx.pool, program);
+    await sale(kept, 'bonus-kept', 1000, '2026-06-01T10:00:00Z');
+    await sale(banned, 'bonus-banned', 1000, '2026-06-01T11:00:00Z');
+    await ctx.pool.query(`update enrollments set status = 'banned' where workspace_id = $1 and id = $2`, [brand.workspaceId, banned.enrollmentId]);
+    expect((await api('POST', '/api/v1/jobs/mature', { asOf: '2026-06-02T00:00:00Z' })).json()).toMatchObject({ bonuses: 1 });
+    const { rows } = await ctx.pool.query<{ partner_id: string }>(`select partner_id from commissions where workspace_id = $1 and program_id = $2 and kind = 'bonus'`, [brand.workspaceId, program.programId]);
+    expect(rows.map((r) => r.partner_id)).toEqual([kept.partnerId]);
+    expect(await replayStoredProgram(ctx.pool, program.programId)).toMatchObject({ differences: [] });
+  });
+});
+
 describe('duration "once"', () => {
   it('pays one of two invoices the customer paid in the same second, and replay agrees', async () => {
     const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 100, duration: 'once' } });

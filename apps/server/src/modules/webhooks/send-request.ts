@@ -32,26 +32,46 @@ export async function sendWebhookRequest(input: {
     return { statusCode: null, error: `refused: ${host} is a private address`, durationMs: elapsed() };
   }
   const client = url.protocol === 'https:' ? https : http;
+  const timeoutMs = input.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   return new Promise<SendOutcome>((resolve) => {
+    let settled = false;
+    let deadline: NodeJS.Timeout | undefined;
+    const settle = (outcome: SendOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve(outcome);
+    };
+    let statusCode: number | null = null;
     const request = client.request(
       url,
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'Tandem-Webhooks/1', 'content-length': Buffer.byteLength(input.body), ...input.headers },
         lookup: guardedLookup(input.allowPrivate),
-        timeout: input.timeoutMs ?? DELIVERY_TIMEOUT_MS,
+        // Idle time between bytes; the deadline below bounds the whole attempt.
+        timeout: timeoutMs,
         agent: false,
       },
       (response) => {
+        statusCode = response.statusCode ?? null;
         response.resume();
-        response.on('end', () => resolve({ statusCode: response.statusCode ?? null, error: null, durationMs: elapsed() }));
-        response.on('error', (error) => resolve({ statusCode: response.statusCode ?? null, error: error.message, durationMs: elapsed() }));
+        response.on('end', () => settle({ statusCode, error: null, durationMs: elapsed() }));
+        response.on('error', (error) => settle({ statusCode, error: error.message, durationMs: elapsed() }));
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`no response within ${input.timeoutMs ?? DELIVERY_TIMEOUT_MS} ms`)));
+    // A receiver that trickles bytes never goes idle: without a deadline for the whole attempt it
+    // held a queue slot for as long as it liked (and, past the claim, the next attempt too).
+    deadline = setTimeout(() => {
+      const message = `no response within ${timeoutMs} ms`;
+      // An answer whose status arrived counts as that answer; the rest of its body is not waited for.
+      settle(statusCode === null ? { statusCode: null, error: message, durationMs: elapsed() } : { statusCode, error: null, durationMs: elapsed() });
+      request.destroy(new Error(message));
+    }, timeoutMs);
+    request.on('timeout', () => request.destroy(new Error(`no response within ${timeoutMs} ms`)));
     request.on('error', (error) => {
       const message = error instanceof PrivateAddressError ? `refused: ${error.message}` : error.message || (error as NodeJS.ErrnoException).code || 'request failed';
-      resolve({ statusCode: null, error: message, durationMs: elapsed() });
+      settle({ statusCode: null, error: message, durationMs: elapsed() });
     });
     request.end(input.body);
   });

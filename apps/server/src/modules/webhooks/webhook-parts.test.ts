@@ -121,6 +121,30 @@ describe('sendWebhookRequest', () => {
     }
   });
 
+  it('bounds the whole attempt: a receiver trickling its answer byte by byte is cut off at the deadline', async () => {
+    // 200 at once, then one byte every 50 ms for ever: never idle long enough for the idle timeout.
+    const trickle = await receiver((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    // Headers sent a byte at a time: no status ever arrives.
+    const slowHead = await receiver((req) => {
+      const socket = req.socket;
+      const timer = setInterval(() => socket.write('X'), 50);
+      socket.on('close', () => clearInterval(timer));
+    });
+    try {
+      const started = Date.now();
+      expect(await sendWebhookRequest({ url: trickle.url, headers: {}, body: '{}', allowPrivate: true, timeoutMs: 300 })).toMatchObject({ statusCode: 200, error: null });
+      expect(await sendWebhookRequest({ url: slowHead.url, headers: {}, body: '{}', allowPrivate: true, timeoutMs: 300 })).toMatchObject({ statusCode: null });
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await trickle.close();
+      await slowHead.close();
+    }
+  });
+
   it('reports a refused connection as an outcome, not an exception', async () => {
     const target = await receiver((_req, res) => res.end());
     const url = target.url;

@@ -27,10 +27,14 @@ const domainEntry = z
   .max(253)
   .refine((v) => /^(https?:\/\/)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\/?$/i.test(v), 'must be a domain name such as shop.example.com');
 
+const attributionWindowDays = z.number().int().min(1).max(365);
+const attributionModel = z.enum(['last_touch', 'first_touch']);
 export const attribution = z.strictObject({
-  windowDays: z.number().int().min(1).max(365).default(30),
-  model: z.enum(['last_touch', 'first_touch']).default('last_touch'),
+  windowDays: attributionWindowDays.default(30),
+  model: attributionModel.default('last_touch'),
 });
+/** A change to part of it: no defaults, so what is not named keeps its value (`.partial()` would still fill them in). */
+const attributionChange = z.strictObject({ windowDays: attributionWindowDays.optional(), model: attributionModel.optional() });
 
 export const approvalCriteria = z.strictObject({
   requireWebsite: z.boolean().optional().describe('The application must name a website'),
@@ -111,7 +115,7 @@ export const updateProgramBody = z.strictObject({
   slug: slugInput.optional(),
   destinationUrl: httpUrl.optional(),
   allowedDomains: z.array(domainEntry).max(50).optional(),
-  attribution: attribution.partial().optional(),
+  attribution: attributionChange.optional(),
   rules: rulesDocument.optional().describe('A change creates a new immutable rules version'),
   terms: termsInput.optional().describe('A change creates a new terms version partners must re-accept'),
   approval: approvalConfig.optional(),

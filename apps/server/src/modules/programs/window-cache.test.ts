@@ -23,3 +23,15 @@ it('a new attribution window reaches the redirect cache at once: the click cooki
   expect((await api('PATCH', `/api/v1/programs/${programId}`, { attribution: { windowDays: 7 } })).statusCode).toBe(200);
   await expect.poll(() => maxAge(`198.51.100.${2 + Math.floor(Math.random() * 200)}`), { timeout: 3000 }).toBe(7 * 86_400);
 });
+
+it('a change to one attribution setting keeps the other as it was', async () => {
+  const brand = await signupActor(ctx.app);
+  const api = asKey(ctx.app, brand.apiKey);
+  const created = await api('POST', '/api/v1/programs', { name: 'Partial', currency: 'USD', destinationUrl: 'https://shop.example.com/', attribution: { windowDays: 90, model: 'first_touch' } });
+  const programId = created.json().id;
+  const modelOnly = await api('PATCH', `/api/v1/programs/${programId}`, { attribution: { model: 'last_touch' } });
+  expect(modelOnly.json().attribution).toEqual({ windowDays: 90, model: 'last_touch' });
+  await api('PATCH', `/api/v1/programs/${programId}`, { attribution: { model: 'first_touch' } });
+  const windowOnly = await api('PATCH', `/api/v1/programs/${programId}`, { attribution: { windowDays: 60 } });
+  expect(windowOnly.json().attribution).toEqual({ windowDays: 60, model: 'first_touch' });
+});

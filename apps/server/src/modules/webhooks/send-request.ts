@@ -35,7 +35,6 @@ export async function sendWebhookRequest(input: {
   const timeoutMs = input.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   return new Promise<SendOutcome>((resolve) => {
     let settled = false;
-    let deadline: NodeJS.Timeout | undefined;
     const settle = (outcome: SendOutcome) => {
       if (settled) return;
       settled = true;
@@ -43,13 +42,21 @@ export async function sendWebhookRequest(input: {
       resolve(outcome);
     };
     let statusCode: number | null = null;
+    // A receiver that trickles bytes never goes idle: without a deadline for the whole attempt it
+    // held a queue slot for as long as it liked (and, past the claim, the next attempt too).
+    const deadline = setTimeout(() => {
+      const message = `no response within ${timeoutMs} ms`;
+      // An answer whose status arrived counts as that answer; the rest of its body is not waited for.
+      settle(statusCode === null ? { statusCode: null, error: message, durationMs: elapsed() } : { statusCode, error: null, durationMs: elapsed() });
+      request.destroy(new Error(message));
+    }, timeoutMs);
     const request = client.request(
       url,
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'Tandem-Webhooks/1', 'content-length': Buffer.byteLength(input.body), ...input.headers },
         lookup: guardedLookup(input.allowPrivate),
-        // Idle time between bytes; the deadline below bounds the whole attempt.
+        // Idle time between bytes; the deadline above bounds the whole attempt.
         timeout: timeoutMs,
         agent: false,
       },
@@ -60,14 +67,6 @@ export async function sendWebhookRequest(input: {
         response.on('error', (error) => settle({ statusCode, error: error.message, durationMs: elapsed() }));
       },
     );
-    // A receiver that trickles bytes never goes idle: without a deadline for the whole attempt it
-    // held a queue slot for as long as it liked (and, past the claim, the next attempt too).
-    deadline = setTimeout(() => {
-      const message = `no response within ${timeoutMs} ms`;
-      // An answer whose status arrived counts as that answer; the rest of its body is not waited for.
-      settle(statusCode === null ? { statusCode: null, error: message, durationMs: elapsed() } : { statusCode, error: null, durationMs: elapsed() });
-      request.destroy(new Error(message));
-    }, timeoutMs);
     request.on('timeout', () => request.destroy(new Error(`no response within ${timeoutMs} ms`)));
     request.on('error', (error) => {
       const message = error instanceof PrivateAddressError ? `refused: ${error.message}` : error.message || (error as NodeJS.ErrnoException).code || 'request failed';

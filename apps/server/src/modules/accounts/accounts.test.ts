@@ -206,6 +206,22 @@ describe('API keys', () => {
 });
 
 describe('teammates', () => {
+  it('an expired invitation does not stop a new one for the same email', async () => {
+    const owner = await signupActor(ctx.app);
+    const call = asKey(ctx.app, owner.apiKey);
+    const email = uniqueEmail('late');
+    const first = await call('POST', '/api/v1/invitations', { email, role: 'member' });
+    expect(first.statusCode).toBe(201);
+    // A week and a day later (the invitation's expiry moved back rather than the clock forward).
+    await ctx.pool.query(`update invitations set expires_at = now() - interval '1 day' where workspace_id = $1 and id = $2`, [owner.workspaceId, first.json().id]);
+    const again = await call('POST', '/api/v1/invitations', { email, role: 'member' });
+    expect(again.statusCode, again.body).toBe(201);
+    // Still one pending invitation per email: a third is refused while the second holds.
+    expect((await call('POST', '/api/v1/invitations', { email })).statusCode).toBe(409);
+    const oldToken = new URL(first.json().acceptUrl).searchParams.get('token');
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload: { token: oldToken, name: 'Late', password: 'late password 1' } })).statusCode).toBe(404);
+  });
+
   it('invites a teammate who creates an account and joins as member', async () => {
     const owner = await signupActor(ctx.app);
     const call = asKey(ctx.app, owner.apiKey);

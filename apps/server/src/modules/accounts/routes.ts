@@ -165,10 +165,18 @@ export function accountRoutes(r: Router): void {
     const id = newId('inv');
     const expiresAt = new Date(services.now().getTime() + INVITATION_TTL_MS);
     try {
-      await services.pool.query(
-        'insert into invitations (workspace_id, id, email, role, token_hash, invited_by, expires_at) values ($1, $2, $3, $4, $5, $6, $7)',
-        [auth.workspaceId, id, body.email, body.role, hashToken(token), auth.userId, expiresAt],
-      );
+      // An expired invitation no longer holds the email's one pending place: it is revoked in the
+      // transaction that makes the new one (a concurrent invite still meets the unique index).
+      await withTransaction(services.pool, async (client) => {
+        await client.query(
+          'update invitations set revoked_at = $3 where workspace_id = $1 and email = $2 and accepted_at is null and revoked_at is null and expires_at <= $3',
+          [auth.workspaceId, body.email, services.now()],
+        );
+        await client.query(
+          'insert into invitations (workspace_id, id, email, role, token_hash, invited_by, expires_at) values ($1, $2, $3, $4, $5, $6, $7)',
+          [auth.workspaceId, id, body.email, body.role, hashToken(token), auth.userId, expiresAt],
+        );
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'invitations_pending_email_key')) throw new ApiError('conflict', 'This email already has a pending invitation', [{ path: 'email', message: 'already invited' }]);
       throw error;

@@ -15,6 +15,25 @@ const lastUsedWrites = new Map<string, number>();
  * for anonymous calls; throws 401 for credentials that are present but not valid (a revoked key
  * must fail loudly, not fall back to anonymous).
  */
+/**
+ * Whether a caller authenticated earlier still may act: its API key is not revoked, or its session
+ * has not ended (logout, expiry) and, in a workspace, its membership stands. For long-lived
+ * requests (the event stream), which were authorised once when they opened.
+ */
+export async function authStillValid(services: Services, auth: Auth): Promise<boolean> {
+  if (auth.kind === 'api_key') {
+    const { rowCount } = await services.pool.query('select 1 from api_keys where workspace_id = $1 and id = $2 and revoked_at is null', [auth.workspaceId, auth.keyId]);
+    return rowCount === 1;
+  }
+  const { rowCount } = await services.pool.query(
+    `select 1 from sessions s
+      where s.id = $1 and s.expires_at > $3
+        and ($2::text is null or exists (select 1 from memberships m where m.workspace_id = $2 and m.user_id = s.user_id))`,
+    [auth.sessionId, auth.workspaceId, services.now()],
+  );
+  return rowCount === 1;
+}
+
 export async function resolveAuth(req: FastifyRequest, services: Services): Promise<Auth | null> {
   const header = req.headers.authorization;
   if (header) {

@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endpoints, type StreamMessage } from '@tandem/contracts';
 import type { Router } from '../../http/router.js';
 import type { Services } from '../../http/context.js';
+import { authStillValid } from '../../http/auth.js';
 import { PARTNER_EVENT_TYPES, partnerView, pollFrom, sseFrame, startCursor, takeUnsent } from './cursor.js';
 
 /** How often an open stream looks for new rows; a poll is a few index range scans. */
 export const POLL_INTERVAL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
+/** How often an open stream checks that its caller still may read it (key revoked, logged out, removed); tests shorten it. */
+export const streamAuthRecheck = { ms: 10_000 };
 
 /** Open streams per app, so closing the app ends them instead of waiting on them forever. */
 const openStreams = new WeakMap<FastifyInstance, Set<() => void>>();
@@ -30,6 +33,8 @@ interface StreamSource {
   view(row: OutboxRow): StreamMessage;
   /** New clicks since the last call (0 when the caller does not see clicks). */
   newClicks(): Promise<number>;
+  /** Whether the caller still may read the stream: it was authorised once, when it opened. */
+  stillAllowed(): Promise<boolean>;
 }
 
 /**
@@ -54,6 +59,7 @@ function serveStream(req: FastifyRequest, reply: FastifyReply, lastEventId: stri
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastWrite = Date.now();
+  let lastAuthCheck = Date.now();
   const streams = openStreams.get(req.server) ?? new Set();
   openStreams.set(req.server, streams);
   const end = () => {
@@ -75,6 +81,11 @@ function serveStream(req: FastifyRequest, reply: FastifyReply, lastEventId: stri
     try {
       // Wall-clock time on purpose: event ids are made from the wall clock, not an injected one.
       const now = Date.now();
+      // A revoked key, an ended session or a removed member stops receiving at the next check.
+      if (now - lastAuthCheck >= streamAuthRecheck.ms) {
+        lastAuthCheck = now;
+        if (!(await source.stillAllowed())) return end();
+      }
       const rows = await source.events(pollFrom(cursor, now));
       for (const row of takeUnsent(cursor, rows, now, resumePoint)) {
         if (closed) return;
@@ -117,6 +128,7 @@ export function streamRoutes(r: Router) {
         lastClick = clicks.last;
         return clicks.count;
       },
+      stillAllowed: () => authStillValid(services, auth),
     });
   });
 
@@ -136,6 +148,7 @@ export function streamRoutes(r: Router) {
         ).rows,
       view: (row) => partnerView(row.type, row.data, row.occurred_at),
       newClicks: async () => 0,
+      stillAllowed: () => authStillValid(services, auth),
     });
   });
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idTime, newId, uuidv7 } from '@tandem/core';
-import { createTestContext, signupActor, type TestContext } from '../../test/harness.js';
+import { asKey, createTestContext, signupActor, type TestContext } from '../../test/harness.js';
 import { withTransaction } from '../../db/tx.js';
 import { emitEvent } from '../events/emit.js';
 import { eventIdFloor, LOOKBACK_MS, partnerView, pollFrom, sseFrame, startCursor, takeUnsent } from './cursor.js';
+import { streamAuthRecheck } from './routes.js';
 
 describe('stream cursor (pure)', () => {
   it('makes an id floor that sorts before every id of that millisecond and after earlier ones', () => {
@@ -125,6 +126,38 @@ describe('GET /api/v1/stream', () => {
       ['commission.created', { commissionId: 'com_mine' }],
     ]);
     expect(messages[0]!.id).toMatch(/^evt_/);
+  });
+
+  it('ends an open stream once its API key is revoked, before anything else reaches it', async () => {
+    const brand = await signupActor(ctx.app);
+    const api = asKey(ctx.app, brand.apiKey);
+    const created = await api('POST', '/api/v1/api-keys', { name: 'stream reader', scopes: ['read'] });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, key } = created.json() as { id: string; key: string };
+    const previous = streamAuthRecheck.ms;
+    streamAuthRecheck.ms = 200;
+    try {
+      const abort = new AbortController();
+      const res = await fetch(`${baseUrl}/api/v1/stream`, { headers: { authorization: `Bearer ${key}` }, signal: abort.signal });
+      expect(res.status).toBe(200);
+      expect((await api('DELETE', `/api/v1/api-keys/${id}`)).statusCode).toBe(204);
+      await new Promise((r) => setTimeout(r, 500));
+      await emit(brand.workspaceId, 'sale.created', { saleId: 'sal_after_revoke' });
+      // The server ends the stream: reading reaches its end, and the event never came.
+      let text = '';
+      const reader = res.body!.getReader();
+      const until = Date.now() + 5_000;
+      for (;;) {
+        const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), Math.max(0, until - Date.now())))]);
+        if (!chunk) throw new Error('the stream stayed open after its key was revoked');
+        if (chunk.done) break;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      expect(text).not.toContain('sal_after_revoke');
+      abort.abort();
+    } finally {
+      streamAuthRecheck.ms = previous;
+    }
   });
 
   it('works with the session cookie of the web app', async () => {

@@ -390,11 +390,13 @@ function PartnershipCard({ partnership, myWorkspaceId }: { partnership: Partners
           </Button>
           {accept.error ? <ErrorNote error={accept.error} /> : null}
         </form>
-      ) : partnership.status === 'active' ? (
+      ) : partnership.status === 'active' && me?.status === 'active' ? (
         <>
           <BalanceView partnership={partnership} />
-          {me?.status === 'active' && <SettlementsView partnership={partnership} />}
+          <SettlementsView partnership={partnership} />
         </>
+      ) : me?.status === 'declined' ? (
+        <p className="text-sm text-slate-500">You declined this partnership.</p>
       ) : (
         <p className="text-sm text-slate-500">
           Waiting for{' '}

@@ -1,3 +1,4 @@
+import { ApiError } from '@tandem/contracts';
 import type pg from 'pg';
 import { netBalances, reciprocityChecks, type Direction } from '@tandem/core';
 import { OWED_SQL } from '../payouts/payouts.js';
@@ -52,6 +53,10 @@ export async function loadConversionFigures(db: Db, workspaceId: string, program
  */
 export async function partnershipBalance(db: Db, workspaceId: string, partnershipId: string) {
   const partnership = await loadPartnership(db, workspaceId, partnershipId);
+  // The figures are the members' business: a brand only invited (or that declined) sees none.
+  if (partnership.members.find((m) => m.workspaceId === workspaceId)?.status !== 'active') {
+    throw new ApiError('forbidden', "Only brands that joined the partnership see its figures");
+  }
   const members = (await membersOf(db, partnership.createdByWorkspaceId, partnershipId)).filter((m) => m.status === 'active' && m.program_id && m.program_currency);
   const directions: Direction[] = [];
   for (const host of members) {

@@ -152,6 +152,20 @@ describe('invitations', () => {
     expect(declined.json().members[1].status).toBe('declined');
     expect((await b.api('POST', `/api/v1/partnerships/${created.id}/accept`, { programId: b.programId })).statusCode).toBe(409);
     expect(await partnerOf(a, b)).toBeUndefined();
+    // Neither invited nor declined, a brand sees the partnership's figures only once it joined.
+    expect((await b.api('GET', `/api/v1/partnerships/${created.id}/balance`)).statusCode).toBe(403);
+  });
+
+  it("shows an invited brand the partnership, but not the members' figures until it joins", async () => {
+    const a = await brand('Figures Host');
+    const b = await brand('Figures Guest');
+    const c = await brand('Figures Newcomer');
+    const created = (await a.api('POST', '/api/v1/partnerships', { inviteWorkspaceSlug: b.actor.workspaceSlug, programId: a.programId })).json();
+    expect((await b.api('POST', `/api/v1/partnerships/${created.id}/accept`, { programId: b.programId })).statusCode).toBe(200);
+    expect((await a.api('POST', `/api/v1/partnerships/${created.id}/members`, { inviteWorkspaceSlug: c.actor.workspaceSlug })).statusCode).toBe(201);
+    expect((await c.api('GET', `/api/v1/partnerships/${created.id}`)).statusCode).toBe(200);
+    expect((await c.api('GET', `/api/v1/partnerships/${created.id}/balance`)).statusCode).toBe(403);
+    expect((await a.api('GET', `/api/v1/partnerships/${created.id}/balance`)).statusCode).toBe(200);
   });
 });
 

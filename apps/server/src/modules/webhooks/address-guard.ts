@@ -58,16 +58,23 @@ function ipv6Groups(ip: string): number[] {
   return [...left, ...new Array<number>(tail === undefined ? 0 : missing).fill(0), ...right];
 }
 
+/** The IPv4 address in two 16-bit groups. */
+const ipv4Of = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+
 function isBlockedIpv6(ip: string): boolean {
   const g = ipv6Groups(ip);
   if (g.slice(0, 7).every((x) => x === 0) && (g[7] === 0 || g[7] === 1)) return true; // :: and ::1
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    // IPv4-mapped: judge the IPv4 address inside.
-    return isBlockedIpv4(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
-  }
+  // Forms that carry an IPv4 address, which the network may route to it: judge the address inside.
+  // IPv4-mapped ::ffff:a.b.c.d, its "translated" form ::ffff:0:a.b.c.d, the deprecated IPv4-compatible
+  // ::a.b.c.d, NAT64 64:ff9b::a.b.c.d (and the local-use 64:ff9b:1::/48), 6to4 2002:AABB:CCDD::.
+  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return isBlockedIpv4(ipv4Of(g[6]!, g[7]!));
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return isBlockedIpv4(ipv4Of(g[6]!, g[7]!));
+  if (g[0] === 0x64 && g[1] === 0xff9b) return g[2] === 1 || isBlockedIpv4(ipv4Of(g[6]!, g[7]!));
+  if (g[0] === 0x2002) return isBlockedIpv4(ipv4Of(g[1]!, g[2]!));
   const first = g[0]!;
   if ((first & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
   if ((first & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
+  if ((first & 0xffc0) === 0xfec0) return true; // fec0::/10 site-local (deprecated, still routed on some networks)
   if ((first & 0xff00) === 0xff00) return true; // multicast
   if (first === 0x2001 && g[1] === 0x0db8) return true; // documentation
   return false;

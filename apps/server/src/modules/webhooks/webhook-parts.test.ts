@@ -56,6 +56,9 @@ describe('SSRF guard', () => {
     ['169.254.169.254', true], ['100.64.0.1', true], ['0.0.0.0', true], ['224.0.0.1', true], ['255.255.255.255', true],
     ['::1', true], ['::', true], ['fd00::1', true], ['fe80::1', true], ['::ffff:127.0.0.1', true], ['::ffff:10.0.0.1', true],
     ['8.8.8.8', false], ['172.32.0.1', false], ['93.184.216.34', false], ['2606:4700:4700::1111', false], ['::ffff:8.8.8.8', false],
+    // IPv6 forms that carry an IPv4 address (NAT64, 6to4, IPv4-compatible, translated) and site-local.
+    ['64:ff9b::10.0.0.1', true], ['64:ff9b::a9fe:a9fe', true], ['64:ff9b::8.8.8.8', false], ['64:ff9b:1::1', true], ['::10.0.0.1', true],
+    ['2002:a00:1::1', true], ['2002:808:808::1', false], ['::ffff:0:10.0.0.1', true], ['fec0::1', true],
   ])('%s is private: %s', (ip, expected) => {
     expect(isPrivateAddress(ip)).toBe(expected);
   });

@@ -11,9 +11,13 @@ afterAll(async () => ctx.close());
 const lastAnalysed = async (table: string) =>
   (await ctx.pool.query<{ at: Date | null }>('select greatest(last_analyze, last_autoanalyze) as at from pg_stat_user_tables where relname = $1', [table])).rows[0]!.at;
 
-/** Cumulative statistics reach the views when a backend reports them; wait until they show. */
+/**
+ * Cumulative statistics reach the views when a backend reports them; wait until they show. An idle
+ * backend reports its pending counts only after PostgreSQL's idle interval (10 s), which a loaded
+ * machine can reach: the wait allows for it.
+ */
 async function waitForModifications(table: string, atLeast: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 15_000;
   for (;;) {
     const { rows } = await ctx.pool.query<{ n: number }>('select n_mod_since_analyze::int as n from pg_stat_user_tables where relname = $1', [table]);
     if ((rows[0]?.n ?? 0) >= atLeast || Date.now() > deadline) return;
@@ -23,7 +27,7 @@ async function waitForModifications(table: string, atLeast: number): Promise<voi
 }
 
 describe('hot table statistics', () => {
-  it('analyses a hot table once enough of it changed, and leaves quiet tables alone', async () => {
+  it('analyses a hot table once enough of it changed, and leaves quiet tables alone', { timeout: 30_000 }, async () => {
     expect(HOT_TABLES).toContain('commissions');
     await refreshHotTableStatistics(ctx.pool); // whatever the template left behind
     const before = await lastAnalysed('reward_events');
@@ -45,7 +49,7 @@ describe('hot table statistics', () => {
 });
 
 describe('statistics nudger', () => {
-  it('looks at the statistics after enough conversions, at most once per interval, and analyses what doubled', async () => {
+  it('looks at the statistics after enough conversions, at most once per interval, and analyses what doubled', { timeout: 30_000 }, async () => {
     await refreshHotTableStatistics(ctx.pool, 0); // start from fresh statistics everywhere
     let now = 1_000_000;
     const nudger = new StatisticsNudger(ctx.pool, undefined, { everyChanges: 3, minIntervalMs: 1000, nowMs: () => now });

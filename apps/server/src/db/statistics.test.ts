@@ -27,7 +27,7 @@ async function waitForModifications(table: string, atLeast: number): Promise<voi
 }
 
 describe('hot table statistics', () => {
-  it('analyses a hot table once enough of it changed, and leaves quiet tables alone', { timeout: 30_000 }, async () => {
+  it('analyses a hot table once enough of it changed, and leaves quiet tables alone', async () => {
     expect(HOT_TABLES).toContain('commissions');
     await refreshHotTableStatistics(ctx.pool); // whatever the template left behind
     const before = await lastAnalysed('reward_events');
@@ -49,7 +49,7 @@ describe('hot table statistics', () => {
 });
 
 describe('statistics nudger', () => {
-  it('looks at the statistics after enough conversions, at most once per interval, and analyses what doubled', { timeout: 30_000 }, async () => {
+  it('looks at the statistics after enough conversions, at most once per interval, and analyses what doubled', async () => {
     await refreshHotTableStatistics(ctx.pool, 0); // start from fresh statistics everywhere
     let now = 1_000_000;
     const nudger = new StatisticsNudger(ctx.pool, undefined, { everyChanges: 3, minIntervalMs: 1000, nowMs: () => now });

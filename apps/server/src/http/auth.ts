@@ -11,11 +11,6 @@ export const WORKSPACE_HEADER = 'tandem-workspace';
 const lastUsedWrites = new Map<string, number>();
 
 /**
- * Who is calling: an API key in `Authorization: Bearer`, or the web session cookie. Returns null
- * for anonymous calls; throws 401 for credentials that are present but not valid (a revoked key
- * must fail loudly, not fall back to anonymous).
- */
-/**
  * Whether a caller authenticated earlier still may act: its API key is not revoked, or its session
  * has not ended (logout, expiry) and, in a workspace, its membership stands. For long-lived
  * requests (the event stream), which were authorised once when they opened.
@@ -34,6 +29,11 @@ export async function authStillValid(services: Services, auth: Auth): Promise<bo
   return rowCount === 1;
 }
 
+/**
+ * Who is calling: an API key in `Authorization: Bearer`, or the web session cookie. Returns null
+ * for anonymous calls; throws 401 for credentials that are present but not valid (a revoked key
+ * must fail loudly, not fall back to anonymous).
+ */
 export async function resolveAuth(req: FastifyRequest, services: Services): Promise<Auth | null> {
   const header = req.headers.authorization;
   if (header) {

@@ -84,7 +84,8 @@ export interface ProgramBook {
   leads: Set<string>;
   payouts: Map<string, { partnerId: string; keys: string[]; amount: number; status: 'pending' | 'paid' | 'failed' }>;
   /** Credits made for a sale by adjustment (re-attribution), by sale id: what later refunds reduce. */
-  saleCredits: Map<string, { key: string; partnerId: string; base: number }[]>;
+  /** Keyed by `<sale id>|<partner id>`; a newer credit of the same partner replaces the older. */
+  saleCredits: Map<string, { key: string; base: number }>;
   entries: BookEntry[];
 }
 
@@ -122,10 +123,16 @@ function rulesFor(rulesByVersion: ReadonlyMap<number, RulesDocument>, version: n
  * (each re-attribution reverses the credits others hold for the sale, and a partner's own earlier
  * one is reversed when the sale moved away from it). A sale never re-attributed has none.
  */
-export function saleCreditOf(book: ProgramBook, saleId: string, partnerId: string | undefined): { key: string; partnerId: string; base: number } | null {
-  if (!partnerId) return null;
-  const credits = book.saleCredits.get(saleId)?.filter((c) => c.partnerId === partnerId) ?? [];
-  return credits[credits.length - 1] ?? null;
+export function saleCreditOf(book: ProgramBook, saleId: string, partnerId: string | undefined): { key: string; base: number } | null {
+  return partnerId ? (book.saleCredits.get(`${saleId}|${partnerId}`) ?? null) : null;
+}
+
+/** Reduces the commission `key` for a refund of `refunded`, in proportion to `base` (what it was earned on), as the server's onRefund does. */
+function reduceForRefund(book: ProgramBook, key: string, base: number, refunded: number, event: { refundId: string; occurredAt: Date }): void {
+  const c = book.commissions.get(key);
+  if (!c || c.status === 'reversed' || refunded <= 0) return;
+  const decision = refundReduction({ amount: c.amount, alreadyReduced: c.reversedAmount + c.clawedBack, status: c.status, inPayout: paidOrCommitted(c) }, base, refunded);
+  applyReduction(book, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${refunded} of ${base}`);
 }
 
 export function emptyBook(programId: string, currency: string): ProgramBook {
@@ -197,27 +204,13 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       if (sale) sale.refunded += refundable;
       // A sale re-attributed by a dispute: the partner it belongs to now holds a credit for it.
       const credit = saleCreditOf(book, event.saleId, event.partnerId);
-      if (credit) {
-        const c = book.commissions.get(credit.key);
-        if (!c || c.status === 'reversed' || event.amount <= 0) return;
-        const decision = refundReduction({ amount: c.amount, alreadyReduced: c.reversedAmount + c.clawedBack, status: c.status, inPayout: paidOrCommitted(c) }, credit.base, event.amount);
-        applyReduction(book, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${credit.base}`);
-        return;
-      }
+      if (credit) return reduceForRefund(book, credit.key, credit.base, event.amount, event);
       if (!sale) return;
       // The referral of the partner whose sale it is when refunded (a dispute may have moved it;
       // events logged before they named the partner mean the sale's first partner).
       const referral = book.referrals.get(`${event.partnerId ?? sale.partnerId}|${sale.customerId}`);
       if (referral && referral.firstSaleId === event.saleId && disqualifiesReferral(referral, sale.refunded, event.occurredAt)) referral.disqualified = true;
-      const commission = book.commissions.get(commissionKeys.sale(event.saleId));
-      if (!commission || commission.status === 'reversed' || refundable === 0) return;
-      const decision = refundReduction(
-        { amount: commission.amount, alreadyReduced: commission.reversedAmount + commission.clawedBack, status: commission.status, inPayout: paidOrCommitted(commission) },
-        sale.amount,
-        refundable,
-      );
-      applyReduction(book, commission, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${refundable} of ${sale.amount}`);
-      return;
+      return reduceForRefund(book, commissionKeys.sale(event.saleId), sale.amount, refundable, event);
     }
     case 'mature': {
       const rules = rulesFor(rulesByVersion, event.rulesVersion);
@@ -270,7 +263,7 @@ export function applyRewardEvent(book: ProgramBook, rulesByVersion: ReadonlyMap<
       const key = commissionKeys.adjustment(event.adjustmentId);
       if (book.commissions.has(key)) return;
       if (event.saleId && event.saleBase && event.amount > 0) {
-        book.saleCredits.set(event.saleId, [...(book.saleCredits.get(event.saleId) ?? []), { key, partnerId: event.partnerId, base: event.saleBase }]);
+        book.saleCredits.set(`${event.saleId}|${event.partnerId}`, { key, base: event.saleBase });
       }
       record(book, {
         key, kind: 'adjustment', partnerId: event.partnerId, customerId: null, saleId: null, amount: event.amount, reversedAmount: 0, clawedBack: 0,

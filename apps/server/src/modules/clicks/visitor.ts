@@ -26,15 +26,14 @@ export class UserAgentCache {
     // No user agent at all is a script, not a person; nor is one longer than any browser sends (a
     // bot's token past the part parsed would otherwise go unseen).
     if (!userAgent || userAgent.length > MAX_UA_LENGTH) return { isBot: true, device: null, browser: null, os: null };
-    const ua = userAgent;
-    const hit = this.entries.get(ua);
+    const hit = this.entries.get(userAgent);
     if (hit) {
-      this.entries.delete(ua);
-      this.entries.set(ua, hit);
+      this.entries.delete(userAgent);
+      this.entries.set(userAgent, hit);
       return hit;
     }
-    const facts = parseUserAgent(ua);
-    this.entries.set(ua, facts);
+    const facts = parseUserAgent(userAgent);
+    this.entries.set(userAgent, facts);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     return facts;
   }

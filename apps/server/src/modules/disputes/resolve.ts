@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { z } from 'zod';
 import { ApiError, type disputeResolution } from '@tandem/contracts';
-import { evaluateSale, refundReduction } from '@tandem/core';
+import { evaluateSale, proportionOf } from '@tandem/core';
 import type { Services } from '../../http/context.js';
 import { createAdjustment, releaseCommission, reverseCommission } from '../rewards/index.js';
 import { loadEnrollment, loadProgramContext } from '../rewards/context.js';
@@ -123,7 +123,7 @@ async function reattribute(client: pg.PoolClient, services: Services, dispute: D
   // a re-attributed sale that was refunded (in part) credits only what is left of it.
   const earned = evaluation.earns ? evaluation.amount : 0;
   const refunded = Number(sale.refunded_amount);
-  const amount = earned - refundReduction({ amount: earned, alreadyReduced: 0, status: 'pending', inPayout: false }, Number(sale.amount), refunded).reduction;
+  const amount = earned - Math.min(earned, proportionOf(earned, refunded, Number(sale.amount)));
   const created = amount > 0
     ? await createAdjustment(client, { workspaceId: ws, programId: dispute.program_id, partnerId: dispute.partner_id, amount, currency: program.currency, reason: why, saleId: sale.id, saleBase: Number(sale.amount) - refunded, now })
     : null;

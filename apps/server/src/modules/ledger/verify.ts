@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ChainVerifier, type ChainedEntry } from '@tandem/core';
+import { ChainVerifier, type ChainedEntry, type ChainProblem } from '@tandem/core';
 import { withTransaction } from '../../db/tx.js';
 import { chainOf } from './post.js';
 
@@ -65,30 +65,38 @@ async function verifyInSnapshot(client: pg.PoolClient, workspaceId: string, page
     await afterPage?.();
   }
   const result = verifier.finish();
-  // Balances are sums of posting rows, so each row must be exactly a line of its hashed entry: the
-  // same account and amount, in order, and the same program and partner as the entry's chain names.
-  const { rows: mismatched } = await client.query<{ chain: string; seq: number }>(
+  const problems = [...result.problems, ...(await postingProblems(client, workspaceId, null))];
+  return { ok: problems.length === 0, entries, head: newest?.hash ?? null, chains: headRows.length, problems };
+}
+
+/**
+ * What the chain's hashes cannot see: balances are sums of `ledger_postings` rows, so each row must
+ * be exactly a line of its hashed entry — the same account and amount, in order, and the same
+ * program and partner as the entry's chain names — and no row may stand without an entry (of its
+ * own chain, when one chain is checked). The workspace's chains, or only `chain`.
+ */
+export async function postingProblems(db: pg.PoolClient | pg.Pool, workspaceId: string, chain: string | null): Promise<ChainProblem[]> {
+  const { rows: mismatched } = await db.query<{ chain: string; seq: number }>(
     `select e.chain, e.seq from ledger_entries e
-      where e.workspace_id = $1 and (
+      where e.workspace_id = $1 and ($2::text is null or e.chain = $2) and (
         e.chain <> e.program_id || ':' || e.partner_id
         or (select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)
               from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings
         or exists (select 1 from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id
                       and (p.program_id <> e.program_id or p.partner_id <> e.partner_id)))
       limit 1000`,
-    [workspaceId],
+    [workspaceId, chain],
   );
   // A posting row of no entry at all (inserted, or left by a deleted entry) counts in a balance too.
-  const { rows: orphans } = await client.query<{ program_id: string; partner_id: string }>(
+  const { rows: orphans } = await db.query<{ program_id: string; partner_id: string }>(
     `select p.program_id, p.partner_id from ledger_postings p
-      where p.workspace_id = $1 and not exists (select 1 from ledger_entries e where e.workspace_id = p.workspace_id and e.id = p.entry_id)
+      where p.workspace_id = $1 and ($2::text is null or p.program_id || ':' || p.partner_id = $2)
+        and not exists (select 1 from ledger_entries e where e.workspace_id = p.workspace_id and e.id = p.entry_id and ($2::text is null or e.chain = $2))
       group by 1, 2 limit 1000`,
-    [workspaceId],
+    [workspaceId, chain],
   );
-  const problems = [
-    ...result.problems,
+  return [
     ...mismatched.map((m) => ({ chain: m.chain, seq: m.seq, problem: 'hash_mismatch' as const })),
     ...orphans.map((o) => ({ chain: chainOf(o.program_id, o.partner_id), seq: 0, problem: 'orphan_posting' as const })),
   ];
-  return { ok: problems.length === 0, entries, head: newest?.hash ?? null, chains: headRows.length, problems };
 }

@@ -201,6 +201,7 @@ export function installRedirectConnections(server: http.Server, options: Redirec
   const nodeListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   const owned = new Set<Connection>();
+  const finishGraceMs = options.finishGraceMs ?? FINISH_GRACE_MS;
   // The end of every answer's head, made once.
   const keepAliveLines = `connection: keep-alive\r\n${options.keepAliveTimeoutMs > 0 ? `keep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n` : ''}\r\n`;
   let closing = false;
@@ -366,7 +367,7 @@ export function installRedirectConnections(server: http.Server, options: Redirec
       // A client that never reads its last answers would hold the socket (and a graceful close,
       // which waits for every connection) for ever: it gets a bounded time to take them.
       if (!socket.destroyed) {
-        const deadline = setTimeout(() => socket.destroy(), options.finishGraceMs ?? FINISH_GRACE_MS);
+        const deadline = setTimeout(() => socket.destroy(), finishGraceMs);
         deadline.unref();
         socket.once('close', () => clearTimeout(deadline));
       }

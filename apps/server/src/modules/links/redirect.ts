@@ -136,7 +136,8 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
   }
 
   function unavailable(send: SendResponse, error: unknown): void {
-    services.log.error({ err: error }, 'redirect failed');
+    // A full click buffer: the batch writer logs why the database takes no clicks; a line per waiting visitor would bury it.
+    if (!(error instanceof ClickBufferFull)) services.log.error({ err: error }, 'redirect failed');
     send(503, UNAVAILABLE_HEADERS, 'The link service is briefly unavailable; please retry.');
   }
 
@@ -210,11 +211,7 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
         buffer.push(row);
         redirect(send, link, clickIdFromUuid(uuid), paid);
       })
-      .catch((error: unknown) => {
-        // The batch writer logs why the database takes no clicks; one line per waiting visitor would bury it.
-        if (error instanceof ClickBufferFull) return send(503, UNAVAILABLE_HEADERS, 'The link service is briefly unavailable; please retry.');
-        unavailable(send, error);
-      });
+      .catch((error: unknown) => unavailable(send, error));
   }
 
   function answer(request: RedirectRequest, send: SendResponse): void {

@@ -68,7 +68,7 @@ export function toSettlement(r: SettlementRow): PartnershipSettlement {
       owedByWorkspaceId: payer,
       owedToWorkspaceId: payer === null ? null : payer === r.a_workspace_id ? r.b_workspace_id : r.a_workspace_id,
       amount: Number(r.net_amount),
-      payoutId: r.net_payout_id,
+      payoutId: r.net_payout_ids[0] ?? null,
       payoutIds: r.net_payout_ids,
     },
     settledByWorkspaceId: r.settled_by_workspace_id,

@@ -3,7 +3,7 @@ import { verifyChains } from '@tandem/core';
 import { partnerBalance } from '../ledger/balance.js';
 import { chainOf } from '../ledger/post.js';
 import { partnerStatement, type Statement } from '../ledger/statement.js';
-import { ENTRY_COLUMNS, toChained, type EntryRow } from '../ledger/verify.js';
+import { ENTRY_COLUMNS, postingProblems, toChained, type EntryRow } from '../ledger/verify.js';
 import { getPortalRow } from './portal.js';
 import { ApiError } from '@tandem/contracts';
 import { earningsSeries, type EarningsInterval } from './earnings-series.js';
@@ -120,27 +120,8 @@ export async function verifyPortalStatement(pool: pg.Pool, userId: string, enrol
   const storedHead = heads[0];
   // The head map is always given: a chain with entries and no head row is a problem too.
   const result = verifyChains(entries, new Map(storedHead ? [[chain, storedHead]] : []));
-  // The partner's balance sums posting rows by program and partner: each must be a line of its
-  // hashed entry, of this chain, and none may stand without an entry (as GET /ledger/verify checks).
-  const { rows: mismatched } = await pool.query<{ seq: number }>(
-    `select e.seq from ledger_entries e
-      where e.workspace_id = $1 and e.chain = $2 and (
-        (select coalesce(jsonb_agg(jsonb_build_object('account', p.account, 'amount', p.amount) order by p.line), '[]'::jsonb)
-           from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id) <> e.postings
-        or exists (select 1 from ledger_postings p where p.workspace_id = e.workspace_id and p.entry_id = e.id and (p.program_id <> $3 or p.partner_id <> $4)))`,
-    [o.workspaceId, chain, o.programId, o.partnerId],
-  );
-  const { rows: orphans } = await pool.query(
-    `select 1 from ledger_postings p where p.workspace_id = $1 and p.program_id = $2 and p.partner_id = $3
-        and not exists (select 1 from ledger_entries e where e.workspace_id = p.workspace_id and e.id = p.entry_id and e.chain = $4)
-      limit 1`,
-    [o.workspaceId, o.programId, o.partnerId, chain],
-  );
-  const problems = [
-    ...result.problems,
-    ...mismatched.map((m) => ({ chain, seq: m.seq, problem: 'hash_mismatch' as const })),
-    ...orphans.map(() => ({ chain, seq: 0, problem: 'orphan_posting' as const })),
-  ];
+  // The posting rows the partner's balance is summed from, as GET /ledger/verify checks them.
+  const problems = [...result.problems, ...(await postingProblems(pool, o.workspaceId, chain))];
   const last = entries[entries.length - 1];
   const checkedHash = hash === undefined ? null : { hash, foundAtSeq: entries.find((e) => e.hash === hash)?.seq ?? null };
   return {

@@ -92,7 +92,7 @@ export function offerCouponReads(): CouponRead[] {
       owner: PROGRAM_AND_ENROLLMENT_READ,
       sql: (ids) => {
         const { columns, from, where } = programAndEnrollmentSql(ids.workspaceId, ids.programId, ids.enrollmentId);
-        return { sql: `select row_to_json(r) from (select ${columns} from ${from} where ${where}) r`, params: [] };
+        return `select row_to_json(r) from (select ${columns} from ${from} where ${where}) r`;
       },
     },
   ];
@@ -105,11 +105,8 @@ export async function onSale(client: pg.PoolClient, services: Services, event: S
   const partnerId = attribution.partnerId;
   // The program and enrollment under P's locks: read along the sale's first statement when it
   // took them (a coupon's sale), else with the locks in one round trip (the hot path of ingest).
-  const early = event.preLocked;
-  const answered =
-    early && early.programId === attribution.programId && early.partnerId === partnerId && early.enrollmentId === attribution.enrollmentId
-      ? (early.answers.get(PROGRAM_AND_ENROLLMENT_READ) as ProgramAndEnrollmentRow | null | undefined)
-      : undefined;
+  // Undefined when not read early; null when read and there was nothing (no such program).
+  const answered = event.preLocked?.answers.get(PROGRAM_AND_ENROLLMENT_READ) as ProgramAndEnrollmentRow | null | undefined;
   const loaded =
     answered === undefined
       ? await loadProgramAndEnrollment(client, workspaceId, attribution.programId, attribution.enrollmentId, services.now(), partnerId)
@@ -272,24 +269,9 @@ export async function onRefund(client: pg.PoolClient, services: Services, event:
   if (seen.length === 0) return { adjustments: [] };
   await logRewardEvent(client, workspaceId, programId, 'refund', event.saleId, { refundId: event.refundId, saleId: event.saleId, amount: event.amount, occurredAt: event.occurredAt.toISOString(), partnerId });
   const credit = seen.find((s) => s.type === 'adjustment')?.payload;
-  if (credit) {
-    // The re-attributed sale's credit is reduced as its own commission would be, in proportion to
-    // the part of the sale it was earned on.
-    const { rows } = await client.query<CommissionRow & { settled_offset: number }>(
-      `select ${COMMISSION_COLUMNS}, ${SETTLED_OFFSET_SQL} as settled_offset from commissions c where workspace_id = $1 and program_id = $2 and key = $3 for update`,
-      [workspaceId, programId, commissionKeys.adjustment(credit.adjustmentId)],
-    );
-    const c = rows[0];
-    if (!c || c.status === 'reversed' || event.amount <= 0) return { adjustments: [] };
-    const base = Number(credit.saleBase);
-    const decision = refundReduction(
-      { amount: Number(c.amount), alreadyReduced: Number(c.reversed_amount) + Number(c.clawed_back), status: c.status, inPayout: c.payout_id !== null || Number(c.settled_offset) > 0 },
-      base,
-      event.amount,
-    );
-    const adjustment = await reduceCommission(client, workspaceId, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${base}`, services.now());
-    return { adjustments: adjustment ? [adjustment] : [] };
-  }
+  // The re-attributed sale's credit is reduced as its own commission would be, in proportion to
+  // the part of the sale it was earned on.
+  if (credit) return reduceForRefund(client, services, event, programId, commissionKeys.adjustment(credit.adjustmentId), Number(credit.saleBase));
 
   const refundedTotal = event.refundedBefore + event.amount;
   const { rows: referralRows } = await client.query<{ first_sale_id: string; first_sale_at: Date; first_sale_amount: number; qualified_at: Date | null; qualified: boolean; disqualified: boolean }>(
@@ -303,17 +285,29 @@ export async function onRefund(client: pg.PoolClient, services: Services, event:
       await client.query('update referrals set disqualified = true where workspace_id = $1 and program_id = $2 and partner_id = $3 and customer_id = $4', [workspaceId, programId, partnerId, customerId]);
     }
   }
+  return reduceForRefund(client, services, event, programId, commissionKeys.sale(event.saleId), event.saleAmount);
+}
+
+/** Reduces the commission `key` for a refund, in proportion to `base` (the sale amount it was earned on). */
+async function reduceForRefund(
+  client: pg.PoolClient,
+  services: Services,
+  event: RefundRecorded,
+  programId: string,
+  key: string,
+  base: number,
+): Promise<{ adjustments: { commissionId: string; amount: number }[] }> {
   const { rows } = await client.query<CommissionRow & { settled_offset: number }>(
     `select ${COMMISSION_COLUMNS}, ${SETTLED_OFFSET_SQL} as settled_offset from commissions c where workspace_id = $1 and program_id = $2 and key = $3 for update`,
-    [workspaceId, programId, commissionKeys.sale(event.saleId)],
+    [event.workspaceId, programId, key],
   );
   const c = rows[0];
   if (!c || c.status === 'reversed' || event.amount <= 0) return { adjustments: [] };
   const decision = refundReduction(
     { amount: Number(c.amount), alreadyReduced: Number(c.reversed_amount) + Number(c.clawed_back), status: c.status, inPayout: c.payout_id !== null || Number(c.settled_offset) > 0 },
-    event.saleAmount,
+    base,
     event.amount,
   );
-  const adjustment = await reduceCommission(client, workspaceId, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${event.saleAmount}`, services.now());
+  const adjustment = await reduceCommission(client, event.workspaceId, c, decision.reduction, decision.mode, event.refundId, event.occurredAt, `refund of ${event.amount} of ${base}`, services.now());
   return { adjustments: adjustment ? [adjustment] : [] };
 }

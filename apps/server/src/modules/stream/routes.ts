@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { endpoints, type StreamMessage } from '@tandem/contracts';
 import type { Router } from '../../http/router.js';
-import type { Services } from '../../http/context.js';
+import type { Auth, Services } from '../../http/context.js';
 import { authStillValid } from '../../http/auth.js';
 import { PARTNER_EVENT_TYPES, partnerView, pollFrom, sseFrame, startCursor, takeUnsent } from './cursor.js';
 
@@ -33,8 +33,6 @@ interface StreamSource {
   view(row: OutboxRow): StreamMessage;
   /** New clicks since the last call (0 when the caller does not see clicks). */
   newClicks(): Promise<number>;
-  /** Whether the caller still may read the stream: it was authorised once, when it opened. */
-  stillAllowed(): Promise<boolean>;
 }
 
 /**
@@ -42,7 +40,7 @@ interface StreamSource {
  * client's Last-Event-ID, and ends when the client goes away, the app closes, or the database fails
  * (the browser's EventSource then reconnects and resumes).
  */
-function serveStream(req: FastifyRequest, reply: FastifyReply, lastEventId: string | undefined, source: StreamSource): void {
+function serveStream(req: FastifyRequest, reply: FastifyReply, caller: { services: Services; auth: Auth }, lastEventId: string | undefined, source: StreamSource): void {
   const cursor = startCursor(Date.now(), lastEventId);
   const resumePoint = cursor.after;
   reply.hijack();
@@ -84,7 +82,7 @@ function serveStream(req: FastifyRequest, reply: FastifyReply, lastEventId: stri
       // A revoked key, an ended session or a removed member stops receiving at the next check.
       if (now - lastAuthCheck >= streamAuthRecheck.ms) {
         lastAuthCheck = now;
-        if (!(await source.stillAllowed())) return end();
+        if (!(await authStillValid(caller.services, caller.auth))) return end();
       }
       const rows = await source.events(pollFrom(cursor, now));
       for (const row of takeUnsent(cursor, rows, now, resumePoint)) {
@@ -114,7 +112,7 @@ const lastEventIdOf = (req: FastifyRequest, query: { lastEventId?: string | unde
 export function streamRoutes(r: Router) {
   r.handle(endpoints.stream, async ({ auth, query, req, reply, services }) => {
     let lastClick = await latestClickId(services, auth.workspaceId);
-    serveStream(req, reply, lastEventIdOf(req, query), {
+    serveStream(req, reply, { services, auth }, lastEventIdOf(req, query), {
       events: async (after) =>
         (
           await services.pool.query<OutboxRow>(
@@ -128,12 +126,11 @@ export function streamRoutes(r: Router) {
         lastClick = clicks.last;
         return clicks.count;
       },
-      stillAllowed: () => authStillValid(services, auth),
     });
   });
 
   r.handle(endpoints.portalStream, async ({ auth, query, req, reply, services }) => {
-    serveStream(req, reply, lastEventIdOf(req, query), {
+    serveStream(req, reply, { services, auth }, lastEventIdOf(req, query), {
       // Only events about the partner records of this user, in every workspace it partners with.
       events: async (after) =>
         (
@@ -148,7 +145,6 @@ export function streamRoutes(r: Router) {
         ).rows,
       view: (row) => partnerView(row.type, row.data, row.occurred_at),
       newClicks: async () => 0,
-      stillAllowed: () => authStillValid(services, auth),
     });
   });
 }

@@ -26,8 +26,16 @@ export interface StripeEvent {
   data: { object: Obj };
 }
 
+/** Who converted, when, and what attributes them: what a sale and a lead both carry. */
+export interface StripeAttribution {
+  occurredAt: string;
+  clickId: string | undefined;
+  couponCode: string | undefined;
+  customer: { externalId: string; email: string | undefined; name: string | undefined; country: string | undefined };
+}
+
 export type StripeIntent =
-  | {
+  | (StripeAttribution & {
       kind: 'sale';
       /** For a checkout: the lead that attributes its customer when the invoice was already recorded without attribution. */
       checkoutLead?: string;
@@ -35,19 +43,8 @@ export type StripeIntent =
       paymentRef: string | null;
       amount: number;
       currency: string;
-      occurredAt: string;
-      clickId: string | undefined;
-      couponCode: string | undefined;
-      customer: { externalId: string; email: string | undefined; name: string | undefined; country: string | undefined };
-    }
-  | {
-      kind: 'lead';
-      eventName: string;
-      occurredAt: string;
-      clickId: string | undefined;
-      couponCode: string | undefined;
-      customer: { externalId: string; email: string | undefined; name: string | undefined; country: string | undefined };
-    }
+    })
+  | (StripeAttribution & { kind: 'lead'; eventName: string })
   | { kind: 'refund'; refs: string[]; amountRefunded: number; occurredAt: string; chargeId: string }
   | { kind: 'ignored'; why: string };
 
@@ -78,10 +75,7 @@ const iso = (unixSeconds: unknown, fallback: number | undefined): string =>
   new Date(((typeof unixSeconds === 'number' ? unixSeconds : undefined) ?? fallback ?? Date.now() / 1000) * 1000).toISOString();
 
 /** The event name (`stripe_checkout:<session id>`) of the lead a checkout records for its customer's attribution (see the top of this file). */
-export const STRIPE_CHECKOUT_LEAD = 'stripe_checkout';
-
-/** Checkout events, whose click id or coupon is what attributes the customer's later invoices. */
-export const isCheckoutEvent = (type: string) => type === 'checkout.session.completed' || type === 'checkout.session.async_payment_succeeded';
+const STRIPE_CHECKOUT_LEAD = 'stripe_checkout';
 
 export function mapStripeEvent(event: StripeEvent): StripeIntent {
   const o = obj(event.data?.object);
@@ -94,7 +88,7 @@ export function mapStripeEvent(event: StripeEvent): StripeIntent {
       const metadata = metadataOf(o);
       const details = obj(o.customer_details);
       const ref = str(o.client_reference_id);
-      const attribution = {
+      const attribution: StripeAttribution = {
         occurredAt: iso(o.created, event.created),
         clickId: [ref, str(metadata.tdm_click)].find((v) => v && CLICK.test(v)),
         couponCode: couponFrom(metadata, o.discounts),

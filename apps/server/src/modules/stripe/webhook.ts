@@ -5,11 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@tandem/contracts';
 import type { Services } from '../../http/context.js';
 import { recordIdempotently, ReplayedConversion, refundSale, trackLead, trackSale } from '../tracking/record.js';
-import { mapStripeEvent, type StripeEvent } from './map.js';
+import { mapStripeEvent, type StripeAttribution, type StripeEvent } from './map.js';
 import { verifyStripeSignature } from './signature.js';
 
 export const STRIPE_WEBHOOK_PATH = '/api/v1/integrations/stripe/webhook';
 const MAX_BODY = 1024 * 1024;
+
+/** The lead a checkout records for its customer's attribution (see map.ts). */
+const leadInput = (intent: StripeAttribution, eventName: string) => ({
+  customer: intent.customer, eventName, occurredAt: intent.occurredAt, clickId: intent.clickId, couponCode: intent.couponCode,
+});
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -109,13 +114,7 @@ export async function handleStripeWebhook(
   }
 
   if (intent.kind === 'lead') {
-    const { body } = await trackLead(services, workspaceId, {
-      customer: intent.customer,
-      eventName: intent.eventName,
-      occurredAt: intent.occurredAt,
-      clickId: intent.clickId,
-      couponCode: intent.couponCode,
-    });
+    const { body } = await trackLead(services, workspaceId, leadInput(intent, intent.eventName));
     // After the lead's own transaction: a redelivery before this insert replays the lead (its key is the customer and the session).
     const fresh = await recordEvent(services.pool, workspaceId, event, 'lead', body.lead.id);
     return { received: true, outcome: fresh ? 'lead' : 'duplicate', targetId: body.lead.id };
@@ -149,9 +148,7 @@ export async function handleStripeWebhook(
         // now, so that the renewals are (that first sale stays as it was recorded).
         if (intent.checkoutLead && !body.attributed && (intent.clickId || intent.couponCode)) {
           // For the attribution only: had the checkout come first, it would have been a sale and no lead, so it earns nothing.
-          await trackLead(services, workspaceId, {
-            customer: intent.customer, eventName: intent.checkoutLead, occurredAt: intent.occurredAt, clickId: intent.clickId, couponCode: intent.couponCode, attributionOnly: true,
-          });
+          await trackLead(services, workspaceId, { ...leadInput(intent, intent.checkoutLead), attributionOnly: true });
         }
         await recordEvent(services.pool, workspaceId, event, 'duplicate_sale', body.sale.id);
         return { received: true, outcome: 'duplicate_sale', targetId: body.sale.id };

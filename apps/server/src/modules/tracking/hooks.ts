@@ -149,17 +149,17 @@ export interface CouponRead {
   readonly owner: string;
   /**
    * A scalar subquery expression (JSON or null) about the program `ids.programId` and enrollment
-   * `ids.enrollmentId` (SQL text expressions), with its parameters numbered from `firstParam`.
+   * `ids.enrollmentId` (SQL text expressions), without parameters of its own.
    */
-  sql(ids: { workspaceId: string; programId: string; enrollmentId: string }, firstParam: number): { sql: string; params: unknown[] };
+  sql(ids: { workspaceId: string; programId: string; enrollmentId: string }): string;
 }
 
-/** The attribution a sale's first statement locked early: the partner's locks held, the coupon reads answered. */
+/**
+ * What a sale's first statement did early for the sale's attribution (tracking hands it on only
+ * when the attribution is the coupon's own enrollment): its partner's locks are held, and each
+ * coupon read's answer (JSON or null) is here by owner.
+ */
 export interface PreLockedAttribution {
-  programId: string;
-  partnerId: string;
-  enrollmentId: string;
-  /** Each coupon read's answer (JSON or null) by owner. */
   answers: ReadonlyMap<string, unknown>;
 }
 

@@ -8,7 +8,7 @@ import { lockPartner, partnerLocksSql } from '../../db/locks.js';
 import { emitEvent, outboxEventCte, STORED_EVENT_UNDISPATCHED, wakeIfUndispatched, type DomainEvent } from '../events/emit.js';
 import { bumpConversionRollup, conversionRollupCte, type ConversionDelta } from '../analytics/rollups.js';
 import { conversionHooks, deferredCtes, type AttributedTo, type CommissionSummary, type CustomerRewardSummary, type DeferredWrite } from './hooks.js';
-import { addCouponTouch, couponColumn, enrollmentStatusOf, programSettings, resolveTouches, type CouponRow, type ResolvedTouches } from './touches.js';
+import { addCouponTouch, couponColumn, enrollmentStatusOf, resolveTouches, type CouponRow, type ResolvedTouches } from './touches.js';
 
 /*
  * Leads, sales and refunds. Each is one transaction: customer (locked, so conversions of one
@@ -119,11 +119,8 @@ interface CustomerRow {
   click_id: string | null;
   attributed_via: 'click' | 'coupon' | null;
   touch_at: Date | null;
-  /**
-   * The attribution settings of the standing attribution's program when the statement that found
-   * the customer read them along (null: no such program); undefined when it did not (read them then).
-   */
-  standing_program?: { window_days: number; model: AttributionModel } | null;
+  /** The attribution settings of the standing attribution's program (STANDING_PROGRAM), null when there is none. */
+  standing_program: { window_days: number; model: AttributionModel } | null;
 }
 
 /** A select-list expression for `standing_program`, over a row `customer` of the customers table ($1 the workspace). */
@@ -152,10 +149,9 @@ function customerUpsertParams(services: Services, workspaceId: string, input: Cu
 }
 
 /** The customer's standing attribution as a Touch (with its program's current settings). */
-async function currentTouch(client: pg.PoolClient, workspaceId: string, c: CustomerRow): Promise<Touch | null> {
+function currentTouch(c: CustomerRow): Touch | null {
   if (!c.program_id || !c.partner_id || !c.enrollment_id || !c.attributed_via || !c.touch_at) return null;
-  const standing = c.standing_program;
-  const settings = standing === undefined ? await programSettings(client, workspaceId, c.program_id) : standing && { windowDays: standing.window_days, model: standing.model };
+  const settings = c.standing_program && { windowDays: c.standing_program.window_days, model: c.standing_program.model };
   if (!settings) return null;
   return {
     via: c.attributed_via,
@@ -194,7 +190,7 @@ async function attribute(
   occurredAt: Date,
   consent: boolean,
 ): Promise<Attributed> {
-  const current = await currentTouch(client, workspaceId, customer);
+  const current = currentTouch(customer);
   const decision = decideAttribution({ occurredAt: occurredAt.getTime(), touches: resolved.touches, current });
   // The touch history links the customer to every click it arrived with; without consent only the
   // attributing touch is kept, on the customer row below.
@@ -316,23 +312,18 @@ async function completeConversion(
  * rewards hook its round trip for the program, the enrollment and the locks. A sale that could go
  * elsewhere takes no lock here: locking a partner it is not attributed to and then the one it is
  * could deadlock with a sale doing the reverse. Extra select columns `pre_locked` (true, or null when
- * no lock was taken) and `coupon_read_<n>`, the reads' parameters numbered from `firstParam`.
+ * no lock was taken) and `coupon_read_<n>`.
  *
  * The reads see the statement's snapshot, taken before it waited for the customer's row: a change
  * to the program or enrollment committed during that wait is seen by the next sale, as a change
  * committed just after the read always was (neither takes the partner's lock).
  */
-function couponLocking(couponOnly: boolean, firstParam: number): { columns: string; join: string; params: unknown[]; answers(row: object): Map<string, unknown> } {
+function couponLocking(couponOnly: boolean): { columns: string; join: string; answers(row: object): Map<string, unknown> } {
   const reads = couponOnly ? conversionHooks().flatMap((h) => h.offerCouponReads?.() ?? []) : [];
-  if (reads.length === 0) return { columns: 'null as pre_locked', join: '', params: [], answers: () => new Map() };
+  if (reads.length === 0) return { columns: 'null as pre_locked', join: '', answers: () => new Map() };
   // $1 is the workspace (the customer upsert's first parameter).
   const ids = { workspaceId: '$1', programId: "(claim.coupon->>'program_id')", enrollmentId: "(claim.coupon->>'enrollment_id')" };
-  const params: unknown[] = [];
-  const columns = reads.map((read, i) => {
-    const { sql, params: own } = read.sql(ids, firstParam + params.length);
-    params.push(...own);
-    return `, (${sql}) as coupon_read_${i}`;
-  });
+  const columns = reads.map((read, i) => `, (${read.sql(ids)}) as coupon_read_${i}`);
   return {
     // The lock columns are selected so that the planner can never drop the join that takes them.
     columns: `early.program_lock, early.partner_lock, early.pre_locked${reads.map((_, i) => `, early.coupon_read_${i}`).join('')}`,
@@ -341,7 +332,6 @@ function couponLocking(couponOnly: boolean, firstParam: number): { columns: stri
               where claim.stored is null and claim.coupon is not null
                 and (claim.partner_id is null or (claim.program_id = claim.coupon->>'program_id' and claim.partner_id = claim.coupon->>'partner_id'))
            ) early on true`,
-    params,
     answers: (row) => new Map(reads.map((read, i) => [read.owner, (row as Record<string, unknown>)[`coupon_read_${i}`] ?? null])),
   };
 }
@@ -533,7 +523,7 @@ export async function trackSale(
     const coupon = couponColumn(input.couponCode, 1, 8);
     const params = [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...coupon.params];
     // Only a click that resolved to a partner is a touch; an unknown click id leaves the coupon alone.
-    const early = couponLocking(input.couponCode !== undefined && resolved.touches.length === 0, params.length + 1);
+    const early = couponLocking(input.couponCode !== undefined && resolved.touches.length === 0);
     // Lock the customer (conversions of one customer go in arrival order) and look for the invoice
     // in one round trip: a repeat of a recorded invoice answers with its stored body at once. A
     // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
@@ -544,7 +534,7 @@ export async function trackSale(
        claim as materialized (
          select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored, ${coupon.sql} as coupon, ${STANDING_PROGRAM} from customer)
        select claim.*, ${early.columns} from claim ${early.join}`,
-      [...params, ...early.params],
+      params,
     );
     const { created, stored, coupon: couponRow, pre_locked: preLockedCoupon, ...customer } = claimRows[0]!;
     if (stored) throw new ReplayedConversion(stored);
@@ -564,11 +554,11 @@ export async function trackSale(
       const { ctes, params } = deferredCtes(deferred.splice(0), 1);
       await client.query(`with ${ctes.join(', ')} select 1`, params);
     };
-    // The early locks and reads are the coupon partner's: handed on only when the attribution is that
-    // partner's, which couponLocking made sure of (checked again here, and by the rewards hook).
+    // The early locks and reads are the coupon enrollment's: handed on only when the attribution is
+    // that enrollment, which couponLocking made sure of (checked again here, where it is known).
     const preLocked =
-      preLockedCoupon && couponRow && touch && touch.programId === couponRow.program_id && touch.partnerId === couponRow.partner_id
-        ? { programId: couponRow.program_id, partnerId: couponRow.partner_id, enrollmentId: couponRow.enrollment_id, answers: early.answers(claimRows[0]!) }
+      preLockedCoupon && couponRow && touch && touch.programId === couponRow.program_id && touch.partnerId === couponRow.partner_id && touch.enrollmentId === couponRow.enrollment_id
+        ? { answers: early.answers(claimRows[0]!) }
         : undefined;
     for (const h of conversionHooks()) {
       if (!h.onSale) continue;

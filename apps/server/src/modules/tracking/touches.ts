@@ -128,19 +128,6 @@ export function addCouponTouch(out: ResolvedTouches, row: CouponRow | null, coup
   out.notes.push({ key: `coupon:${code.toUpperCase()}`, via: 'coupon', programId: row?.program_id ?? null, partnerId: row?.partner_id ?? null, at: occurredAt, known: Boolean(row) });
 }
 
-/** The program settings of a customer's standing attribution, to compare with new touches. */
-export async function programSettings(
-  client: pg.PoolClient,
-  workspaceId: string,
-  programId: string,
-): Promise<{ windowDays: number; model: AttributionModel } | null> {
-  const { rows } = await client.query<{ window_days: number; model: AttributionModel }>(
-    'select attribution_window_days as window_days, attribution_model as model from programs where workspace_id = $1 and id = $2',
-    [workspaceId, programId],
-  );
-  return rows[0] ? { windowDays: rows[0].window_days, model: rows[0].model } : null;
-}
-
 export async function enrollmentStatusOf(client: pg.PoolClient, workspaceId: string, enrollmentId: string): Promise<string | null> {
   const { rows } = await client.query<{ status: string }>('select status from enrollments where workspace_id = $1 and id = $2', [
     workspaceId,

@@ -34,21 +34,19 @@ export async function sendWebhookRequest(input: {
   const client = url.protocol === 'https:' ? https : http;
   const timeoutMs = input.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   return new Promise<SendOutcome>((resolve) => {
-    let settled = false;
+    // Only the first outcome counts (a promise settles once).
     const settle = (outcome: SendOutcome) => {
-      if (settled) return;
-      settled = true;
       clearTimeout(deadline);
       resolve(outcome);
     };
+    const noResponse = `no response within ${timeoutMs} ms`;
     let statusCode: number | null = null;
     // A receiver that trickles bytes never goes idle: without a deadline for the whole attempt it
     // held a queue slot for as long as it liked (and, past the claim, the next attempt too).
     const deadline = setTimeout(() => {
-      const message = `no response within ${timeoutMs} ms`;
       // An answer whose status arrived counts as that answer; the rest of its body is not waited for.
-      settle(statusCode === null ? { statusCode: null, error: message, durationMs: elapsed() } : { statusCode, error: null, durationMs: elapsed() });
-      request.destroy(new Error(message));
+      settle(statusCode === null ? { statusCode: null, error: noResponse, durationMs: elapsed() } : { statusCode, error: null, durationMs: elapsed() });
+      request.destroy(new Error(noResponse));
     }, timeoutMs);
     const request = client.request(
       url,
@@ -67,7 +65,7 @@ export async function sendWebhookRequest(input: {
         response.on('error', (error) => settle({ statusCode, error: error.message, durationMs: elapsed() }));
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`no response within ${timeoutMs} ms`)));
+    request.on('timeout', () => request.destroy(new Error(noResponse)));
     request.on('error', (error) => {
       const message = error instanceof PrivateAddressError ? `refused: ${error.message}` : error.message || (error as NodeJS.ErrnoException).code || 'request failed';
       settle({ statusCode: null, error: message, durationMs: elapsed() });

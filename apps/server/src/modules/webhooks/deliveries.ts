@@ -93,6 +93,8 @@ interface ClaimedDelivery {
   endpoint_id: string;
   body: string;
   failed_attempts: number;
+  /** The generation this claim set: the outcome is written only while the delivery still has it. */
+  generation: number;
   created_at: Date;
   url: string;
   secret_encrypted: string;
@@ -109,7 +111,7 @@ export async function deliverDueWebhooks(services: Services, random: () => numbe
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const now = services.now();
     const { rows } = await services.pool.query<ClaimedDelivery>(
-      `update webhook_deliveries d set locked_until = $2
+      `update webhook_deliveries d set locked_until = $2, generation = d.generation + 1
          from webhook_endpoints e
         where e.workspace_id = d.workspace_id and e.id = d.endpoint_id
           and (d.workspace_id, d.id) in (
@@ -119,7 +121,7 @@ export async function deliverDueWebhooks(services: Services, random: () => numbe
                and (d2.locked_until is null or d2.locked_until < $1) and e2.enabled
              order by d2.next_attempt_at limit $3
              for update of d2 skip locked)
-        returning d.workspace_id, d.id, d.endpoint_id, d.body, d.failed_attempts, d.created_at, e.url, e.secret_encrypted`,
+        returning d.workspace_id, d.id, d.endpoint_id, d.body, d.failed_attempts, d.generation, d.created_at, e.url, e.secret_encrypted`,
       [now, new Date(now.getTime() + CLAIM_MS), DELIVERY_BATCH],
     );
     if (rows.length === 0) break;
@@ -147,17 +149,33 @@ async function recordOutcome(services: Services, delivery: ClaimedDelivery, atte
   const { workspace_id: workspaceId, id, endpoint_id: endpointId } = delivery;
   const error = outcome.error ?? (isSuccess(outcome) ? null : `HTTP ${outcome.statusCode}`);
   await withTransaction(services.pool, async (client) => {
+    // The row lock orders this write after a concurrent redelivery (or another attempt's outcome),
+    // and numbers the attempts of one delivery without two writers picking the same number.
+    const { rows: current } = await client.query<{ generation: number }>(
+      'select generation from webhook_deliveries where workspace_id = $1 and id = $2 for update',
+      [workspaceId, id],
+    );
     await client.query(
       `insert into webhook_attempts (workspace_id, delivery_id, attempt, endpoint_id, status_code, error, duration_ms, attempted_at)
        values ($1, $2, (select coalesce(max(attempt), 0) + 1 from webhook_attempts where workspace_id = $1 and delivery_id = $2), $3, $4, $5, $6, $7)`,
       [workspaceId, id, endpointId, outcome.statusCode, error?.slice(0, 500) ?? null, outcome.durationMs, attemptedAt],
     );
+    // An answer is news about the endpoint's health whichever state the delivery is in now.
+    if (isSuccess(outcome)) {
+      await client.query('update webhook_endpoints set last_success_at = $3 where workspace_id = $1 and id = $2', [workspaceId, endpointId, attemptedAt]);
+    }
+    // The request was made, so it stays in the log; but the delivery has moved on since this attempt
+    // claimed it (a manual redelivery asked for a fresh send, or a lapsed claim was taken over), and
+    // that newer state stands.
+    if (current[0]?.generation !== delivery.generation) {
+      services.log.info({ workspaceId, deliveryId: id }, 'webhook attempt finished after its delivery was redelivered or reclaimed; its outcome is only logged');
+      return;
+    }
     if (isSuccess(outcome)) {
       await client.query(
         `update webhook_deliveries set status = 'delivered', delivered_at = $3, next_attempt_at = null, locked_until = null where workspace_id = $1 and id = $2`,
         [workspaceId, id, attemptedAt],
       );
-      await client.query('update webhook_endpoints set last_success_at = $3 where workspace_id = $1 and id = $2', [workspaceId, endpointId, attemptedAt]);
       return;
     }
     const failedAttempts = delivery.failed_attempts + 1;

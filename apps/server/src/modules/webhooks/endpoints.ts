@@ -185,12 +185,17 @@ export async function getDelivery(db: pg.Pool | pg.PoolClient, workspaceId: stri
   return delivery;
 }
 
-/** Manual redelivery: the same `webhook-id` and body, a fresh retry schedule starting now. */
+/**
+ * Manual redelivery: the same `webhook-id` and body, a fresh retry schedule starting now. A new
+ * generation releases any claim at once: an attempt still in flight keeps its place in the log, but
+ * its outcome no longer applies, and the redelivery is sent without waiting for it.
+ */
 export async function redeliver(services: Services, workspaceId: string, actor: AuditActor, endpointId: string, deliveryId: string): Promise<WebhookDeliveryView> {
   await withTransaction(services.pool, async (client) => {
     await getEndpointRow(client, workspaceId, endpointId);
     const { rowCount } = await client.query(
-      `update webhook_deliveries set status = 'pending', failed_attempts = 0, next_attempt_at = $4, delivered_at = null
+      `update webhook_deliveries set status = 'pending', failed_attempts = 0, next_attempt_at = $4, delivered_at = null,
+              locked_until = null, generation = generation + 1
         where workspace_id = $1 and endpoint_id = $2 and id = $3`,
       [workspaceId, endpointId, deliveryId, services.now()],
     );

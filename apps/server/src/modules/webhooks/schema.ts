@@ -42,6 +42,12 @@ export const webhookDeliveries = pgTable(
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
     /** A worker holds the delivery until then; a crashed worker's claim lapses. */
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    /**
+     * Raised by every claim and every manual redelivery. An attempt writes its outcome only while
+     * the generation is still the one it claimed, so an attempt that finishes after a redelivery
+     * (or after its lapsed claim was taken over) cannot undo the newer state.
+     */
+    generation: integer('generation').notNull().default(0),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },

@@ -6,6 +6,7 @@ import { withTransaction } from '../../db/tx.js';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
 import { emitEvent, type EventType } from '../events/emit.js';
 import { RETRY_DELAYS_SECONDS } from './retry-schedule.js';
+import { deliverDueWebhooks, dispatchOutboxEvents } from './deliveries.js';
 import { startWebhookWakeups } from './jobs.js';
 
 /**
@@ -17,6 +18,10 @@ class Receiver {
   port = 0;
   readonly requests: { id: string; timestamp: number; body: { type: string; timestamp: string; data: Record<string, unknown> }; status: number; signatureValid: boolean }[] = [];
   respond: (id: string, attemptOfThisId: number) => number = () => 204;
+  /** While set, requests are answered only once it settles: keeps an attempt in flight. */
+  hold: Promise<void> | undefined;
+  /** Told when a request has been read, before any hold. */
+  onArrival: () => void = () => {};
 
   constructor(private secret = '') {}
 
@@ -43,14 +48,17 @@ class Receiver {
       let raw = '';
       req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
       req.on('end', () => {
-        const id = String(req.headers['webhook-id']);
-        const timestamp = String(req.headers['webhook-timestamp']);
-        const signatureValid = this.verify(id, timestamp, raw, String(req.headers['webhook-signature'] ?? ''));
-        const attempt = this.requests.filter((r) => r.id === id).length + 1;
-        const status = signatureValid ? this.respond(id, attempt) : 401;
-        this.requests.push({ id, timestamp: Number(timestamp), body: JSON.parse(raw), status, signatureValid });
-        res.statusCode = status;
-        res.end(status < 300 ? 'ok' : 'nope');
+        this.onArrival();
+        void (this.hold ?? Promise.resolve()).then(() => {
+          const id = String(req.headers['webhook-id']);
+          const timestamp = String(req.headers['webhook-timestamp']);
+          const signatureValid = this.verify(id, timestamp, raw, String(req.headers['webhook-signature'] ?? ''));
+          const attempt = this.requests.filter((r) => r.id === id).length + 1;
+          const status = signatureValid ? this.respond(id, attempt) : 401;
+          this.requests.push({ id, timestamp: Number(timestamp), body: JSON.parse(raw), status, signatureValid });
+          res.statusCode = status;
+          res.end(status < 300 ? 'ok' : 'nope');
+        });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
@@ -259,6 +267,39 @@ describe('persistent failure', () => {
       await pump();
       expect(receiver.accepted(delivery!.id)).toHaveLength(1);
       expect((await deliveriesOf(endpoint.id, as))[0]).toMatchObject({ id: delivery!.id, status: 'delivered' });
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
+describe('a redelivery while an earlier attempt is in flight', () => {
+  it('stands when that attempt fails afterwards: the failure is logged, the redelivery goes out at once and delivers', async () => {
+    const actor = await signupActor(ctx.app);
+    const as = asKey(ctx.app, actor.apiKey);
+    const receiver = new Receiver();
+    await receiver.start();
+    try {
+      const endpoint = await createEndpoint(receiver, ['*'], as);
+      receiver.respond = (_id, attempt) => (attempt === 1 ? 503 : 200);
+      let release = () => {};
+      receiver.hold = new Promise<void>((resolve) => (release = resolve));
+      const arrived = new Promise<void>((resolve) => (receiver.onArrival = resolve));
+      await emit(actor.workspaceId, 'payout.paid', { id: 'pay_9', partnerId: 'ptn_1', amount: 10, currency: 'USD', status: 'paid' });
+      expect(await dispatchOutboxEvents(ctx.services)).toBe(1);
+      const inFlight = deliverDueWebhooks(ctx.services);
+      await arrived;
+      const [delivery] = await deliveriesOf(endpoint.id, as);
+
+      const redelivered = await as('POST', `/api/v1/webhooks/${endpoint.id}/deliveries/${delivery!.id}/redeliver`);
+      expect(redelivered.statusCode).toBe(202);
+      receiver.hold = undefined;
+      release();
+      await inFlight; // the first attempt is answered 503 after the redelivery
+      await pump(); // the clock has not moved: a retry delay would hold the redelivery back
+
+      expect(receiver.requests.filter((r) => r.id === delivery!.id).map((r) => r.status)).toEqual([503, 200]);
+      expect((await deliveriesOf(endpoint.id, as))[0]).toMatchObject({ status: 'delivered', attempts: [{ attempt: 1, statusCode: 503 }, { attempt: 2, statusCode: 200 }] });
     } finally {
       await receiver.stop();
     }

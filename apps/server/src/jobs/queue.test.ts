@@ -1,5 +1,6 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backoffSeconds, JobQueue } from './queue.js';
+import { backoffSeconds, JobQueue, LeaseLostError } from './queue.js';
 import { createTestContext, type TestContext } from '../test/harness.js';
 
 let ctx: TestContext;
@@ -10,6 +11,30 @@ afterAll(async () => ctx?.close());
 
 const status = async (id: string) =>
   (await ctx.pool.query<{ status: string; attempts: number; last_error: string | null; run_at: Date }>('select status, attempts, last_error, run_at from jobs where id = $1', [id])).rows[0]!;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+/** A gate a handler waits on until the test opens it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** The test pool as the queue sees it, with every statement passed through `send` first. */
+function poolSending(send: (sql: string, values: unknown[] | undefined) => Promise<pg.QueryResult>): pg.Pool {
+  return { query: send } as unknown as pg.Pool;
+}
+
+const isLeaseRenewal = (sql: string) => sql.includes('set locked_until = now() + make_interval');
 
 describe('JobQueue', () => {
   it('runs a job once and marks it done', async () => {
@@ -108,6 +133,102 @@ describe('JobQueue', () => {
     await new Promise((r) => setTimeout(r, 100));
     await queue.stop();
     expect(finished).toBe(true);
+  });
+});
+
+describe('JobQueue leases', () => {
+  it('renews the lease of a job that runs longer than it: the job runs once and ends done', async () => {
+    let runs = 0;
+    const runLong = async () => {
+      runs++;
+      await sleep(1800);
+    };
+    const worker = new JobQueue(ctx.pool, { lockSeconds: 1 });
+    const rival = new JobQueue(ctx.pool, { lockSeconds: 1 });
+    worker.register('t.long', runLong);
+    rival.register('t.long', runLong);
+    const id = (await worker.enqueue('t.long'))!;
+    let working = true;
+    const run = worker.runOnce().finally(() => (working = false));
+    // The rival polls all along: without renewals it would take the job once the first lease lapsed.
+    while (working) {
+      await rival.runOnce();
+      await sleep(100);
+    }
+    await run;
+    expect(runs).toBe(1);
+    expect(await status(id)).toMatchObject({ status: 'done', attempts: 1 });
+  });
+
+  it.each([
+    { late: 'succeeds', holderFails: true },
+    { late: 'fails', holderFails: false },
+  ])('a worker that lost its lease and then $late leaves the new holder its outcome, and reports the lost lease', async ({ late, holderFails }) => {
+    const name = `t.lost.${late}`;
+    const errors: unknown[] = [];
+    const stale = new JobQueue(ctx.pool, { onError: (error) => errors.push(error) });
+    const holder = new JobQueue(ctx.pool, { onError: () => undefined });
+    const lateFinish = gate();
+    stale.register(name, async () => {
+      await lateFinish.opened;
+      if (late === 'fails') throw new Error('late failure');
+    });
+    holder.register(name, async () => {
+      if (holderFails) throw new Error('holder failure');
+    });
+    const id = (await stale.enqueue(name, {}, { maxAttempts: 5 }))!;
+    const staleRun = stale.runOnce();
+    await until(async () => (await status(id)).status === 'running');
+    // The stale worker stalls past its lease (a long GC pause, a stuck network): another takes over.
+    await ctx.pool.query(`update jobs set locked_until = now() - interval '1 second' where id = $1`, [id]);
+    expect(await holder.runOnce()).toBe(1);
+    const holdersOutcome = await status(id);
+    expect(holdersOutcome).toMatchObject({ status: holderFails ? 'queued' : 'done', attempts: 2 });
+
+    lateFinish.open();
+    await staleRun;
+    expect(await status(id)).toEqual(holdersOutcome);
+    const lost = errors.filter((error) => error instanceof LeaseLostError);
+    expect(lost).toEqual([expect.objectContaining({ jobId: id, attempt: 1 })]);
+  });
+
+  it('aborts job.signal when a renewal finds that another worker holds the job', async () => {
+    const errors: unknown[] = [];
+    const queue = new JobQueue(ctx.pool, { lockSeconds: 0.3, onError: (error) => errors.push(error) });
+    const started = gate();
+    queue.register('t.abortable', (job) => {
+      started.open();
+      return new Promise((_resolve, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason as Error)));
+    });
+    const id = (await queue.enqueue('t.abortable'))!;
+    let ended = false;
+    const run = queue.runOnce().finally(() => (ended = true));
+    await started.opened;
+    // What another worker's claim does once the lease lapsed: a new attempt, its own lease.
+    await ctx.pool.query(`update jobs set attempts = attempts + 1, locked_until = now() + interval '5 minutes' where id = $1`, [id]);
+    await Promise.race([run, sleep(2000)]);
+    expect(ended).toBe(true);
+    expect(errors).toContainEqual(expect.any(LeaseLostError));
+    expect(await status(id)).toMatchObject({ status: 'running', attempts: 2 });
+  });
+
+  it('stops renewing the lease when the job ends', async () => {
+    const errors: unknown[] = [];
+    let renewals = 0;
+    const pool = poolSending((sql, values) => {
+      if (isLeaseRenewal(sql)) renewals++;
+      return ctx.pool.query(sql, values);
+    });
+    const queue = new JobQueue(pool, { lockSeconds: 0.3, onError: (error) => errors.push(error) });
+    queue.register('t.renewed', () => sleep(350));
+    const id = (await queue.enqueue('t.renewed'))!;
+    await queue.runOnce();
+    const renewalsWhileRunning = renewals;
+    expect(renewalsWhileRunning).toBeGreaterThanOrEqual(2);
+    await sleep(400);
+    expect(renewals).toBe(renewalsWhileRunning);
+    expect(errors).toEqual([]);
+    expect((await status(id)).status).toBe('done');
   });
 });
 

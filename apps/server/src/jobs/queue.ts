@@ -16,7 +16,17 @@ export interface Job<P = unknown> {
   payload: P;
   attempts: number;
   maxAttempts: number;
+  /**
+   * Aborted when this worker no longer holds the job (another worker re-claimed it after the lease
+   * lapsed) or when `stop()` gave up waiting for it. A long handler should check it between steps and
+   * stop: whatever it does after that is work someone else may be doing too, and its outcome is
+   * discarded.
+   */
+  signal: AbortSignal;
 }
+
+/** A job as the claim returns it, before this worker's lease gives it a signal. */
+type ClaimedJob = Omit<Job, 'signal'>;
 
 export type JobHandler<P = unknown> = (job: Job<P>) => Promise<void>;
 
@@ -35,6 +45,21 @@ export interface QueueOptions {
   lockSeconds?: number;
   concurrency?: number;
   onError?: (error: unknown, job: Job | undefined) => void;
+}
+
+/**
+ * Reported through `onError` when a worker finds that a job it was working is no longer its own: the
+ * lease lapsed and another worker claimed the job (a claim bumps `attempts`, so the attempt number
+ * fences the holder). The job's row is left to the new holder.
+ */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly attempt: number,
+  ) {
+    super(`Job ${jobId} (attempt ${attempt}) is no longer held by this worker; its outcome was discarded`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 /** Exponential backoff with full jitter: ~2s, 4s, 8s … capped at one hour. */
@@ -173,7 +198,7 @@ export class JobQueue {
     );
   }
 
-  private async claim(limit: number): Promise<Job[]> {
+  private async claim(limit: number): Promise<ClaimedJob[]> {
     const { rows } = await this.pool.query<{
       id: string; queue: string; workspace_id: string | null; payload: unknown; attempts: number; max_attempts: number;
     }>(
@@ -191,24 +216,113 @@ export class JobQueue {
     return rows.map((r) => ({ id: r.id, queue: r.queue, workspaceId: r.workspace_id, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
   }
 
-  private async execute(job: Job): Promise<void> {
-    const handler = this.handlers.get(job.queue);
+  private async execute(claimed: ClaimedJob): Promise<void> {
+    const lease = new JobLease(this.pool, claimed, this.lockSeconds, (error) => this.options.onError?.(error, job));
+    const job: Job = { ...claimed, signal: lease.signal };
+    lease.keepAlive();
+    let failure: { error: unknown } | undefined;
     try {
+      const handler = this.handlers.get(job.queue);
       if (!handler) throw new Error(`No handler for queue ${job.queue}`);
       await handler(job);
-      await this.pool.query(`update jobs set status = 'done', finished_at = now(), locked_until = null where id = $1`, [job.id]);
     } catch (error) {
+      failure = { error };
       this.options.onError?.(error, job);
-      const message = error instanceof Error ? error.message : String(error);
-      const giveUp = job.attempts >= job.maxAttempts;
-      await this.pool
-        .query(
-          `update jobs set status = $2, last_error = $3, locked_until = null,
-                  run_at = now() + make_interval(secs => $4), finished_at = case when $2 = 'failed' then now() end
-            where id = $1`,
-          [job.id, giveUp ? 'failed' : 'queued', message.slice(0, 2000), backoffSeconds(job.attempts)],
-        )
-        .catch((e: unknown) => this.options.onError?.(e, job));
     }
+    await lease.release();
+    try {
+      if (!failure) {
+        await lease.settle(`status = 'done', finished_at = now(), locked_until = null`, []);
+        return;
+      }
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      const giveUp = job.attempts >= job.maxAttempts;
+      await lease.settle(
+        `status = $3, last_error = $4, locked_until = null,
+         run_at = now() + make_interval(secs => $5), finished_at = case when $3 = 'failed' then now() end`,
+        [giveUp ? 'failed' : 'queued', message.slice(0, 2000), backoffSeconds(job.attempts)],
+      );
+    } catch (error) {
+      // The row stays `running`; when the lease lapses the job is claimed and run again.
+      this.options.onError?.(error, job);
+    }
+  }
+}
+
+/** Renewals per lease: one late or failed renewal still leaves time for the next before the lease lapses. */
+const RENEWALS_PER_LEASE = 3;
+
+/**
+ * This worker's hold on one claimed job. While the handler runs, `locked_until` is pushed forward a
+ * few times per lease, so a job that runs longer than the lease is not taken by another worker as if
+ * its worker had died. Every write is fenced by the claim's attempt number (each claim increments
+ * `attempts`), so it applies only while this worker still holds the job; finding the job gone is
+ * reported once, as a LeaseLostError, and aborts the job's signal.
+ */
+class JobLease {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private renewal: Promise<void> = Promise.resolve();
+  private released = false;
+  private lost = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly job: ClaimedJob,
+    private readonly lockSeconds: number,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Renews the lease until `release()`. The timer is unref'd: it never keeps the process alive. */
+  keepAlive(): void {
+    if (this.released || this.lost) return;
+    this.timer = setTimeout(() => {
+      this.renewal = this.renew().finally(() => this.keepAlive());
+    }, (this.lockSeconds * 1000) / RENEWALS_PER_LEASE);
+    this.timer.unref();
+  }
+
+  /** Stops renewing; waits for a renewal in flight so that it cannot land after the final write. */
+  async release(): Promise<void> {
+    this.released = true;
+    clearTimeout(this.timer);
+    await this.renewal;
+  }
+
+  /** Writes the job's outcome if this worker still holds it; otherwise reports the lost lease. */
+  async settle(assignments: string, values: unknown[]): Promise<void> {
+    if (this.lost) return; // already reported; the row belongs to the new holder
+    if (!(await this.updateIfHeld(assignments, values))) this.loseHold();
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const held = await this.updateIfHeld(`locked_until = now() + make_interval(secs => $3)`, [this.lockSeconds]);
+      if (!held) this.loseHold();
+    } catch (error) {
+      // A failed renewal (the database busy or restarting) is tried again at the next one; if the
+      // lease lapses meanwhile, the fenced writes still keep this worker off the new holder's row.
+      this.report(error);
+    }
+  }
+
+  private async updateIfHeld(assignments: string, values: unknown[]): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `update jobs set ${assignments} where id = $1 and status = 'running' and attempts = $2`,
+      [this.job.id, this.job.attempts, ...values],
+    );
+    return rowCount === 1;
+  }
+
+  private loseHold(): void {
+    if (this.lost) return;
+    this.lost = true;
+    const error = new LeaseLostError(this.job.id, this.job.attempts);
+    this.controller.abort(error);
+    this.report(error);
   }
 }

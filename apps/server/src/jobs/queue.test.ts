@@ -10,7 +10,12 @@ beforeAll(async () => {
 afterAll(async () => ctx?.close());
 
 const status = async (id: string) =>
-  (await ctx.pool.query<{ status: string; attempts: number; last_error: string | null; run_at: Date }>('select status, attempts, last_error, run_at from jobs where id = $1', [id])).rows[0]!;
+  (
+    await ctx.pool.query<{ status: string; attempts: number; last_error: string | null; run_at: Date; locked_until: Date | null }>(
+      'select status, attempts, last_error, run_at, locked_until from jobs where id = $1',
+      [id],
+    )
+  ).rows[0]!;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -229,6 +234,61 @@ describe('JobQueue leases', () => {
     expect(renewals).toBe(renewalsWhileRunning);
     expect(errors).toEqual([]);
     expect((await status(id)).status).toBe('done');
+  });
+});
+
+describe('JobQueue.stop', () => {
+  it('hands back unrun the jobs that a claim in flight returns after stop()', async () => {
+    const claimed = gate();
+    const claimReturns = gate();
+    const pool = poolSending(async (sql, values) => {
+      const result = await ctx.pool.query(sql, values);
+      if (sql.includes("set status = 'running'")) {
+        claimed.open();
+        await claimReturns.opened;
+      }
+      return result;
+    });
+    const queue = new JobQueue(pool, { pollIntervalMs: 20 });
+    let ran = 0;
+    queue.register('t.late-claim', async () => {
+      ran++;
+      await sleep(1000);
+    });
+    const id = (await queue.enqueue('t.late-claim'))!;
+    queue.start();
+    await claimed.opened;
+    let stopped = false;
+    const stopping = queue.stop().then(() => (stopped = true));
+    await sleep(50);
+    expect(stopped).toBe(false); // it waits for the claim rather than return while jobs may still start
+    claimReturns.open();
+    await stopping;
+    expect(await status(id)).toMatchObject({ status: 'queued', attempts: 0, locked_until: null });
+    await sleep(100); // time for a job started behind stop()'s back to show
+    expect(ran).toBe(0);
+  });
+
+  it('shortens the lease of a job still running when stop() stops waiting, and aborts its signal; a late end still counts', async () => {
+    const queue = new JobQueue(ctx.pool, { pollIntervalMs: 20 });
+    const started = gate();
+    const finish = gate();
+    let aborted = false;
+    queue.register('t.outlives-stop', async (job) => {
+      job.signal.addEventListener('abort', () => (aborted = true));
+      started.open();
+      await finish.opened; // a handler that does not listen to its signal
+    });
+    const id = (await queue.enqueue('t.outlives-stop'))!;
+    queue.start();
+    await started.opened;
+    await queue.stop(100);
+    expect(aborted).toBe(true);
+    const { rows } = await ctx.pool.query<{ left: string }>('select extract(epoch from locked_until - now()) as left from jobs where id = $1', [id]);
+    expect(Number(rows[0]!.left)).toBeGreaterThan(0);
+    expect(Number(rows[0]!.left)).toBeLessThanOrEqual(30);
+    finish.open();
+    await until(async () => (await status(id)).status === 'done');
   });
 });
 

@@ -5,7 +5,9 @@ import { newId } from '@tandem/core';
  * A durable job queue on PostgreSQL (`FOR UPDATE SKIP LOCKED`), the same on the embedded and on an
  * external server. Jobs can be enqueued inside a business transaction (pass its client), so a
  * commission and the job that matures it commit or vanish together. Several nodes may work the
- * queue at once; a job whose worker died is retried when its lock lapses.
+ * queue at once; a job whose worker died is retried when its lock lapses. While a handler runs, its
+ * lease is renewed, and every write about a claimed job is fenced by the claim's attempt number, so a
+ * worker that lost the job never overwrites the one that took it over.
  * See docs/decisions/0003-job-queue.md for the measurements behind the choice.
  */
 
@@ -71,6 +73,10 @@ export function backoffSeconds(attempt: number, random: () => number = Math.rand
 export class JobQueue {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly running = new Set<Promise<void>>();
+  /** The leases of the jobs this queue is working, for stop() to give up those that outlive it. */
+  private readonly leases = new Set<JobLease>();
+  /** The background loop's current round, which stop() waits for (its claim may be in flight). */
+  private tick: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private polling = false;
@@ -120,12 +126,27 @@ export class JobQueue {
     this.loop();
   }
 
-  /** Stops claiming work and waits for jobs in flight (up to `timeoutMs`). */
+  /**
+   * Stops claiming work and waits (up to `timeoutMs`) for the loop's round in flight and the jobs in
+   * flight. Jobs that a claim in flight returns after this call are handed back unrun; jobs still
+   * running when the wait ends are abandoned (see JobLease.abandon).
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    const all = Promise.allSettled([...this.running]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const settled = (async () => {
+      await this.tick;
+      await Promise.allSettled([...this.running]);
+      return true;
+    })();
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      deadline = setTimeout(() => resolve(false), timeoutMs);
+      deadline.unref();
+    });
+    const finished = await Promise.race([settled, timedOut]);
+    clearTimeout(deadline);
+    if (!finished) await Promise.all([...this.leases].map((lease) => lease.abandon()));
   }
 
   /** Runs due schedules and claimable jobs once; returns how many jobs ran. Tests call it directly. */
@@ -163,8 +184,14 @@ export class JobQueue {
       try {
         await this.fireSchedules();
         const free = this.concurrency - this.running.size;
-        if (free > 0 && this.handlers.size > 0) {
+        if (!this.stopped && free > 0 && this.handlers.size > 0) {
           const jobs = await this.claim(free);
+          // stop() was called while the claim was in flight: starting these now would run them
+          // during shutdown, with the pool about to close, and leave them `running` for a whole lease.
+          if (this.stopped) {
+            await this.unclaim(jobs);
+            return;
+          }
           for (const job of jobs) {
             const p = this.execute(job).finally(() => {
               this.running.delete(p);
@@ -183,7 +210,7 @@ export class JobQueue {
         }
       }
     };
-    void tick();
+    this.tick = tick();
   }
 
   private async fireSchedules(): Promise<void> {
@@ -216,9 +243,29 @@ export class JobQueue {
     return rows.map((r) => ({ id: r.id, queue: r.queue, workspaceId: r.workspace_id, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
   }
 
+  /** Hands claimed jobs back unrun: due again at once, and the claim's attempt does not count. */
+  private async unclaim(jobs: ClaimedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.pool.query(
+      `update jobs set status = 'queued', attempts = jobs.attempts - 1, locked_until = null
+         from unnest($1::text[], $2::int[]) as claimed(id, attempts)
+        where jobs.id = claimed.id and jobs.status = 'running' and jobs.attempts = claimed.attempts`,
+      [jobs.map((job) => job.id), jobs.map((job) => job.attempts)],
+    );
+  }
+
   private async execute(claimed: ClaimedJob): Promise<void> {
     const lease = new JobLease(this.pool, claimed, this.lockSeconds, (error) => this.options.onError?.(error, job));
     const job: Job = { ...claimed, signal: lease.signal };
+    this.leases.add(lease);
+    try {
+      await this.runAndRecord(job, lease);
+    } finally {
+      this.leases.delete(lease);
+    }
+  }
+
+  private async runAndRecord(job: Job, lease: JobLease): Promise<void> {
     lease.keepAlive();
     let failure: { error: unknown } | undefined;
     try {
@@ -248,6 +295,17 @@ export class JobQueue {
     }
   }
 }
+
+/**
+ * The lease left to a job whose handler is still running when stop() stops waiting (at most the
+ * configured lease). Neither the full lease nor none: after stop() the server closes the pool and
+ * exits, so nobody renews or finishes the job, and a full lease (300 s) would leave it idle that long
+ * on every deploy. Handing it back at once instead would let another node start it while this
+ * handler, which cannot be cancelled, may still be sending a payout or a webhook in the seconds this
+ * process takes to exit. Thirty seconds covers that exit. A handler that ends while the pool is still
+ * open records its outcome; one that ends after another node took the job is fenced off by the attempt.
+ */
+const ABANDONED_LEASE_SECONDS = 30;
 
 /** Renewals per lease: one late or failed renewal still leaves time for the next before the lease lapses. */
 const RENEWALS_PER_LEASE = 3;
@@ -291,6 +349,19 @@ class JobLease {
     this.released = true;
     clearTimeout(this.timer);
     await this.renewal;
+  }
+
+  /**
+   * For a handler that outlived stop()'s wait: aborts its signal (a cooperative handler stops and
+   * records a retry), stops renewing, and shortens the lease to ABANDONED_LEASE_SECONDS.
+   */
+  async abandon(): Promise<void> {
+    this.controller.abort(new Error('The job queue stopped before this job finished'));
+    await this.release();
+    if (this.lost) return;
+    // No row means the job just ended or was taken over: nothing to shorten, and nothing lost.
+    const shortened = `locked_until = least(locked_until, now() + make_interval(secs => $3))`;
+    await this.updateIfHeld(shortened, [ABANDONED_LEASE_SECONDS]).catch(this.report);
   }
 
   /** Writes the job's outcome if this worker still holds it; otherwise reports the lost lease. */

@@ -30,6 +30,14 @@ const envSchema = z.object({
   TANDEM_WORKERS: z.enum(['0', '1']).default('1').describe('run background jobs in this node'),
   TANDEM_REDIRECT_CONNECTIONS: z.enum(['0', '1']).default('1').describe("answer /r/ on the redirect's own HTTP/1.1 connection handler"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  TANDEM_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(1000).default(5).describe('open event streams one API key or user may hold on a node'),
+  TANDEM_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined))
+    .describe('where mail is sent; without it, mail is written to the log (info level) instead'),
+  TANDEM_MAIL_FROM: z.string().min(3).default('Tandem <tandem@localhost>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -50,6 +58,11 @@ export interface Config {
   /** Whether `/r/` requests are parsed and answered by the redirect's own connection handler (redirect-connection.ts) rather than node:http. */
   redirectConnections: boolean;
   poolSize: number;
+  /** Open event streams (`/stream`, `/portal/stream`) one API key or user may hold on this node; one more is a 429. */
+  streamsPerCaller: number;
+  /** SMTP server for outgoing mail (smtp:// or smtps://, credentials in the URL); none: mail goes to the log. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -89,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     workers: e.TANDEM_WORKERS === '1',
     redirectConnections: e.TANDEM_REDIRECT_CONNECTIONS === '1',
     poolSize: e.DATABASE_POOL_SIZE,
+    streamsPerCaller: e.TANDEM_STREAMS_PER_CALLER,
+    smtpUrl: e.TANDEM_SMTP_URL,
+    mailFrom: e.TANDEM_MAIL_FROM,
     logLevel: e.LOG_LEVEL,
   };
 }

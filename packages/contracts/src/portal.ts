@@ -10,6 +10,15 @@ import { rulesDocument } from './rules.js';
 export const portalSignupBody = z.strictObject({ email, password, name: z.string().trim().min(1, 'is required').max(120) });
 export const portalSignupResponse = z.object({ user, csrfToken: z.string().describe('Send as `x-csrf-token` on writes') });
 
+export const portalEmailStatus = z
+  .object({
+    email: z.string(),
+    emailVerified: z.boolean().describe('Until the address is verified, no brand’s partner rows appear in the portal'),
+    emailVerifiedAt: isoDateTime.nullable(),
+  })
+  .meta({ id: 'PortalEmailStatus' });
+export const verifyPortalEmailBody = z.strictObject({ token: z.string().trim().min(16, 'is not a verification token').max(200).describe('The `token` of the mailed link') });
+
 export const portalLink = z
   .object({ id: z.string(), key: z.string(), shortUrl: z.string(), destinationUrl: z.string(), isDefault: z.boolean() })
   .meta({ id: 'PortalLink' });
@@ -136,8 +145,21 @@ const tag = 'Partner portal';
 export const portalEndpoints = {
   portalSignup: defineEndpoint({
     method: 'POST', path: '/api/v1/portal/signup', operationId: 'portalSignup', tag, auth: { kind: 'none' },
-    summary: 'Create a partner account (no workspace); enrollments under this email appear in the portal',
+    summary: 'Create a partner account (no workspace) and mail a verification link; enrollments under this email appear once it is verified',
     body: portalSignupBody, status: 201, response: portalSignupResponse,
+  }),
+  getPortalEmailStatus: defineEndpoint({
+    method: 'GET', path: '/api/v1/portal/email', operationId: 'getPortalEmailStatus', tag, auth: { kind: 'user' },
+    summary: 'The signed-in user’s email address and whether it is verified', status: 200, response: portalEmailStatus,
+  }),
+  verifyPortalEmail: defineEndpoint({
+    method: 'POST', path: '/api/v1/portal/email/verify', operationId: 'verifyPortalEmail', tag, auth: { kind: 'user' },
+    summary: 'Redeem the mailed verification token (once, within 24 hours, as the user it was sent to); brands’ partner rows under the address then appear',
+    body: verifyPortalEmailBody, status: 200, response: portalEmailStatus,
+  }),
+  resendPortalEmailVerification: defineEndpoint({
+    method: 'POST', path: '/api/v1/portal/email/resend', operationId: 'resendPortalEmailVerification', tag, auth: { kind: 'user' },
+    summary: 'Mail a new verification link (at most one a minute and five a day)', status: 202, response: portalEmailStatus,
   }),
   listPortalEnrollments: defineEndpoint({
     method: 'GET', path: '/api/v1/portal/enrollments', operationId: 'listPortalEnrollments', tag, auth: { kind: 'user' },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { DAY_MS, clickIdFromUuid, uuidv7 } from '@tandem/core';
+import { DAY_MS, clickIdFromUuid, newId, uuidv7 } from '@tandem/core';
 import type { Services } from '../http/context.js';
+import { hashPassword } from '../security/crypto.js';
 import { anonymous, withApiKey, withSession, type Caller, type Json } from './api.js';
 import { seededRandom, type Random } from './random.js';
 import { simulateTraffic, type Conversion, type SimulatedClick, type TrafficSource } from './traffic.js';
@@ -143,13 +144,17 @@ export async function seedDemoContent(app: FastifyInstance, services: Services, 
   sources.push(source(owner.workspaceId, nwProgram.id, bakeryAsPartner.partnerId, bakeryAsPartner.linkId, 5, random, 'nw'));
   sources.push(source(bakeryWorkspace.id, bbProgram.id, northwindAsPartner.partnerId, northwindAsPartner.linkId, 7, random, 'bb'));
 
-  // The partner portal login of Casey Creator (linked to its partner row by email), terms accepted.
-  const portalSignup = await anonymous(app, 'POST', '/api/v1/portal/signup', {
-    email: CREATOR_EMAIL,
-    password: DEMO_PASSWORD,
-    name: 'Casey Creator',
-  });
-  const portal = withSession(app, portalSignup.cookies, portalSignup.body.csrfToken as string);
+  // The partner portal login of Casey Creator, terms accepted. Its email is seeded as verified (a
+  // real partner confirms it through the link mailed at sign-up), so its partner row links by email.
+  await services.pool.query('insert into users (id, email, name, password_hash, email_verified_at) values ($1, $2, $3, $4, $5)', [
+    newId('usr'),
+    CREATOR_EMAIL,
+    'Casey Creator',
+    await hashPassword(DEMO_PASSWORD),
+    new Date(now),
+  ]);
+  const portalLogin = await anonymous(app, 'POST', '/api/v1/auth/login', { email: CREATOR_EMAIL, password: DEMO_PASSWORD });
+  const portal = withSession(app, portalLogin.cookies, portalLogin.body.csrfToken as string);
   const portalEnrollments = await portal('GET', '/api/v1/portal/enrollments');
   for (const enrollment of portalEnrollments.data as Json[]) {
     if (enrollment.terms?.needsAcceptance) await portal('POST', `/api/v1/portal/enrollments/${enrollment.id}/accept-terms`);

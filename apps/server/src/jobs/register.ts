@@ -6,6 +6,7 @@ import { registerRetentionJobs } from '../modules/privacy/retention.js';
 import { registerDisputeJobs } from '../modules/disputes/jobs.js';
 import { registerRewardJobs } from '../modules/rewards/jobs.js';
 import { registerImportJobs } from '../modules/imports/record-conversion-import.js';
+import { registerMailJobs } from '../modules/mail/mail.js';
 
 /** Recurring housekeeping and every module's queues. Modules add their workers here. */
 export function registerJobs(services: Services): void {
@@ -26,4 +27,5 @@ export function registerJobs(services: Services): void {
   registerDisputeJobs(services);
   registerRewardJobs(services);
   registerImportJobs(services);
+  registerMailJobs(services);
 }

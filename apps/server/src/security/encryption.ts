@@ -11,7 +11,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  */
 const VERSION = 'v1';
 
-export type EncryptionPurpose = 'webhook-secret' | 'stripe-endpoint-secret' | 'identifier';
+export type EncryptionPurpose = 'webhook-secret' | 'stripe-endpoint-secret' | 'identifier' | 'outgoing-mail';
 
 function keyFor(secret: string, purpose: EncryptionPurpose): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'tandem-encryption', `tandem:${purpose}`, 32));

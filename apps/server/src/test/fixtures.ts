@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { asKey, cookieHeader, signupActor, type Actor, type TestContext } from './harness.js';
+import { verifyPortalEmailForTest } from '../modules/portal/test-support.js';
 
 /** One workspace holding one of every kind of resource, created over HTTP as an integrator would. */
 export interface Tenant {
@@ -100,6 +101,7 @@ export async function seedTenant(ctx: TestContext, prefix: string, partnershipPe
   const signup = await ctx.app.inject({ method: 'POST', url: '/api/v1/portal/signup', payload: { email: partnerEmail, password: 'correct horse battery', name: `${prefix} partner` } });
   const portal = created(signup, 'portal signup');
   const cookie = cookieHeader(signup);
+  await verifyPortalEmailForTest(ctx, { userId: portal.user.id, email: partnerEmail, cookie, csrf: portal.csrfToken });
   const dispute = created(
     await ctx.app.inject({
       method: 'POST',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { asKey, createTestContext, signupActor, uniqueEmail, type TestContext } from '../../test/harness.js';
+import { verifyPortalEmailForTest } from '../portal/test-support.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -62,6 +63,7 @@ it('remembers the address a partner uses the portal from, hashed as click IPs ar
   const signup = await ctx.app.inject({ method: 'POST', url: '/api/v1/portal/signup', payload: { email, password: 'portal password 1', name: 'Pia' }, remoteAddress: '203.0.113.9' });
   expect(signup.statusCode).toBe(201);
   const cookie = signup.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+  await verifyPortalEmailForTest(ctx, { userId: signup.json().user.id, email, cookie, csrf: signup.json().csrfToken });
   const list = await ctx.app.inject({ method: 'GET', url: '/api/v1/portal/enrollments', headers: { cookie }, remoteAddress: '203.0.113.9' });
   expect(list.statusCode).toBe(200);
   const { rows } = await ctx.pool.query(`select value_hash from partner_identities where workspace_id = $1 and partner_id = $2 and kind = 'ip_hash'`, [brand.workspaceId, added.partner.id]);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { asKey, cookieHeader, createTestContext, signupActor, uniqueEmail, type Actor, type TestContext } from '../../test/harness.js';
 import { bucketStart, earningsSeries } from './earnings-series.js';
+import { verifyPortalEmailForTest } from './test-support.js';
 
 // Far enough ahead that the hourly session clean-up (which uses the database clock) keeps test sessions.
 const start = new Date('2030-06-10T09:00:00Z');
@@ -21,6 +22,7 @@ async function portalSignup(email: string): Promise<Partner> {
   expect(res.statusCode).toBe(201);
   const cookie = cookieHeader(res);
   const csrf = res.json().csrfToken;
+  await verifyPortalEmailForTest(ctx, { userId: res.json().user.id, email, cookie, csrf });
   return {
     get: (url) => ctx.app.inject({ method: 'GET', url, headers: { cookie } }),
     post: (url, payload) => ctx.app.inject({ method: 'POST', url, headers: { cookie, 'x-csrf-token': csrf }, ...(payload ? { payload } : {}) }),

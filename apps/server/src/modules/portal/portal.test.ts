@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { asKey, cookieHeader, createTestContext, signupActor, uniqueEmail, type Actor, type TestContext } from '../../test/harness.js';
 import { TERMS_GRACE_QUEUE } from '../partners/terms-grace.js';
 import { termsVersionForCommission } from '../partners/terms-version.js';
+import { verifyPortalEmailForTest } from './test-support.js';
 
 // Far enough ahead that the hourly session clean-up (which uses the database clock) keeps test sessions.
 const start = new Date('2030-06-10T09:00:00Z');
@@ -40,11 +41,13 @@ interface Partner {
   post(url: string, payload?: object): Promise<LightMyRequestResponse>;
 }
 
+/** A partner account whose email is verified (what every test here but the unverified one needs). */
 async function portalSignup(email: string): Promise<Partner> {
   const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/portal/signup', payload: { email, password: 'partner password', name: 'Pat Partner' } });
   expect(res.statusCode).toBe(201);
   const cookie = cookieHeader(res);
   const csrf = res.json().csrfToken;
+  await verifyPortalEmailForTest(ctx, { userId: res.json().user.id, email, cookie, csrf });
   return {
     email,
     userId: res.json().user.id,

@@ -5,6 +5,7 @@ import { isUniqueViolation, withTransaction } from '../../db/tx.js';
 import type { Services } from '../../http/context.js';
 import { hashPassword } from '../../security/crypto.js';
 import { createSession } from '../accounts/accounts.js';
+import { sendEmailVerification, verifyEmail, type EmailStatus } from '../accounts/email-verification.js';
 import { recordAudit } from '../audit/record.js';
 import { linksOf } from '../onboarding/welcome-kit.js';
 import { partnerActor, transitionEnrollment } from '../partners/enrollments.js';
@@ -13,14 +14,17 @@ import { getProgramRow } from '../programs/programs.js';
 
 type Db = pg.PoolClient | pg.Pool;
 
-/** A partner account: a user without a workspace; brands' partner rows under its email join it. */
-export async function portalSignup(services: Services, input: { email: string; password: string; name: string }) {
+/**
+ * A partner account: a user without a workspace. Brands' partner rows under its email join it only
+ * once it has confirmed the address through the link mailed here (see linkPartnerRows).
+ */
+export async function portalSignup(services: Services, input: { email: string; password: string; name: string }, baseUrl: string) {
   const passwordHash = await hashPassword(input.password);
   try {
     return await withTransaction(services.pool, async (client) => {
       const userId = newId('usr');
       await client.query('insert into users (id, email, name, password_hash) values ($1, $2, $3, $4)', [userId, input.email, input.name, passwordHash]);
-      await linkPartnerRows(client, userId);
+      await sendEmailVerification(services, client, { id: userId, email: input.email, name: input.name }, baseUrl);
       const session = await createSession(client, userId, null, services.now());
       return { user: { id: userId, email: input.email, name: input.name }, session };
     });
@@ -32,10 +36,16 @@ export async function portalSignup(services: Services, input: { email: string; p
 
 /**
  * A partner's identity is its email: every brand's partner row with the user's email is linked to
- * the user the first time it signs in (rows added later are linked on the next call).
+ * the user once the user has verified that email (rows added later are linked on the next call).
+ * Anyone can sign up with any address, so an unverified user links nothing.
  */
 export async function linkPartnerRows(db: Db, userId: string): Promise<void> {
-  await db.query('update partners set user_id = $1 where user_id is null and email = (select email from users where id = $1)', [userId]);
+  await db.query('update partners set user_id = $1 where user_id is null and email = (select email from users where id = $1 and email_verified_at is not null)', [userId]);
+}
+
+/** Redeems the mailed token and, in the same transaction, links the brands' partner rows under the address. */
+export async function verifyPortalEmail(services: Services, userId: string, token: string): Promise<EmailStatus> {
+  return verifyEmail(services, userId, token, (client) => linkPartnerRows(client, userId));
 }
 
 interface PortalRow {

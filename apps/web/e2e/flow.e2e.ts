@@ -100,14 +100,29 @@ it('brand: signs up, creates a program and adds a partner', async () => {
   expect(statement).toMatchObject({ status: 200, type: expect.stringContaining('text/html') });
 });
 
-it('partner: signs up to the portal, sees the program and copies its link', async () => {
+it('partner: signs up to the portal, confirms its email, sees the program and copies its link', async () => {
+  const mailsBefore = server.mailCount();
   await partner.goto(`${server.baseUrl}/portal/signup`);
   await partner.getByLabel('Your name').fill('Casey Creator');
   await partner.getByLabel('Email').fill(partnerEmail);
   await partner.getByLabel('Password').fill('another long password');
   await partner.getByRole('button', { name: 'Create partner account' }).click();
   await expect.poll(() => partner.getByRole('heading', { name: 'My programs' }).count()).toBe(1);
+  // Until the address is confirmed the brand's program stays hidden, and the portal says why.
+  await expect.poll(() => partner.getByRole('region', { name: 'Confirm your email' }).count()).toBe(1);
+  expect(await partner.getByTestId('partner-link').count()).toBe(0);
+  expect(await partner.getByText('No programs yet').count()).toBe(0);
+  await shot(partner, 'portal-confirm-email');
+
+  const mail = await server.waitForMail(partnerEmail, mailsBefore);
+  const link = /http:\/\/\S+\/portal\/verify-email\?token=\S+/.exec(mail.text)?.[0];
+  expect(link, mail.text).toBeDefined();
+  await partner.goto(link!);
+  await expect.poll(() => partner.getByRole('heading', { name: 'Email confirmed' }).count()).toBe(1);
+  await partner.getByRole('link', { name: 'See my programs' }).click();
+  await expect.poll(() => partner.getByRole('heading', { name: 'My programs' }).count()).toBe(1);
   await expect.poll(() => partner.getByTestId('partner-link').count()).toBe(1);
+  expect(await partner.getByRole('region', { name: 'Confirm your email' }).count()).toBe(0);
   partnerLink = (await partner.getByTestId('partner-link').textContent())!.trim();
   expect(partnerLink).toMatch(/\/r\/[\w-]+$/);
   await partner.getByRole('button', { name: `Copy link: ${partnerLink}` }).click();

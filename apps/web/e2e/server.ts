@@ -2,16 +2,29 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const screenshotsDir = path.join(repoRoot, 'docs/screenshots');
 
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
 export interface E2eServer {
   baseUrl: string;
+  /** Waits for the newest mail to `to` (without SMTP the server writes each mail to its log). */
+  waitForMail(to: string, after?: number): Promise<MailMessage>;
+  /** How many mails the server wrote so far. */
+  mailCount(): number;
   stop(): Promise<void>;
 }
+
+const PINO_WARN = 40;
 
 /** A real `tandem serve` on a free port (embedded PostgreSQL in a temp dir, or DATABASE_URL). */
 export async function startServer(): Promise<E2eServer> {
@@ -23,10 +36,22 @@ export async function startServer(): Promise<E2eServer> {
     ['--import', 'tsx', 'apps/server/src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
     {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'warn', TANDEM_DEMO: '0', TANDEM_PUBLIC_URL: `http://127.0.0.1:${port}` },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // Info level so that mail reaches the log (no SMTP here); only warnings and worse are shown.
+      env: { ...process.env, LOG_LEVEL: 'info', TANDEM_SMTP_URL: '', TANDEM_DEMO: '0', TANDEM_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  const mails: MailMessage[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let entry: { level?: number; mail?: MailMessage } | undefined;
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      entry = undefined;
+    }
+    if (entry?.mail) mails.push(entry.mail);
+    if (!entry || (entry.level ?? PINO_WARN) >= PINO_WARN) process.stdout.write(`${line}\n`);
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -38,6 +63,16 @@ export async function startServer(): Promise<E2eServer> {
   }
   return {
     baseUrl,
+    mailCount: () => mails.length,
+    async waitForMail(to, after = 0) {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const mail = mails.slice(after).findLast((m) => m.to === to);
+        if (mail) return mail;
+        if (Date.now() > deadline) throw new Error(`no mail to ${to} within 15 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

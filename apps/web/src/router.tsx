@@ -14,7 +14,7 @@ import { PartnershipsPage } from './pages/partnerships';
 import { PortalDisputesPage } from './pages/portal-disputes';
 import { SharedDashboardPage } from './pages/share';
 import { PortalEarningsPage, PortalStatementsPage } from './pages/portal-earnings';
-import { PortalHomePage, PortalLayout, PortalProgramPage, PortalSignupPage } from './pages/portal';
+import { PortalHomePage, PortalLayout, PortalProgramPage, PortalSignupPage, PortalVerifyEmailPage } from './pages/portal';
 
 function NotFound() {
   return (
@@ -69,6 +69,12 @@ const portalStatementsRoute = createRoute({
 /** Public: the read-only partnership dashboard behind a share link. */
 const shareRoute = createRoute({ getParentRoute: () => rootRoute, path: '/share/$token', component: SharedDashboardPage });
 const portalSignupRoute = createRoute({ getParentRoute: () => rootRoute, path: '/portal/signup', component: PortalSignupPage });
+/** The link mailed at portal sign-up (`?token=`); outside the portal shell, which would hide it behind the program list. */
+const portalVerifyEmailRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/portal/verify-email',
+  component: PortalVerifyEmailPage,
+});
 const settingsRoute = createRoute({ getParentRoute: () => consoleRoute, path: '/settings', component: SettingsPage });
 
 const routeTree = rootRoute.addChildren([
@@ -76,6 +82,7 @@ const routeTree = rootRoute.addChildren([
   signupRoute,
   applyRoute,
   portalSignupRoute,
+  portalVerifyEmailRoute,
   shareRoute,
   portalShellRoute.addChildren([portalHomeRoute, portalProgramRoute, portalEarningsRoute, portalStatementsRoute, portalDisputesRoute]),
   consoleRoute.addChildren([

@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, Outlet, useNavigate, useParams } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type PortalEnrollment, type WelcomeKit } from '@tandem/contracts';
-import { call, urlOf } from '../api';
+import { ApiFailure, call, urlOf } from '../api';
 import { formatDate, formatDateTime, formatMoney } from '../lib/format';
 import { usePortalEnrollments } from '../lib/session';
 import { useLiveEvents, useLiveUpdates, type LiveEvent } from '../lib/live';
@@ -46,7 +46,7 @@ export function PortalSignupPage() {
   return (
     <AuthFrame
       title="Partner sign up"
-      subtitle="Use the email address the brand invited. Your programs, links and earnings appear once you are in."
+      subtitle="Use the email address the brand invited. We mail you a link to confirm it; your programs, links and earnings appear once you have."
       footer={
         <>
           Already a partner?{' '}
@@ -196,16 +196,54 @@ function PortalActivity() {
   );
 }
 
+/** Whether the signed-in user has confirmed its email (brands' partner rows link only then). */
+function usePortalEmailStatus() {
+  return useQuery({ queryKey: ['portal-email'], queryFn: () => call(endpoints.getPortalEmailStatus) });
+}
+
+/** Tells an unconfirmed partner why it sees no programs yet, and lets it ask for a new link. */
+function EmailVerificationBanner({ email }: { email: string }) {
+  const toast = useToast();
+  const resend = useMutation({
+    mutationFn: () => call(endpoints.resendPortalEmailVerification),
+    onSuccess: () => toast('A new link is on its way'),
+  });
+  return (
+    <div
+      role="region"
+      aria-label="Confirm your email"
+      className="mb-6 rounded-lg bg-indigo-50 p-4 text-sm text-indigo-900 ring-1 ring-indigo-200 dark:bg-indigo-950 dark:text-indigo-100 dark:ring-indigo-900"
+    >
+      <p className="font-medium">Check your inbox to confirm {email}.</p>
+      <p className="mt-1 text-indigo-800 dark:text-indigo-200">
+        We sent you a link. The programs brands added you to under this address, with your links, coupon codes and earnings, appear here
+        once you open it. Nothing is shown before, so that nobody else can sign up with your address and see them.
+      </p>
+      <Button className="mt-3" variant="secondary" busy={resend.isPending} onClick={() => resend.mutate()}>
+        Send a new link
+      </Button>
+      {resend.error ? (
+        <div className="mt-2">
+          <ErrorNote error={resend.error} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
 export function PortalHomePage() {
   const enrollments = usePortalEnrollments();
+  const emailStatus = usePortalEmailStatus();
   const list = enrollments.data?.data ?? [];
+  const unverified = emailStatus.data?.emailVerified === false;
   return (
     <>
       <PageHeader title="My programs" description="Every brand you promote, your links and where you stand." />
+      {emailStatus.data && unverified ? <EmailVerificationBanner email={emailStatus.data.email} /> : null}
       <div className="mb-6">
         <PortalActivity />
       </div>
-      {list.length === 0 ? (
+      {list.length === 0 && (unverified || emailStatus.isPending) ? null : list.length === 0 ? (
         <EmptyState title="No programs yet">
           When a brand adds you with this email address, or approves your application, the program appears here.
         </EmptyState>
@@ -375,5 +413,73 @@ export function PortalProgramPage() {
         </Card>
       </div>
     </>
+  );
+}
+
+type Verification = { state: 'verifying' } | { state: 'verified' } | { state: 'failed'; error: unknown };
+
+/** Where the mailed link lands: redeems its token for the signed-in partner. */
+export function PortalVerifyEmailPage() {
+  const queryClient = useQueryClient();
+  const [result, setResult] = useState<Verification>({ state: 'verifying' });
+  // A token works once: the redemption must not run twice (React runs effects twice in development).
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    const token = new URLSearchParams(window.location.search).get('token') ?? '';
+    call(endpoints.verifyPortalEmail, { body: { token } })
+      .then(() => {
+        setResult({ state: 'verified' });
+        void queryClient.invalidateQueries({ queryKey: ['portal-email'] });
+        void queryClient.invalidateQueries({ queryKey: ['portal-enrollments'] });
+      })
+      .catch((error: unknown) => setResult({ state: 'failed', error }));
+  }, [queryClient]);
+  const signedOut = result.state === 'failed' && result.error instanceof ApiFailure && result.error.status === 401;
+  const toPortal = (
+    <Link to="/portal" className="font-medium text-indigo-600 hover:underline">
+      Go to the partner portal
+    </Link>
+  );
+  if (result.state === 'verifying') {
+    return (
+      <AuthFrame title="Confirming your email" subtitle="One moment…" footer={toPortal}>
+        <Skeleton rows={2} />
+      </AuthFrame>
+    );
+  }
+  if (result.state === 'verified') {
+    return (
+      <AuthFrame title="Email confirmed" subtitle="Your programs, links and earnings are now in the partner portal." footer={null}>
+        <Link
+          to="/portal"
+          className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+        >
+          See my programs
+        </Link>
+      </AuthFrame>
+    );
+  }
+  if (signedOut) {
+    return (
+      <AuthFrame
+        title="Sign in to confirm"
+        subtitle="The link confirms the address of the account it was sent to: sign in with that account, then open the link in the mail again."
+        footer={null}
+      >
+        <Link
+          to="/login"
+          className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+        >
+          Sign in
+        </Link>
+      </AuthFrame>
+    );
+  }
+  return (
+    <AuthFrame title="This link did not work" subtitle="You can ask for a new link in the partner portal." footer={toPortal}>
+      <ErrorNote error={result.error} />
+    </AuthFrame>
   );
 }

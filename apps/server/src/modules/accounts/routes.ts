@@ -8,6 +8,7 @@ import type { Router } from '../../http/router.js';
 import { hashPassword, hashToken, randomToken } from '../../security/crypto.js';
 import { isUniqueViolation, withTransaction } from '../../db/tx.js';
 import { actorOf, recordAudit } from '../audit/record.js';
+import { assertCouncilsKeepAReviewer, retallyCouncilsOf } from '../partners/applications.js';
 import { createApiKeyRow, createSession, revokeApiKeys, createWorkspace, login, SESSION_TTL_SECONDS, signup, workspacesOf } from './accounts.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -149,7 +150,9 @@ export function accountRoutes(r: Router): void {
         throw new ApiError('conflict', 'A workspace keeps at least one owner');
       }
       if (target.role === 'owner' && auth.kind === 'session' && auth.role !== 'owner') throw new ApiError('forbidden', 'Only an owner can remove an owner');
+      await assertCouncilsKeepAReviewer(client, auth.workspaceId, params.id);
       await client.query('delete from memberships where workspace_id = $1 and user_id = $2', [auth.workspaceId, params.id]);
+      await retallyCouncilsOf(client, auth.workspaceId, params.id, services.now());
       await recordAudit(client, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.removed', target: { type: 'user', id: params.id }, before: { role: target.role } });
       await client.query('update sessions set workspace_id = null where user_id = $1 and workspace_id = $2', [params.id, auth.workspaceId]);
     });

@@ -191,6 +191,53 @@ describe('council approval', () => {
     expect(app.votes).toHaveLength(1);
   });
 
+  it('decides an application its remaining reviewers have settled when a reviewer leaves the workspace', async () => {
+    const dan = await addTeammate();
+    const erin = await addTeammate();
+    await program('council-leaver', { mode: 'council', quorum: 2, reviewers: [dan.userId, erin.userId] });
+    const res = (await apply('council-leaver', { name: 'Waiting On Erin', email: uniqueEmail() })).json();
+    expect((await dan.vote(res.id, 'approve')).json().status).toBe('applied');
+
+    expect((await api('DELETE', `/api/v1/members/${erin.userId}`)).statusCode).toBe(204);
+
+    // Erin can never vote again: quorum counts the one reviewer who remains, whose approval is in.
+    const decided = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'system', decisionReason: 'council: quorum reached (1 of 1 approvals)' });
+    expect((await api('GET', `/api/v1/enrollments/${decided.enrollmentId}`)).json().status).toBe('approved');
+    // A new application is decided by Dan alone.
+    const next = (await apply('council-leaver', { name: 'After Erin', email: uniqueEmail() })).json();
+    expect((await dan.vote(next.id, 'reject')).json()).toMatchObject({ status: 'rejected', decisionReason: 'council: quorum impossible (1 rejections of 1 reviewers, quorum 1)' });
+  });
+
+  it('decides open applications the council has settled when it is changed', async () => {
+    const [fay, gus, hal] = [await addTeammate(), await addTeammate(), await addTeammate()];
+    const council = await program('council-shrinks', { mode: 'council', quorum: 2, reviewers: [fay.userId, gus.userId, hal.userId] });
+    const split = (await apply('council-shrinks', { name: 'Split Vote', email: uniqueEmail() })).json();
+    await fay.vote(split.id, 'approve');
+    await gus.vote(split.id, 'reject');
+    const untouched = (await apply('council-shrinks', { name: 'No Votes Yet', email: uniqueEmail() })).json();
+
+    const patched = await api('PATCH', `/api/v1/programs/${council.id}`, { approval: { mode: 'council', quorum: 2, reviewers: [fay.userId, gus.userId] } });
+    expect(patched.statusCode).toBe(200);
+
+    // Without Hal, both remaining reviewers have voted and quorum 2 cannot be reached.
+    expect((await api('GET', `/api/v1/applications/${split.id}`)).json()).toMatchObject({ status: 'rejected', decisionReason: 'council: quorum impossible (1 rejections of 2 reviewers, quorum 2)' });
+    expect((await api('GET', `/api/v1/applications/${untouched.id}`)).json().status).toBe('applied');
+  });
+
+  it('refuses to remove the last remaining reviewer of a council, naming the program', async () => {
+    const ida = await addTeammate();
+    const jon = await addTeammate();
+    const council = await program('council-of-one', { mode: 'council', quorum: 1, reviewers: [ida.userId] });
+    const refused = await api('DELETE', `/api/v1/members/${ida.userId}`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.message).toContain(`'council-of-one' (${council.id})`);
+    expect((await api('GET', '/api/v1/members?limit=100')).json().data.map((m: { userId: string }) => m.userId)).toContain(ida.userId);
+
+    expect((await api('PATCH', `/api/v1/programs/${council.id}`, { approval: { mode: 'council', quorum: 1, reviewers: [jon.userId] } })).statusCode).toBe(200);
+    expect((await api('DELETE', `/api/v1/members/${ida.userId}`)).statusCode).toBe(204);
+  });
+
   it('does not let an admin bypass the council through the status endpoint', async () => {
     const res = (await apply('council-prog', { name: 'Bypass', email: uniqueEmail() })).json();
     const app = (await api('GET', `/api/v1/applications/${res.id}`)).json();

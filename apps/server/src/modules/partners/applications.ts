@@ -200,16 +200,80 @@ export async function voteOnApplication(
     throw error;
   }
   await recordAudit(client, { workspaceId: input.workspaceId, actor: input.actor.audit, action: 'application.voted', target: { type: 'application', id: app.id }, after: { decision: input.decision, comment: input.comment } });
+  await decideIfCouncilSettled(client, program, app, await remainingReviewers(client, input.workspaceId, reviewers), input.now);
+  return getApplication(client, input.workspaceId, app.id);
+}
+
+/** The council's reviewers who are still members of the workspace: the only ones who can vote. */
+async function remainingReviewers(db: Db, workspaceId: string, reviewers: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ user_id: string }>('select user_id from memberships where workspace_id = $1 and user_id = any($2)', [workspaceId, reviewers]);
+  const members = new Set(rows.map((r) => r.user_id));
+  return reviewers.filter((id) => members.has(id));
+}
+
+/**
+ * Tallies the votes of the remaining reviewers and decides the application once they settle it.
+ * Quorum is capped at the number of remaining reviewers: a reviewer who left the workspace can never
+ * vote, and counting them would leave every open application waiting for ever. With no reviewer
+ * left nothing is decided (removing the last one is refused, see assertCouncilsKeepAReviewer).
+ */
+async function decideIfCouncilSettled(client: pg.PoolClient, program: ProgramRow, app: Pick<ApplicationRow, 'workspace_id' | 'id' | 'enrollment_id'>, reviewers: string[], now: Date): Promise<void> {
+  if (reviewers.length === 0) return;
   const { rows } = await client.query<{ approvals: number; rejections: number }>(
     `select count(*) filter (where decision = 'approve')::int as approvals, count(*) filter (where decision = 'reject')::int as rejections
        from application_votes where workspace_id = $1 and application_id = $2 and reviewer_id = any($3)`,
-    [input.workspaceId, app.id, reviewers],
+    [app.workspace_id, app.id, reviewers],
   );
-  const tally = { quorum: program.approval.quorum ?? 1, reviewerCount: reviewers.length, approvals: rows[0]!.approvals, rejections: rows[0]!.rejections };
+  const tally = { quorum: Math.min(program.approval.quorum ?? 1, reviewers.length), reviewerCount: reviewers.length, approvals: rows[0]!.approvals, rejections: rows[0]!.rejections };
   const outcome = councilOutcome(tally);
-  if (outcome !== 'pending') {
-    const reason = outcome === 'approved' ? `council: quorum reached (${tally.approvals} of ${tally.quorum} approvals)` : `council: quorum impossible (${tally.rejections} rejections of ${tally.reviewerCount} reviewers, quorum ${tally.quorum})`;
-    await decideApplication(client, program, app, outcome, reason, SYSTEM_ACTOR, input.now);
+  if (outcome === 'pending') return;
+  const reason = outcome === 'approved' ? `council: quorum reached (${tally.approvals} of ${tally.quorum} approvals)` : `council: quorum impossible (${tally.rejections} rejections of ${tally.reviewerCount} reviewers, quorum ${tally.quorum})`;
+  await decideApplication(client, program, app, outcome, reason, SYSTEM_ACTOR, now);
+}
+
+/**
+ * Decides the open applications of a council program that its current council has already settled.
+ * Votes only trigger a tally when cast, so after the council changes (a reviewer removed from it or
+ * from the workspace, a lower quorum) an application whose remaining reviewers have all voted would
+ * otherwise wait for a vote that can no longer come.
+ */
+export async function retallyOpenApplications(client: pg.PoolClient, workspaceId: string, programId: string, now: Date): Promise<void> {
+  const program = await getProgramRow(client, workspaceId, programId);
+  if (program.approval.mode !== 'council') return;
+  const reviewers = await remainingReviewers(client, workspaceId, program.approval.reviewers ?? []);
+  const { rows } = await client.query<{ workspace_id: string; id: string; enrollment_id: string }>(
+    `select workspace_id, id, enrollment_id from applications where workspace_id = $1 and program_id = $2 and status = 'applied' order by id for update`,
+    [workspaceId, programId],
+  );
+  for (const app of rows) await decideIfCouncilSettled(client, program, app, reviewers, now);
+}
+
+/** Council programs of the workspace that name the user as a reviewer. */
+async function councilsOf(client: pg.PoolClient, workspaceId: string, userId: string): Promise<{ id: string; name: string; reviewers: string[] }[]> {
+  const { rows } = await client.query<{ id: string; name: string; reviewers: string[] }>(
+    `select id, name, approval->'reviewers' as reviewers from programs
+      where workspace_id = $1 and approval->>'mode' = 'council' and approval->'reviewers' ? $2 order by id`,
+    [workspaceId, userId],
+  );
+  return rows;
+}
+
+/**
+ * Called before a member leaves the workspace. A council left without any reviewer can never reach
+ * quorum, so the member's removal is refused until each such council names someone else.
+ */
+export async function assertCouncilsKeepAReviewer(client: pg.PoolClient, workspaceId: string, userId: string): Promise<void> {
+  const stranded: { id: string; name: string }[] = [];
+  for (const council of await councilsOf(client, workspaceId, userId)) {
+    const others = council.reviewers.filter((id) => id !== userId);
+    if ((await remainingReviewers(client, workspaceId, others)).length === 0) stranded.push(council);
   }
-  return getApplication(client, input.workspaceId, app.id);
+  if (stranded.length === 0) return;
+  const programs = stranded.map((p) => `'${p.name}' (${p.id})`).join(', ');
+  throw new ApiError('conflict', `This member is the last remaining council reviewer of ${programs}: name another reviewer or change the approval mode first, or no application there could ever reach quorum`);
+}
+
+/** After a member left: decides what the councils they sat on have now settled without them. */
+export async function retallyCouncilsOf(client: pg.PoolClient, workspaceId: string, userId: string, now: Date): Promise<void> {
+  for (const council of await councilsOf(client, workspaceId, userId)) await retallyOpenApplications(client, workspaceId, council.id, now);
 }

@@ -3,6 +3,7 @@ import { withTransaction } from '../../db/tx.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
 import { actorOf, recordAudit } from '../audit/record.js';
+import { retallyOpenApplications } from '../partners/applications.js';
 import { createProgram, getProgramRow, getProgramRowBySlug, listProgramRows, toProgram, updateProgram } from './programs.js';
 
 /** The id recorded as the author of a version: the user, or the API key acting for the workspace. */
@@ -37,6 +38,10 @@ export function programRoutes(r: Router): void {
         await recordAudit(client, { workspaceId: auth.workspaceId, actor, action: 'program.terms_changed', target, before: { version: change.before.terms_version }, after: { version: change.after.terms_version } });
       }
       await recordAudit(client, { workspaceId: auth.workspaceId, actor, action: 'program.updated', target, before: toProgram(change.before), after: toProgram(change.after) });
+      // A smaller council or a lower quorum may already settle applications whose votes are all in.
+      if (JSON.stringify(change.after.approval) !== JSON.stringify(change.before.approval)) {
+        await retallyOpenApplications(client, auth.workspaceId, params.id, services.now());
+      }
       return change.after;
     });
     return toProgram(after);

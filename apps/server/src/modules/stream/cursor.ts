@@ -1,58 +1,70 @@
 /*
- * The functional core of the event stream: which outbox rows a poll asks for and which of them
- * the client has not seen yet. No I/O; the clock is passed in.
+ * The functional core of the event stream: the order it sends outbox rows in, where a stream
+ * stands in that order, and which rows a poll may send. No I/O; routes.ts runs the queries.
  *
- * Event ids are time-sortable (`evt_` + 10 characters of milliseconds + randomness) but an id is
- * made before its transaction commits, so a slow transaction can commit an id *older* than one
- * already streamed. Each poll therefore looks back a few seconds and drops what it already sent.
+ * Why not the event id: an id is made before its transaction commits, so with concurrent writers an
+ * event with a smaller id becomes visible after a larger one was sent (a transaction waiting on a
+ * partner's lock, a slow hook, another node's clock). The stream used to re-read a 10 s look-back
+ * window by id and drop what it had sent. Its 200-row page then started at the window's floor: once
+ * the window held more than a page (20 events/s) every poll re-read rows already sent, the stream
+ * only advanced as fast as the floor, and whatever of a burst the page did not reach before the floor
+ * moved past it (more than a page in one poll interval) was never sent. A transaction that committed
+ * more than 10 s after making its id was lost however quiet the stream was.
+ *
+ * The order used instead is (transaction id, event id). `outbox_events.xact_id` is the writing
+ * transaction's id, and every transaction older than the oldest one still running
+ * (`pg_snapshot_xmin(pg_current_snapshot())`) has committed or rolled back. A poll sends only rows
+ * below that horizon, so no row can ever appear behind the position already sent: every committed
+ * event is sent once, in an order every node and every reconnect agrees on. This was chosen over a
+ * settle lag with an overlap window, which is exact only for transactions shorter than the window
+ * (and nodes whose clocks agree) and re-reads the window on every poll. Its cost: a long-running
+ * writing transaction anywhere on the PostgreSQL server holds newer events back until it ends; they
+ * are late, never lost.
  */
 
-const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+/** Rows one query reads; a stream reads pages until one comes back short (caught up). */
+export const STREAM_PAGE_SIZE = 200;
 
-/** The smallest `evt_` id that could have been made at `ms` (same encoding as core's newId). */
-export function eventIdFloor(ms: number): string {
-  let out = '';
-  let rest = Math.max(0, Math.floor(ms));
-  for (let i = 0; i < 10; i++) {
-    out = alphabet[rest % 32]! + out;
-    rest = Math.floor(rest / 32);
-  }
-  return `evt_${out}`;
+/** Where a stream stands: after the event (`xactId`, `id`) in stream order. */
+export interface StreamPosition {
+  /** The transaction id (xid8, decimal) of the last event sent, or the opening horizon. */
+  xactId: string;
+  /** The last event's id ('' before any: every id sorts after it). */
+  id: string;
+  /**
+   * For a stream opened without a resume point, the snapshot taken when it opened (`pg_snapshot`
+   * text): what it sees had committed before the stream opened and is not sent.
+   */
+  openedAt: string | null;
 }
 
-export interface StreamCursor {
-  /** Stream only events after this id (the client's Last-Event-ID, or the connection start). */
-  after: string;
-  /** Ids sent within the look-back window, so a re-read does not send them twice. */
-  sent: Map<string, number>;
+/** A stream without a resume point starts with the events that commit after it opened. */
+export function openingPosition(snapshot: string): StreamPosition {
+  const xmin = snapshot.slice(0, snapshot.indexOf(':'));
+  if (!/^\d+$/.test(xmin)) throw new Error(`not a pg_snapshot: ${snapshot}`);
+  return { xactId: xmin, id: '', openedAt: snapshot };
 }
 
-export const LOOKBACK_MS = 10_000;
-
-export function startCursor(nowMs: number, lastEventId?: string): StreamCursor {
-  const resumable = lastEventId && /^evt_[0-9a-z]{26}$/.test(lastEventId);
-  return { after: resumable ? lastEventId : eventIdFloor(nowMs), sent: new Map() };
-}
-
-/** The lower bound (exclusive) of the next poll: the cursor, or the look-back floor if earlier. */
-export function pollFrom(cursor: StreamCursor, nowMs: number): string {
-  const floor = eventIdFloor(nowMs - LOOKBACK_MS);
-  return floor < cursor.after ? floor : cursor.after;
+/** The position right after an event (the one a client resumes after, or the last one sent). */
+export function positionAfter(position: StreamPosition | null, row: { xact_id: string; id: string }): StreamPosition {
+  return { xactId: row.xact_id, id: row.id, openedAt: position?.openedAt ?? null };
 }
 
 /**
- * Of the rows a poll read (ordered by id), the ones to send now; updates the cursor. Rows at or
- * before the client's resume point are never sent again.
+ * The condition on outbox rows (table alias `alias`) that a poll may send from `position`, with
+ * its parameters numbered from `firstParam`; the query orders by {@link streamOrder}.
  */
-export function takeUnsent<T extends { id: string }>(cursor: StreamCursor, rows: T[], nowMs: number, resumePoint: string): T[] {
-  const fresh = rows.filter((r) => r.id > resumePoint && !cursor.sent.has(r.id));
-  for (const r of fresh) {
-    cursor.sent.set(r.id, nowMs);
-    if (r.id > cursor.after) cursor.after = r.id;
-  }
-  for (const [id, at] of cursor.sent) if (at < nowMs - 2 * LOOKBACK_MS) cursor.sent.delete(id);
-  return fresh;
+export function sendableAfter(alias: string, position: StreamPosition, firstParam: number): { sql: string; params: unknown[] } {
+  const p = (i: number) => `$${firstParam + i}`;
+  return {
+    sql: `(${alias}.xact_id, ${alias}.id) > (${p(0)}::xid8, ${p(1)}::text)
+      and ${alias}.xact_id < (select pg_snapshot_xmin(pg_current_snapshot()))
+      and (${p(2)}::pg_snapshot is null or not pg_visible_in_snapshot(${alias}.xact_id, ${p(2)}::pg_snapshot))`,
+    params: [position.xactId, position.id, position.openedAt],
+  };
 }
+
+export const streamOrder = (alias: string) => `order by ${alias}.xact_id, ${alias}.id limit ${STREAM_PAGE_SIZE}`;
 
 /** One SSE frame. JSON never holds a raw newline, so `data:` fits on one line. */
 export function sseFrame(id: string | undefined, payload: unknown): string {

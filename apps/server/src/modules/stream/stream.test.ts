@@ -1,40 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idTime, newId, uuidv7 } from '@tandem/core';
+import net from 'node:net';
+import { once } from 'node:events';
+import { newId, uuidv7 } from '@tandem/core';
+import pg from 'pg';
 import { asKey, createTestContext, signupActor, type TestContext } from '../../test/harness.js';
 import { withTransaction } from '../../db/tx.js';
 import { emitEvent } from '../events/emit.js';
-import { eventIdFloor, LOOKBACK_MS, partnerView, pollFrom, sseFrame, startCursor, takeUnsent } from './cursor.js';
+import { openingPosition, partnerView, positionAfter, sseFrame, STREAM_PAGE_SIZE } from './cursor.js';
 import { streamAuthRecheck } from './routes.js';
+import { StreamSlots } from './stream-slots.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('stream cursor (pure)', () => {
-  it('makes an id floor that sorts before every id of that millisecond and after earlier ones', () => {
-    const ms = Date.UTC(2026, 10, 21, 6, 0, 0);
-    const floor = eventIdFloor(ms);
-    expect(idTime(floor)).toBe(ms);
-    expect(floor < newId('evt', ms)).toBe(true);
-    expect(newId('evt', ms - 1) < floor).toBe(true);
+  it("opens after the opening snapshot's horizon and keeps that snapshot while it advances", () => {
+    const opened = openingPosition('1000:1004:1001,1003');
+    expect(opened).toEqual({ xactId: '1000', id: '', openedAt: '1000:1004:1001,1003' });
+    expect(positionAfter(opened, { xact_id: '1003', id: 'evt_b' })).toEqual({ xactId: '1003', id: 'evt_b', openedAt: '1000:1004:1001,1003' });
+    expect(positionAfter(null, { xact_id: '7', id: 'evt_a' })).toEqual({ xactId: '7', id: 'evt_a', openedAt: null });
+    expect(() => openingPosition('nonsense')).toThrow();
   });
 
-  it('looks back over the window so a late-committing older id is still sent, once', () => {
-    const now = 1_800_000_000_000;
-    const cursor = startCursor(now);
-    const resume = cursor.after;
-    const first = newId('evt', now + 10);
-    expect(takeUnsent(cursor, [{ id: first }], now + 20, resume)).toEqual([{ id: first }]);
-    expect(cursor.after).toBe(first);
-    // A transaction that made its id earlier commits after `first` was streamed.
-    const late = newId('evt', now + 5);
-    expect(pollFrom(cursor, now + 1000) <= late).toBe(true);
-    expect(takeUnsent(cursor, [{ id: late }, { id: first }], now + 1000, resume)).toEqual([{ id: late }]);
-    expect(takeUnsent(cursor, [{ id: late }, { id: first }], now + 2000, resume)).toEqual([]);
-  });
-
-  it('resumes after a valid Last-Event-ID and ignores a malformed one', () => {
-    const id = newId('evt', 1_700_000_000_000);
-    expect(startCursor(1_800_000_000_000, id).after).toBe(id);
-    expect(startCursor(1_800_000_000_000, 'nonsense').after).toBe(eventIdFloor(1_800_000_000_000));
-    expect(pollFrom(startCursor(1_800_000_000_000, id), 1_800_000_000_000)).toBe(id);
-    expect(pollFrom(startCursor(1_800_000_000_000), 1_800_000_000_000)).toBe(eventIdFloor(1_800_000_000_000 - LOOKBACK_MS));
+  it('gives each caller a bounded number of stream slots, freed once each', () => {
+    const slots = new StreamSlots(2);
+    const first = slots.claim('key:a');
+    const second = slots.claim('key:a');
+    expect(first && second).toBeTruthy();
+    expect(slots.claim('key:a')).toBeUndefined();
+    expect(slots.claim('user:b')).toBeDefined();
+    first!();
+    first!();
+    expect(slots.claim('key:a')).toBeDefined();
+    expect(slots.claim('key:a')).toBeUndefined();
   });
 
   it("shows a partner only its own ids, amounts and statuses, never the brand's customer data", () => {
@@ -177,6 +174,132 @@ describe('GET /api/v1/stream', () => {
     await emit(brand.workspaceId, 'sale.created', { n: 3 });
     const messages = await collect({ authorization: `Bearer ${brand.apiKey}`, 'last-event-id': firstId }, (m) => m.length >= 2);
     expect(messages.map((m) => m.data)).toEqual([{ n: 2 }, { n: 3 }]);
+  });
+
+  /** Stores events with the given ids in the open transaction of `client` (as a writer that made its ids earlier would). */
+  const storeEvents = (client: pg.Pool | pg.ClientBase, workspaceId: string, ids: string[]) =>
+    client.query(
+      `insert into outbox_events (workspace_id, id, type, data) select $1, id, 'sale.created', jsonb_build_object('eventId', id) from unnest($2::text[]) id`,
+      [workspaceId, ids],
+    );
+
+  /** A writer on its own connection (the pool's few are the server's), in an open transaction. */
+  const openWriter = async () => {
+    const client = new pg.Client({ connectionString: ctx.databaseUrl });
+    await client.connect();
+    await client.query('begin');
+    return client;
+  };
+
+  it('sends every committed event once, in one stable order, when writers commit out of id order and a burst exceeds a page', async () => {
+    const brand = await signupActor(ctx.app);
+    let total = 0;
+    const messages = await collect(
+      { authorization: `Bearer ${brand.apiKey}` },
+      (m) => m.length >= total && total > 0,
+      async () => {
+        // A writer that made its event id a minute ago (it waited on a lock) and commits last.
+        const slow = await openWriter();
+        await storeEvents(slow, brand.workspaceId, [newId('evt', Date.now() - 60_000)]);
+        // Eight concurrent writers make their ids in turn and commit in the reverse order.
+        const writers: { client: pg.Client; ids: string[] }[] = [];
+        for (let w = 0; w < 8; w++) {
+          const client = await openWriter();
+          const ids = Array.from({ length: 5 }, () => newId('evt'));
+          await storeEvents(client, brand.workspaceId, ids);
+          writers.push({ client, ids });
+        }
+        for (const { client } of writers.reverse()) {
+          await client.query('commit');
+          await client.end();
+          await sleep(20);
+        }
+        // Three pages and a bit in one moment: more than the stream reads in one query.
+        await storeEvents(ctx.pool, brand.workspaceId, Array.from({ length: 3 * STREAM_PAGE_SIZE + 7 }, () => newId('evt')));
+        await sleep(1500);
+        await slow.query('commit');
+        await slow.end();
+        total = 1 + 8 * 5 + 3 * STREAM_PAGE_SIZE + 7;
+      },
+    );
+    const { rows } = await ctx.pool.query<{ id: string }>('select id from outbox_events where workspace_id = $1 order by xact_id, id', [brand.workspaceId]);
+    expect(rows).toHaveLength(total);
+    expect(messages.map((m) => m.id)).toEqual(rows.map((r) => r.id));
+    expect(messages.map((m) => m.data.eventId)).toEqual(rows.map((r) => r.id));
+  });
+
+  it('resuming after Last-Event-ID still sends an event with a smaller id that committed after it', async () => {
+    const brand = await signupActor(ctx.app);
+    const madeFirst = newId('evt');
+    await sleep(5);
+    const sentBefore = newId('evt');
+    await storeEvents(ctx.pool, brand.workspaceId, [sentBefore]);
+    // The writer of the older id commits after the client had received `sentBefore` and dropped.
+    await storeEvents(ctx.pool, brand.workspaceId, [madeFirst]);
+    const messages = await collect(
+      { authorization: `Bearer ${brand.apiKey}`, 'last-event-id': sentBefore },
+      (m) => m.length >= 2,
+      () => emit(brand.workspaceId, 'sale.created', { eventId: 'after' }).then(() => undefined),
+    );
+    expect(messages.map((m) => m.data.eventId)).toEqual([madeFirst, 'after']);
+  });
+
+  it('stops writing while the client does not read (back-pressure)', async () => {
+    const brand = await signupActor(ctx.app);
+    const serverSockets: net.Socket[] = [];
+    const onConnection = (socket: net.Socket) => serverSockets.push(socket);
+    ctx.app.server.on('connection', onConnection);
+    const client = net.connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    try {
+      await once(client, 'connect');
+      client.write(`GET /api/v1/stream HTTP/1.1\r\nhost: tandem.test\r\nauthorization: Bearer ${brand.apiKey}\r\n\r\n`);
+      const [head] = (await once(client, 'data')) as [Buffer];
+      expect(head.toString()).toContain('200 OK');
+      client.pause();
+      // About 16 MB of events: far more than the kernel's socket buffers hold.
+      await ctx.pool.query(
+        `insert into outbox_events (workspace_id, id, type, data)
+         select $1, 'evt_pressure' || lpad(i::text, 6, '0'), 'sale.created', jsonb_build_object('padding', repeat(md5(i::text), 250))
+           from generate_series(1, 2000) i`,
+        [brand.workspaceId],
+      );
+      await sleep(3000);
+      const buffered = Math.max(...serverSockets.map((s) => s.writableLength));
+      expect(buffered).toBeLessThan(1_000_000);
+    } finally {
+      ctx.app.server.off('connection', onConnection);
+      client.destroy();
+    }
+  });
+
+  it('refuses a sixth open stream of one API key with 429 rate_limited, and frees the slot when a stream ends', async () => {
+    const brand = await signupActor(ctx.app);
+    const open = (headers: Record<string, string>) => {
+      const abort = new AbortController();
+      return fetch(`${baseUrl}/api/v1/stream`, { headers, signal: abort.signal }).then((res) => ({ res, abort }));
+    };
+    const byKey = { authorization: `Bearer ${brand.apiKey}` };
+    const streams = await Promise.all(Array.from({ length: 5 }, () => open(byKey)));
+    try {
+      expect(streams.map((s) => s.res.status)).toEqual([200, 200, 200, 200, 200]);
+      const refused = await open(byKey);
+      expect(refused.res.status).toBe(429);
+      expect(((await refused.res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'rate_limited',
+        message: expect.stringContaining('open event streams'),
+      });
+      // Another caller of the same workspace (the person, by session) has slots of its own.
+      const byCookie = await open({ cookie: brand.cookie });
+      streams.push(byCookie);
+      expect(byCookie.res.status).toBe(200);
+      streams.shift()!.abort.abort();
+      let again = await open(byKey);
+      for (const until = Date.now() + 3000; again.res.status === 429 && Date.now() < until; again = await open(byKey)) await sleep(50);
+      streams.push(again);
+      expect(again.res.status).toBe(200);
+    } finally {
+      for (const s of streams) s.abort.abort();
+    }
   });
 
   it('nudges when new clicks of the workspace land', async () => {

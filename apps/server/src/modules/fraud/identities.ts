@@ -27,6 +27,6 @@ export async function recordPartnerIdentity(
  * hashes rotate daily, so this links the partner to clicks of the same day only — by design.
  */
 export async function recordPartnerRequestIp(db: pg.Pool | pg.PoolClient, secret: string, entry: { workspaceId: string; partnerId: string; ip: string; at: Date }): Promise<void> {
-  const { ipHash } = new VisitorHasher(secret).hash(entry.ip, '', entry.at.getTime());
+  const ipHash = new VisitorHasher(secret).ipHash(entry.ip, entry.at.getTime());
   await recordPartnerIdentity(db, secret, { workspaceId: entry.workspaceId, partnerId: entry.partnerId, kind: 'ip_hash', value: ipHash, at: entry.at });
 }

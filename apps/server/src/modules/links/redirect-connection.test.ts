@@ -38,6 +38,27 @@ describe('parseRedirectHead', () => {
     });
   });
 
+  it('matches header names in any case, skips the others, and reads a country header of any token characters', () => {
+    const parsed = parseRedirectHead(
+      head([
+        'GET /r/a HTTP/1.1',
+        'HOST: x',
+        'uSeR-aGeNt: UA',
+        // Same length as user-agent, not it; and names that differ only in non-letters.
+        'user_agent: no',
+        'X-Forwarded_For: 9.9.9.9',
+        'Accept-Language: de',
+        'X-Geo_Country2: fr',
+        "x-odd!#$%&'*+.^_`|~: fine",
+      ]),
+      'x-geo_country2',
+    );
+    expect(parsed?.request).toMatchObject({ userAgent: 'UA', forwardedFor: undefined, country: 'fr' });
+    // `_` lower-cased by `| 0x20` would be DEL: an upper-case country header still matches only itself.
+    expect(parseRedirectHead(head(['GET /r/a HTTP/1.1', 'Host: x', 'X-GEO_COUNTRY2: it']), 'x-geo_country2')?.request.country).toBe('it');
+    expect(parseRedirectHead(head(['GET /r/a HTTP/1.1', 'Host: x', 'X-GEO\x7fCOUNTRY2: it']), 'x-geo_country2')).toBeNull();
+  });
+
   it('knows when the client wants the connection closed or kept', () => {
     expect(parseRedirectHead(head(['GET /r/a HTTP/1.1', 'Host: x', 'Connection: close']), undefined)?.keepAlive).toBe(false);
     expect(parseRedirectHead(head(['HEAD /r/a HTTP/1.0']), undefined)?.keepAlive).toBe(false);
@@ -70,6 +91,10 @@ describe('parseRedirectHead', () => {
     ['an invalid header name', ['GET /r/a HTTP/1.1', 'Host: x', 'Bad Name: 1']],
     ['a control character in a value', ['GET /r/a HTTP/1.1', 'Host: x', 'User-Agent: a\x01b']],
     ['a bare line feed in a value', ['GET /r/a HTTP/1.1', 'Host: x', 'User-Agent: a\nX-Injected: 1']],
+    ['a bare carriage return in a value', ['GET /r/a HTTP/1.1', 'Host: x', 'User-Agent: a\rX-Injected: 1']],
+    ['a control character in a header the redirect skips', ['GET /r/a HTTP/1.1', 'Host: x', 'Accept: a\x00b']],
+    ['a header line without a colon', ['GET /r/a HTTP/1.1', 'Host: x', 'NoColonHere']],
+    ['an empty header name', ['GET /r/a HTTP/1.1', 'Host: x', ': value']],
     ['a space in the target', ['GET /r/a b HTTP/1.1', 'Host: x']],
     ['a non-ASCII target', ['GET /r/caf\xe9 HTTP/1.1', 'Host: x']],
     ['another protocol version', ['GET /r/a HTTP/2.0', 'Host: x']],

@@ -178,7 +178,7 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
       return redirect(send, link, clickIdFromUuid(cookieUuid), paid);
     }
     // Hashed only when the cookie did not already say which click this is.
-    const { ipHash, visitorHash } = hasher.hash(clientIp(request, trustProxy), userAgent!, nowMs);
+    const { ipHash, visitorHash } = hasher.hash(clientIp(request, trustProxy), facts.tag, nowMs);
     const { uuid, reused } = recent.claim(link.linkId, visitorHash, nowMs, () => clickIds.uuid(nowMs));
     if (reused) {
       counters.reusedClicks += 1;

@@ -162,3 +162,33 @@ describe('begin and commit riding with statements', () => {
     expect((await pool.query('select count(*)::int as n from tx_edges where id = 5')).rows[0].n).toBe(0);
   });
 });
+
+describe('a failed rollback', () => {
+  it('discards the connection instead of pooling it still inside the transaction', async () => {
+    const pool = openPool(ctx.databaseUrl, 1);
+    try {
+      await expect(
+        withTransaction(pool, async (client) => {
+          await client.query("set local application_name = 'inside-the-failed-transaction'");
+          // The rollback is lost (as on a connection that times out or breaks mid-way): the
+          // transaction stays open on this connection.
+          const patched = client as unknown as { query: (...args: unknown[]) => Promise<unknown> };
+          const query = patched.query;
+          patched.query = function (this: unknown, ...args: unknown[]) {
+            if (args[0] !== 'rollback') return query.apply(this, args);
+            patched.query = query; // once only
+            return Promise.reject(new Error('rollback lost'));
+          };
+          throw new Error('the work failed');
+        }),
+      ).rejects.toThrow('the work failed');
+      // The pool's only connection serves the next statement: it must not be the one left in the transaction.
+      const { rows } = await pool.query<{ name: string; open: boolean }>(
+        "select current_setting('application_name') as name, xact_start < statement_timestamp() as open from pg_stat_activity where pid = pg_backend_pid()",
+      );
+      expect(rows[0]).toEqual({ name: expect.not.stringMatching('inside-the-failed-transaction'), open: false });
+    } finally {
+      await pool.end();
+    }
+  });
+});

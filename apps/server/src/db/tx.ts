@@ -72,6 +72,8 @@ export async function queryAndCommit<R extends pg.QueryResultRow>(client: pg.Poo
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const preparing = client instanceof PreparingClient ? client : null;
+  /** Why the rollback failed, if it did: the connection is then discarded, not pooled. */
+  let rollbackFailure: Error | undefined;
   try {
     if (preparing) preparing.beginWithNextStatement();
     else await client.query('begin');
@@ -90,10 +92,19 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
   } catch (error) {
     channelsToWake.delete(client);
     committedEarly.delete(client);
-    if (!preparing?.takeOwedBegin()) await client.query('rollback').catch(() => undefined);
+    if (!preparing?.takeOwedBegin()) {
+      try {
+        await client.query('rollback');
+      } catch (failure) {
+        rollbackFailure = failure instanceof Error ? failure : new Error(String(failure));
+      }
+    }
     throw error;
   } finally {
-    client.release();
+    // A connection whose rollback failed may still be inside this transaction: pooled again, the
+    // next borrower's statements would run in it (and commit or vanish with it). Released with an
+    // error, pg closes it and the pool opens a fresh one.
+    client.release(rollbackFailure);
   }
 }
 

@@ -145,6 +145,11 @@ export async function programAndEnrollmentFrom(
   return { program, enrollment: standingOf(program, row.partner_id, row.status, row.tags, row.coupon_code, row.accepted_terms_version, now) };
 }
 
+/** Whether an enrollment earns now: approved, and under terms it accepted (or within their grace period). */
+export function enrollmentEarns(program: ProgramContext, status: string, acceptedTermsVersion: number | null, now: Date): boolean {
+  return standingOf(program, '', status, [], null, acceptedTermsVersion, now).earns;
+}
+
 function standingOf(program: ProgramContext, partnerId: string, status: string, tags: string[], couponCode: string | null, acceptedTermsVersion: number | null, now: Date): EnrollmentStanding {
   const termsVersion =
     program.termsVersion === 0

@@ -4,7 +4,7 @@ import { emitEvent } from '../events/emit.js';
 import { withTransaction } from '../../db/tx.js';
 import { COMMISSION_COLUMNS, commissionEventData, insertCommission, postForCommission, type CommissionRow } from './commissions.js';
 import { lockProgram } from '../../db/locks.js';
-import { loadProgramContext, logRewardEvent } from './context.js';
+import { enrollmentEarns, loadProgramContext, logRewardEvent } from './context.js';
 
 /*
  * The maturity process: `pending → payable` when `payableAt ≤ asOf`, referrals qualify when
@@ -78,17 +78,19 @@ export async function matureProgram(client: pg.PoolClient, workspaceId: string, 
       capEarnings: (partnerId, t) => (rules.cap ? earnings.get(`${partnerId}|${periodKey(rules.cap.period, t)}`) ?? 0 : 0),
       awardedKeys: new Set(awarded.map((r) => r.key)),
     });
-    // A bonus is a commission: a partner whose enrollment cannot earn now (pending, banned — a ban
-    // holds what it has, and bonuses would be born payable after it) is not awarded one. Its
-    // referrals still count, as they did when they were made; the run logs whose bonuses it withheld.
+    // A bonus is a commission: a partner whose enrollment cannot earn now is not awarded one — as
+    // for a sale, that is one not approved (pending, banned: a ban holds what it has, and bonuses
+    // would be born payable after it) or one that has not accepted the program's current terms
+    // past their grace period. Its referrals still count, as they did when they were made; the run
+    // logs whose bonuses it withheld (replay follows the log).
     const planned = [...new Set(plan.bonuses.map((b) => b.partnerId))];
-    const { rows: approved } = planned.length
-      ? await client.query<{ partner_id: string }>(
-          `select partner_id from enrollments where workspace_id = $1 and program_id = $2 and partner_id = any($3) and status = 'approved'`,
+    const { rows: enrollments } = planned.length
+      ? await client.query<{ partner_id: string; status: string; accepted_terms_version: number | null }>(
+          `select partner_id, status, accepted_terms_version from enrollments where workspace_id = $1 and program_id = $2 and partner_id = any($3)`,
           [workspaceId, programId, planned],
         )
       : { rows: [] };
-    const earning = new Set(approved.map((r) => r.partner_id));
+    const earning = new Set(enrollments.filter((e) => enrollmentEarns(program, e.status, e.accepted_terms_version, now)).map((e) => e.partner_id));
     const withheldFrom = planned.filter((p) => !earning.has(p)).sort();
     if (plan.qualified.length > 0) {
       await client.query(

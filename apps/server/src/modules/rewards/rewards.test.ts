@@ -439,6 +439,33 @@ describe('bonuses at maturity', () => {
   });
 });
 
+describe('bonuses and terms', () => {
+  it('are not awarded to a partner who has not accepted the current terms past their grace period; replay agrees', async () => {
+    const ws = brand.workspaceId;
+    const program = await insertProgramWithRules(ctx.pool, ws, {
+      sale: { type: 'flat', amount: 100 },
+      qualification: { holdDays: 0 },
+      bonuses: [{ kind: 'milestone', period: 'month', threshold: 1, amount: 5000 }],
+    });
+    const current = await insertPartnerWithTags(ctx.pool, program);
+    const lapsed = await insertPartnerWithTags(ctx.pool, program);
+    await sale(current, 'bonus-terms-current', 1000, '2026-06-01T10:00:00Z');
+    await sale(lapsed, 'bonus-terms-lapsed', 1000, '2026-06-01T11:00:00Z');
+    // New terms, published long enough ago that their grace period is over; only one partner accepted them.
+    await ctx.pool.query(`insert into program_terms_versions (workspace_id, program_id, version, text, created_at) values ($1, $2, 1, 'v1', $3)`, [
+      ws, program.programId, new Date(NOW.getTime() - 100 * 86_400_000),
+    ]);
+    await ctx.pool.query('update programs set terms_version = 1 where workspace_id = $1 and id = $2', [ws, program.programId]);
+    await ctx.pool.query('update enrollments set accepted_terms_version = 1 where workspace_id = $1 and id = $2', [ws, current.enrollmentId]);
+    expect((await api('POST', '/api/v1/jobs/mature', { asOf: '2026-06-02T00:00:00Z' })).json()).toMatchObject({ bonuses: 1 });
+    const { rows } = await ctx.pool.query<{ partner_id: string }>(`select partner_id from commissions where workspace_id = $1 and program_id = $2 and kind = 'bonus'`, [ws, program.programId]);
+    expect(rows.map((r) => r.partner_id)).toEqual([current.partnerId]);
+    const { rows: logged } = await ctx.pool.query<{ payload: { withheldFrom?: string[] } }>(`select payload from reward_events where workspace_id = $1 and program_id = $2 and type = 'mature'`, [ws, program.programId]);
+    expect(logged.map((r) => r.payload.withheldFrom)).toEqual([[lapsed.partnerId]]);
+    expect(await replayStoredProgram(ctx.pool, program.programId)).toMatchObject({ differences: [] });
+  });
+});
+
 describe('duration "once"', () => {
   it('pays one of two invoices the customer paid in the same second, and replay agrees', async () => {
     const program = await insertProgramWithRules(ctx.pool, brand.workspaceId, { sale: { type: 'flat', amount: 100, duration: 'once' } });

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionImport } from '@tandem/contracts';
+import type { Services } from '../../http/context.js';
+import type { JobHandler } from '../../jobs/queue.js';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
+import { RECORD_QUEUE } from './conversion-imports.js';
 import { DEFAULT_RECORD_OPTIONS, recordChunk, recordImportSlice, registerImportJobs, type ValidatedConversion } from './record-conversion-import.js';
 
 const NOW = new Date('2026-10-01T12:00:00.000Z');
@@ -122,6 +125,21 @@ describe('conversion imports in the background', () => {
     expect(await storedRows(accepted.id)).toBe(0);
     const audit = await ctx.pool.query(`select 1 from audit_log where workspace_id = $1 and action = 'conversions.import_failed' and target_id = $2`, [brand.workspaceId, accepted.id]);
     expect(audit.rowCount).toBe(1);
+  });
+
+  it('leaves the import to the new holder when a worker that lost its job\'s lease fails on the last attempt', async () => {
+    const accepted = await accept(salesCsv('L', 2));
+    await ctx.pool.query(`update conversion_import_rows set item = '{"row":1,"type":"sale","body":{}}' where workspace_id = $1 and import_id = $2 and seq = 1`, [brand.workspaceId, accepted.id]);
+    let handler: JobHandler<{ importId: string }> | undefined;
+    const capturing = { ...ctx.services, queue: { register: (_queue: string, h: JobHandler<{ importId: string }>) => (handler = h) } } as unknown as Services;
+    registerImportJobs(capturing, DEFAULT_RECORD_OPTIONS);
+    // The lease lapsed and another worker claimed the job: this worker's signal is aborted.
+    const lostLease = { id: 'job_lost', queue: RECORD_QUEUE, workspaceId: brand.workspaceId, payload: { importId: accepted.id }, attempts: 1, maxAttempts: 1, signal: AbortSignal.abort() };
+    await expect(handler!(lostLease)).rejects.toThrow();
+    expect(await importOf(accepted.id)).toMatchObject({ status: 'running', error: null, finishedAt: null });
+    expect(await storedRows(accepted.id)).toBe(2);
+    const audit = await ctx.pool.query(`select 1 from audit_log where workspace_id = $1 and action = 'conversions.import_failed' and target_id = $2`, [brand.workspaceId, accepted.id]);
+    expect(audit.rowCount).toBe(0);
   });
 
   it('lists imports newest first, paginated, without the per-row errors', async () => {

@@ -43,8 +43,11 @@ async function runRecordJob(services: Services, job: Job<{ importId: string }>, 
     }
   } catch (error) {
     // The queue retries with backoff; on the last attempt the import itself is marked failed so
-    // it does not look queued forever.
-    if (job.attempts >= job.maxAttempts) await failImport(services, workspaceId, importId, error instanceof Error ? error.message : String(error));
+    // it does not look queued forever. Not when this worker lost the job's lease: another worker
+    // holds the job (and the import) now, and this attempt's failure is not the import's.
+    if (job.attempts >= job.maxAttempts && !job.signal.aborted) {
+      await failImport(services, workspaceId, importId, error instanceof Error ? error.message : String(error));
+    }
     throw error;
   }
 }

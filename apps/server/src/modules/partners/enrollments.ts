@@ -87,11 +87,16 @@ export async function getEnrollmentRow(db: Db, workspaceId: string, enrollmentId
   return rows[0];
 }
 
-/** Finds the partner by email in the workspace or creates it; the email is the partner's global identity. */
+/**
+ * Finds the partner by email in the workspace or creates it; the email is the partner's global
+ * identity. A new row is linked to the portal user with that email only once the user has proved
+ * the address (unverified, it is linked by `linkPartnerRows` when the user verifies): whoever signs
+ * up first with someone's address must not receive every row a brand adds for them later.
+ */
 export async function upsertPartner(client: pg.PoolClient, workspaceId: string, input: { email: string; name: string; website?: string | null; partnerWorkspaceId?: string | null }): Promise<{ id: string; created: boolean }> {
   const { rows } = await client.query<{ id: string; created: boolean }>(
     `insert into partners (workspace_id, id, email, name, website, partner_workspace_id, user_id)
-     values ($1, $2, $3, $4, $5, $6, (select id from users where email = $3))
+     values ($1, $2, $3, $4, $5, $6, (select id from users where email = $3 and email_verified_at is not null))
      on conflict (workspace_id, email) do update
        set website = coalesce(partners.website, excluded.website),
            partner_workspace_id = coalesce(partners.partner_workspace_id, excluded.partner_workspace_id)

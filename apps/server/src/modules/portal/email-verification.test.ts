@@ -77,6 +77,20 @@ describe('an unverified portal user', () => {
     const linked = await ctx.pool.query('select user_id from partners where workspace_id = $1 and id = $2', [brandWorkspaceId, added.partner.id]);
     expect(linked.rows[0].user_id).toBeNull();
   });
+
+  it('is not given the rows a brand adds under its email after it signed up, until it verifies', async () => {
+    const email = uniqueEmail('bea');
+    const squatter = await portalSignup(email);
+    // Every way a brand creates a partner row goes through upsertPartner: adding one, importing, a public application.
+    const added = await addPartner(email);
+    const { rows } = await ctx.pool.query('select user_id from partners where workspace_id = $1 and id = $2', [brandWorkspaceId, added.partner.id]);
+    expect(rows[0].user_id).toBeNull();
+    expect(await enrollmentIds(squatter)).toEqual([]);
+    expect((await squatter.get(`/api/v1/portal/enrollments/${added.enrollment.id}/welcome-kit`)).statusCode).toBe(404);
+    // The address's owner verifies: the row is theirs.
+    expect((await verify(squatter, await mailedToken(email))).statusCode).toBe(200);
+    expect(await enrollmentIds(squatter)).toEqual([added.enrollment.id]);
+  });
 });
 
 describe('verifying the email', () => {

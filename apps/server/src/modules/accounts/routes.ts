@@ -138,10 +138,10 @@ export function accountRoutes(r: Router): void {
     );
   });
 
-  r.handle(endpoints.removeMember, async ({ params, auth, services }) => {
+  r.handle(endpoints.removeMember, async ({ params, auth, services, req }) => {
     await withTransaction(services.pool, async (client) => {
       const { rows } = await client.query<{ user_id: string; role: string }>(
-        'select user_id, role from memberships where workspace_id = $1 for update',
+        'select user_id, role from memberships where workspace_id = $1 order by user_id for update',
         [auth.workspaceId],
       );
       const target = rows.find((m) => m.user_id === params.id);
@@ -152,7 +152,7 @@ export function accountRoutes(r: Router): void {
       if (target.role === 'owner' && auth.kind === 'session' && auth.role !== 'owner') throw new ApiError('forbidden', 'Only an owner can remove an owner');
       await assertCouncilsKeepAReviewer(client, auth.workspaceId, params.id);
       await client.query('delete from memberships where workspace_id = $1 and user_id = $2', [auth.workspaceId, params.id]);
-      await retallyCouncilsOf(client, auth.workspaceId, params.id, services.now());
+      await retallyCouncilsOf(client, auth.workspaceId, params.id, services.now(), req.log);
       await recordAudit(client, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.removed', target: { type: 'user', id: params.id }, before: { role: target.role } });
       await client.query('update sessions set workspace_id = null where user_id = $1 and workspace_id = $2', [params.id, auth.workspaceId]);
     });

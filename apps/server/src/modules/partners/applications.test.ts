@@ -238,6 +238,94 @@ describe('council approval', () => {
     expect((await api('DELETE', `/api/v1/members/${ida.userId}`)).statusCode).toBe(204);
   });
 
+  it('removes a reviewer of a closed council program without deciding what it can no longer approve', async () => {
+    const [dan, erin] = [await addTeammate(), await addTeammate()];
+    const council = await program('council-closed', { mode: 'council', quorum: 2, reviewers: [dan.userId, erin.userId] });
+    const res = (await apply('council-closed', { name: 'Closed Out', email: uniqueEmail() })).json();
+    expect((await dan.vote(res.id, 'approve')).json().status).toBe('applied');
+    expect((await api('PATCH', `/api/v1/programs/${council.id}`, { status: 'closed' })).statusCode).toBe(200);
+
+    // Dan's approval would settle it without Erin, but a closed program approves no one.
+    expect((await api('DELETE', `/api/v1/members/${erin.userId}`)).statusCode).toBe(204);
+    expect((await api('PATCH', `/api/v1/programs/${council.id}`, { approval: { mode: 'council', quorum: 1, reviewers: [dan.userId] } })).statusCode).toBe(200);
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json().status).toBe('applied');
+    // A closed council decides nothing any more, so its last reviewer may leave too.
+    expect((await api('DELETE', `/api/v1/members/${dan.userId}`)).statusCode).toBe(204);
+  });
+
+  it('leaves alone an open application whose enrollment a partnership has already approved when a reviewer leaves', async () => {
+    const [dan, erin] = [await addTeammate(), await addTeammate()];
+    const council = await program('council-partnered', { mode: 'council', quorum: 2, reviewers: [dan.userId, erin.userId] });
+    const guest = await signupActor(ctx.app, { workspaceName: 'Guest Brand' });
+    const guestApi = asKey(ctx.app, guest.apiKey);
+    const guestProgram = (await guestApi('POST', '/api/v1/programs', { name: 'Guest Program', currency: 'USD', destinationUrl: 'https://guest.example.com/', status: 'active' })).json();
+    const res = (await apply('council-partnered', { name: 'Guest Brand', email: guest.email })).json();
+    expect((await dan.vote(res.id, 'approve')).json().status).toBe('applied');
+    const partnership = (await api('POST', '/api/v1/partnerships', { inviteWorkspaceSlug: guest.workspaceSlug, programId: council.id })).json();
+    expect((await guestApi('POST', `/api/v1/partnerships/${partnership.id}/accept`, { programId: guestProgram.id })).statusCode).toBe(200);
+    const pending = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    expect(pending.status).toBe('applied');
+    expect((await api('GET', `/api/v1/enrollments/${pending.enrollmentId}`)).json().status).toBe('approved');
+
+    expect((await api('DELETE', `/api/v1/members/${erin.userId}`)).statusCode).toBe(204);
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json().status).toBe('applied');
+  });
+
+  it('guards only councils that still decide: a paused one keeps its last reviewer, a draft is checked when it goes live', async () => {
+    const [kit, lee, mo] = [await addTeammate(), await addTeammate(), await addTeammate()];
+    const paused = await program('council-paused', { mode: 'council', quorum: 1, reviewers: [kit.userId] });
+    expect((await api('PATCH', `/api/v1/programs/${paused.id}`, { status: 'paused' })).statusCode).toBe(200);
+    expect((await api('DELETE', `/api/v1/members/${kit.userId}`)).statusCode).toBe(409);
+
+    const draft = await api('POST', '/api/v1/programs', { name: 'council-draft', slug: 'council-draft', currency: 'USD', destinationUrl: 'https://council.example.com/', approval: { mode: 'council', quorum: 1, reviewers: [lee.userId] }, status: 'draft' });
+    expect(draft.statusCode).toBe(201);
+    expect((await api('DELETE', `/api/v1/members/${lee.userId}`)).statusCode).toBe(204);
+    const live = await api('PATCH', `/api/v1/programs/${draft.json().id}`, { status: 'active' });
+    expect(live.statusCode).toBe(422);
+    expect(live.json().error.details).toEqual([{ path: 'approval.reviewers.0', message: 'is not a member of this workspace' }]);
+    expect((await api('PATCH', `/api/v1/programs/${draft.json().id}`, { status: 'active', approval: { mode: 'council', quorum: 1, reviewers: [mo.userId] } })).statusCode).toBe(200);
+  });
+
+  it('keeps the vote of a reviewer who voted and then left the workspace', async () => {
+    const [ann, ben, cal] = [await addTeammate(), await addTeammate(), await addTeammate()];
+    await program('council-departed-vote', { mode: 'council', quorum: 2, reviewers: [ann.userId, ben.userId, cal.userId] });
+    const res = (await apply('council-departed-vote', { name: 'Half Way', email: uniqueEmail() })).json();
+    expect((await ann.vote(res.id, 'approve')).json().status).toBe('applied');
+    expect((await api('DELETE', `/api/v1/members/${ann.userId}`)).statusCode).toBe(204);
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json().status).toBe('applied');
+
+    // Ann's approval still counts: Ben's makes two of quorum 2 (she is one of the three who count).
+    const decided = await ben.vote(res.id, 'approve');
+    expect(decided.json()).toMatchObject({ status: 'approved', decisionReason: 'council: quorum reached (2 of 2 approvals)' });
+    expect(decided.json().votes.map((v: { reviewerId: string }) => v.reviewerId).sort()).toEqual([ann.userId, ben.userId].sort());
+  });
+
+  it('never leaves a council whose only reviewer has left, when a PATCH naming them races their removal', async () => {
+    const [ada, bea] = [await addTeammate(), await addTeammate()];
+    const council = await program('council-race', { mode: 'council', quorum: 1, reviewers: [ada.userId, bea.userId] });
+    // Holding the audit log stops the PATCH after its reviewer check, just before it commits; the removal
+    // of its only named reviewer starts meanwhile. Unserialized, both committed.
+    const blocker = await ctx.pool.connect();
+    let patch: Promise<LightMyRequestResponse>;
+    let remove: Promise<LightMyRequestResponse>;
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table audit_log in share row exclusive mode');
+      patch = api('PATCH', `/api/v1/programs/${council.id}`, { approval: { mode: 'council', quorum: 1, reviewers: [bea.userId] } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      remove = api('DELETE', `/api/v1/members/${bea.userId}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await blocker.query('commit');
+      blocker.release();
+    }
+    const [patched, removed] = await Promise.all([patch!, remove!]);
+    expect([patched.statusCode, removed.statusCode]).toEqual([200, 409]);
+    const reviewers: string[] = (await api('GET', `/api/v1/programs/${council.id}`)).json().approval.reviewers;
+    const members = (await api('GET', '/api/v1/members?limit=100')).json().data.map((m: { userId: string }) => m.userId);
+    expect(reviewers.some((id) => members.includes(id))).toBe(true);
+  });
+
   it('does not let an admin bypass the council through the status endpoint', async () => {
     const res = (await apply('council-prog', { name: 'Bypass', email: uniqueEmail() })).json();
     const app = (await api('GET', `/api/v1/applications/${res.id}`)).json();

@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import type { FastifyBaseLogger } from 'fastify';
 import { ApiError, type Application } from '@tandem/contracts';
-import { councilOutcome, newId, reapplicationOpensAt, unmetCriteria } from '@tandem/core';
+import { councilOutcome, newId, reapplicationOpensAt, unmetCriteria, type ProgramStatus } from '@tandem/core';
 import { isUniqueViolation } from '../../db/tx.js';
 import { recordAudit } from '../audit/record.js';
 import { getProgramRow, getProgramRowBySlug, type ProgramRow } from '../programs/programs.js';
@@ -200,7 +201,7 @@ export async function voteOnApplication(
     throw error;
   }
   await recordAudit(client, { workspaceId: input.workspaceId, actor: input.actor.audit, action: 'application.voted', target: { type: 'application', id: app.id }, after: { decision: input.decision, comment: input.comment } });
-  await decideIfCouncilSettled(client, program, app, await remainingReviewers(client, input.workspaceId, reviewers), input.now);
+  await decideIfCouncilSettled(client, program, app, new Set(await remainingReviewers(client, input.workspaceId, reviewers)), input.now);
   return getApplication(client, input.workspaceId, app.id);
 }
 
@@ -212,19 +213,31 @@ async function remainingReviewers(db: Db, workspaceId: string, reviewers: string
 }
 
 /**
- * Tallies the votes of the remaining reviewers and decides the application once they settle it.
- * Quorum is capped at the number of remaining reviewers: a reviewer who left the workspace can never
- * vote, and counting them would leave every open application waiting for ever. With no reviewer
- * left nothing is decided (removing the last one is refused, see assertCouncilsKeepAReviewer).
+ * Program statuses whose councils still decide applications: a paused program only stops new
+ * applications and resumes later. A draft has no applications yet (going live checks its council)
+ * and a closed program approves no one, so neither is re-tallied nor keeps a member from leaving.
  */
-async function decideIfCouncilSettled(client: pg.PoolClient, program: ProgramRow, app: Pick<ApplicationRow, 'workspace_id' | 'id' | 'enrollment_id'>, reviewers: string[], now: Date): Promise<void> {
-  if (reviewers.length === 0) return;
-  const { rows } = await client.query<{ approvals: number; rejections: number }>(
-    `select count(*) filter (where decision = 'approve')::int as approvals, count(*) filter (where decision = 'reject')::int as rejections
-       from application_votes where workspace_id = $1 and application_id = $2 and reviewer_id = any($3)`,
-    [app.workspace_id, app.id, reviewers],
+const DECIDING_PROGRAM_STATUSES: readonly ProgramStatus[] = ['active', 'paused'];
+
+/**
+ * Tallies the application's votes and decides it once they settle it. The council counted here is
+ * the configured reviewers who are still members plus those who left after voting on it: a cast
+ * vote stays cast (dropping it could flip the outcome), while a reviewer who left without voting
+ * never will, so quorum is capped at the size of that council rather than waiting for ever. With
+ * nobody left to count nothing is decided (removing the last reviewer is refused, see
+ * assertCouncilsKeepAReviewer). A reviewer the brand took off the council has no say any more.
+ */
+async function decideIfCouncilSettled(client: pg.PoolClient, program: ProgramRow, app: Pick<ApplicationRow, 'workspace_id' | 'id' | 'enrollment_id'>, members: ReadonlySet<string>, now: Date): Promise<void> {
+  const configured = program.approval.reviewers ?? [];
+  const { rows: votes } = await client.query<{ reviewer_id: string; decision: 'approve' | 'reject' }>(
+    'select reviewer_id, decision from application_votes where workspace_id = $1 and application_id = $2 and reviewer_id = any($3)',
+    [app.workspace_id, app.id, configured],
   );
-  const tally = { quorum: Math.min(program.approval.quorum ?? 1, reviewers.length), reviewerCount: reviewers.length, approvals: rows[0]!.approvals, rejections: rows[0]!.rejections };
+  const voted = new Set(votes.map((v) => v.reviewer_id));
+  const council = configured.filter((id) => members.has(id) || voted.has(id));
+  if (council.length === 0) return;
+  const approvals = votes.filter((v) => v.decision === 'approve').length;
+  const tally = { quorum: Math.min(program.approval.quorum ?? 1, council.length), reviewerCount: council.length, approvals, rejections: votes.length - approvals };
   const outcome = councilOutcome(tally);
   if (outcome === 'pending') return;
   const reason = outcome === 'approved' ? `council: quorum reached (${tally.approvals} of ${tally.quorum} approvals)` : `council: quorum impossible (${tally.rejections} rejections of ${tally.reviewerCount} reviewers, quorum ${tally.quorum})`;
@@ -236,24 +249,41 @@ async function decideIfCouncilSettled(client: pg.PoolClient, program: ProgramRow
  * Votes only trigger a tally when cast, so after the council changes (a reviewer removed from it or
  * from the workspace, a lower quorum) an application whose remaining reviewers have all voted would
  * otherwise wait for a vote that can no longer come.
+ *
+ * The re-tally runs inside the caller's change (a PATCH, a member's removal), which must not fail
+ * because of it: an application whose enrollment has moved on (approved through a partnership, say)
+ * is left alone, and a decision that cannot be carried out is rolled back to its savepoint, logged
+ * and left pending for the next vote or change.
  */
-export async function retallyOpenApplications(client: pg.PoolClient, workspaceId: string, programId: string, now: Date): Promise<void> {
+export async function retallyOpenApplications(client: pg.PoolClient, workspaceId: string, programId: string, now: Date, log: Pick<FastifyBaseLogger, 'warn'>): Promise<void> {
   const program = await getProgramRow(client, workspaceId, programId);
-  if (program.approval.mode !== 'council') return;
-  const reviewers = await remainingReviewers(client, workspaceId, program.approval.reviewers ?? []);
+  if (program.approval.mode !== 'council' || !DECIDING_PROGRAM_STATUSES.includes(program.status)) return;
+  const members = new Set(await remainingReviewers(client, workspaceId, program.approval.reviewers ?? []));
   const { rows } = await client.query<{ workspace_id: string; id: string; enrollment_id: string }>(
-    `select workspace_id, id, enrollment_id from applications where workspace_id = $1 and program_id = $2 and status = 'applied' order by id for update`,
+    `select a.workspace_id, a.id, a.enrollment_id from applications a
+       join enrollments e on e.workspace_id = a.workspace_id and e.id = a.enrollment_id
+      where a.workspace_id = $1 and a.program_id = $2 and a.status = 'applied' and e.status = 'applied'
+      order by a.id for update of a`,
     [workspaceId, programId],
   );
-  for (const app of rows) await decideIfCouncilSettled(client, program, app, reviewers, now);
+  for (const app of rows) {
+    await client.query('savepoint council_retally');
+    try {
+      await decideIfCouncilSettled(client, program, app, members, now);
+      await client.query('release savepoint council_retally');
+    } catch (error) {
+      await client.query('rollback to savepoint council_retally');
+      log.warn({ err: error, workspaceId, programId, applicationId: app.id }, 'council re-tally could not decide an application; it stays pending');
+    }
+  }
 }
 
-/** Council programs of the workspace that name the user as a reviewer. */
+/** Deciding council programs of the workspace that name the user as a reviewer. */
 async function councilsOf(client: pg.PoolClient, workspaceId: string, userId: string): Promise<{ id: string; name: string; reviewers: string[] }[]> {
   const { rows } = await client.query<{ id: string; name: string; reviewers: string[] }>(
     `select id, name, approval->'reviewers' as reviewers from programs
-      where workspace_id = $1 and approval->>'mode' = 'council' and approval->'reviewers' ? $2 order by id`,
-    [workspaceId, userId],
+      where workspace_id = $1 and approval->>'mode' = 'council' and approval->'reviewers' ? $2 and status = any($3) order by id`,
+    [workspaceId, userId, DECIDING_PROGRAM_STATUSES],
   );
   return rows;
 }
@@ -261,6 +291,12 @@ async function councilsOf(client: pg.PoolClient, workspaceId: string, userId: st
 /**
  * Called before a member leaves the workspace. A council left without any reviewer can never reach
  * quorum, so the member's removal is refused until each such council names someone else.
+ *
+ * The removal has already locked every membership row of the workspace, and checkReviewers reads
+ * the reviewers it accepts `for share`: a concurrent PATCH (or creation) naming this member either
+ * finished before the lock, so the read below sees its council, or waits for the removal and then
+ * finds the member gone. Locking the programs here as well would deadlock with a PATCH that holds
+ * its program row while it waits for a membership.
  */
 export async function assertCouncilsKeepAReviewer(client: pg.PoolClient, workspaceId: string, userId: string): Promise<void> {
   const stranded: { id: string; name: string }[] = [];
@@ -274,6 +310,6 @@ export async function assertCouncilsKeepAReviewer(client: pg.PoolClient, workspa
 }
 
 /** After a member left: decides what the councils they sat on have now settled without them. */
-export async function retallyCouncilsOf(client: pg.PoolClient, workspaceId: string, userId: string, now: Date): Promise<void> {
-  for (const council of await councilsOf(client, workspaceId, userId)) await retallyOpenApplications(client, workspaceId, council.id, now);
+export async function retallyCouncilsOf(client: pg.PoolClient, workspaceId: string, userId: string, now: Date, log: Pick<FastifyBaseLogger, 'warn'>): Promise<void> {
+  for (const council of await councilsOf(client, workspaceId, userId)) await retallyOpenApplications(client, workspaceId, council.id, now, log);
 }

@@ -84,7 +84,10 @@ export async function listProgramRows(db: Db, workspaceId: string, options: { af
 async function checkReviewers(db: Db, workspaceId: string, approval: ApprovalConfig | undefined, path: string): Promise<void> {
   const reviewers = approval?.reviewers ?? [];
   if (reviewers.length === 0) return;
-  const { rows } = await db.query<{ user_id: string }>('select user_id from memberships where workspace_id = $1 and user_id = any($2)', [workspaceId, reviewers]);
+  // `for share`: a member's removal (which locks the workspace's memberships) cannot slip in between
+  // this check and the commit of a council naming them (see assertCouncilsKeepAReviewer). Rows are
+  // locked in user_id order, as the removal locks them, so the two cannot deadlock.
+  const { rows } = await db.query<{ user_id: string }>('select user_id from memberships where workspace_id = $1 and user_id = any($2) order by user_id for share', [workspaceId, reviewers]);
   const members = new Set(rows.map((r) => r.user_id));
   const details = reviewers.flatMap((id, i) => (members.has(id) ? [] : [{ path: `${path}.reviewers.${i}`, message: 'is not a member of this workspace' }]));
   if (details.length > 0) throw new ApiError('unprocessable', 'Every council reviewer must be a member of the workspace', details);
@@ -148,7 +151,10 @@ export async function updateProgram(client: pg.PoolClient, workspaceId: string, 
   if (input.status && !canChangeProgramStatus(before.status, input.status)) {
     throw new ApiError('unprocessable', `A ${before.status} program cannot become ${input.status}`, [{ path: 'status', message: `cannot change from ${before.status} to ${input.status}` }]);
   }
-  await checkReviewers(client, workspaceId, input.approval, 'approval');
+  // Leaving the workspace is not refused for a draft's reviewers (the draft decides nothing yet), so
+  // going live checks the council it keeps as if it were set now.
+  const goesLive = before.status === 'draft' && input.status === 'active';
+  await checkReviewers(client, workspaceId, input.approval ?? (goesLive ? before.approval : undefined), 'approval');
   let rulesVersion = before.rules_version;
   if (input.rules && JSON.stringify(input.rules) !== JSON.stringify(before.rules)) {
     rulesVersion += 1;

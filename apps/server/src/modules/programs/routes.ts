@@ -26,7 +26,7 @@ export function programRoutes(r: Router): void {
 
   r.handle(endpoints.getProgram, async ({ params, auth, services }) => toProgram(await getProgramRow(services.pool, auth.workspaceId, params.id)));
 
-  r.handle(endpoints.updateProgram, async ({ params, body, auth, services }) => {
+  r.handle(endpoints.updateProgram, async ({ params, body, auth, services, req }) => {
     const after = await withTransaction(services.pool, async (client) => {
       const change = await updateProgram(client, auth.workspaceId, params.id, authorOf(auth), body, services.now());
       const actor = actorOf(auth);
@@ -40,7 +40,7 @@ export function programRoutes(r: Router): void {
       await recordAudit(client, { workspaceId: auth.workspaceId, actor, action: 'program.updated', target, before: toProgram(change.before), after: toProgram(change.after) });
       // A smaller council or a lower quorum may already settle applications whose votes are all in.
       if (JSON.stringify(change.after.approval) !== JSON.stringify(change.before.approval)) {
-        await retallyOpenApplications(client, auth.workspaceId, params.id, services.now());
+        await retallyOpenApplications(client, auth.workspaceId, params.id, services.now(), req.log);
       }
       return change.after;
     });

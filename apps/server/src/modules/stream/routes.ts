@@ -19,6 +19,8 @@ import { StreamSlots } from './stream-slots.js';
 /** How often an open stream looks for new rows; a poll is a few index range scans. */
 export const POLL_INTERVAL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
+/** How long a stream waits for a client that does not read before cutting it off (tests shorten it). */
+export const streamDrainDeadline = { ms: 30_000 };
 /** How often an open stream checks that its caller still may read it (key revoked, logged out, removed); tests shorten it. */
 export const streamAuthRecheck = { ms: 10_000 };
 
@@ -117,12 +119,25 @@ async function serveStream(req: FastifyRequest, reply: FastifyReply, caller: { s
   streams.add(end);
   req.raw.on('close', end);
   res.on('close', end);
+  // A client that went away during the awaits above (auth, its starting position) closed before
+  // these listeners existed: nothing would ever end its stream, which kept its slot and was polled
+  // every second until the app closed.
+  if (res.destroyed || req.raw.socket.destroyed) return end();
 
-  /** Resolves once the client has taken what was buffered, or the stream is gone. */
+  /**
+   * Resolves once the client has taken what was buffered, or the stream is gone. A client that
+   * stays connected but reads nothing for {@link streamDrainDeadline} is cut off (it resumes from its
+   * Last-Event-ID when it reconnects): it would otherwise hold its slot, unchecked, for ever.
+   */
   const drained = () =>
     new Promise<void>((resolve) => {
       if (closed || res.destroyed) return resolve();
+      const deadline = setTimeout(() => {
+        res.destroy();
+        done();
+      }, streamDrainDeadline.ms);
       const done = () => {
+        clearTimeout(deadline);
         res.off('drain', done);
         res.off('close', done);
         resolve();

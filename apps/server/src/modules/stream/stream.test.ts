@@ -7,7 +7,7 @@ import { asKey, createTestContext, signupActor, type TestContext } from '../../t
 import { withTransaction } from '../../db/tx.js';
 import { emitEvent } from '../events/emit.js';
 import { openingPosition, partnerView, positionAfter, sseFrame, STREAM_PAGE_SIZE } from './cursor.js';
-import { streamAuthRecheck } from './routes.js';
+import { streamAuthRecheck, streamDrainDeadline } from './routes.js';
 import { StreamSlots } from './stream-slots.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -270,6 +270,73 @@ describe('GET /api/v1/stream', () => {
       ctx.app.server.off('connection', onConnection);
       client.destroy();
     }
+  });
+
+  it('cuts off a client that stays connected but stops reading, and frees its slot', async () => {
+    const brand = await signupActor(ctx.app);
+    const saved = streamDrainDeadline.ms;
+    streamDrainDeadline.ms = 500;
+    const serverSockets: net.Socket[] = [];
+    const onConnection = (socket: net.Socket) => serverSockets.push(socket);
+    ctx.app.server.on('connection', onConnection);
+    const client = net.connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    try {
+      await once(client, 'connect');
+      client.write(`GET /api/v1/stream HTTP/1.1\r\nhost: tandem.test\r\nauthorization: Bearer ${brand.apiKey}\r\n\r\n`);
+      await once(client, 'data');
+      client.pause();
+      await ctx.pool.query(
+        `insert into outbox_events (workspace_id, id, type, data)
+         select $1, 'evt_stall' || lpad(i::text, 6, '0'), 'sale.created', jsonb_build_object('padding', repeat(md5(i::text), 250))
+           from generate_series(1, 2000) i`,
+        [brand.workspaceId],
+      );
+      // The server waits for the client to read, then gives up on it (the paused client cannot see that itself).
+      for (const until = Date.now() + 8000; !serverSockets.every((socket) => socket.destroyed) && Date.now() < until; ) await sleep(100);
+      expect(serverSockets.map((socket) => socket.destroyed)).toEqual([true]);
+      // Its slot is free again: five more streams of the same key are taken.
+      const streams = await Promise.all(
+        Array.from({ length: 5 }, () => {
+          const abort = new AbortController();
+          return fetch(`${baseUrl}/api/v1/stream`, { headers: { authorization: `Bearer ${brand.apiKey}` }, signal: abort.signal }).then((res) => ({ res, abort }));
+        }),
+      );
+      for (const s of streams) s.abort.abort();
+      expect(streams.map((s) => s.res.status)).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      streamDrainDeadline.ms = saved;
+      ctx.app.server.off('connection', onConnection);
+      client.destroy();
+    }
+  });
+
+  it('releases the slot of a client that went away before its stream started', async () => {
+    const brand = await signupActor(ctx.app);
+    // Holding the clicks table makes the stream's start (its latest click) wait while the clients leave.
+    const locker = new pg.Client({ connectionString: ctx.databaseUrl });
+    await locker.connect();
+    const sockets: net.Socket[] = [];
+    try {
+      await locker.query('begin');
+      await locker.query('lock table clicks in access exclusive mode');
+      for (let i = 0; i < 5; i++) {
+        const socket = net.connect(Number(new URL(baseUrl).port), '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write(`GET /api/v1/stream HTTP/1.1\r\nhost: tandem.test\r\nauthorization: Bearer ${brand.apiKey}\r\n\r\n`);
+        sockets.push(socket);
+      }
+      await sleep(300);
+      for (const socket of sockets) socket.destroy();
+      await sleep(300);
+    } finally {
+      await locker.query('commit');
+      await locker.end();
+    }
+    await sleep(500);
+    const abort = new AbortController();
+    const res = await fetch(`${baseUrl}/api/v1/stream`, { headers: { authorization: `Bearer ${brand.apiKey}` }, signal: abort.signal });
+    abort.abort();
+    expect(res.status).toBe(200);
   });
 
   it('refuses a sixth open stream of one API key with 429 rate_limited, and frees the slot when a stream ends', async () => {

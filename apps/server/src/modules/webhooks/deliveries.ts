@@ -155,6 +155,11 @@ async function recordOutcome(services: Services, delivery: ClaimedDelivery, atte
       'select generation from webhook_deliveries where workspace_id = $1 and id = $2 for update',
       [workspaceId, id],
     );
+    if (!current[0]) {
+      // Its endpoint was deleted (with its deliveries and their log) while the request was out.
+      services.log.info({ workspaceId, deliveryId: id, webhookId: endpointId }, 'webhook attempt finished after its endpoint was deleted; nothing recorded');
+      return;
+    }
     await client.query(
       `insert into webhook_attempts (workspace_id, delivery_id, attempt, endpoint_id, status_code, error, duration_ms, attempted_at)
        values ($1, $2, (select coalesce(max(attempt), 0) + 1 from webhook_attempts where workspace_id = $1 and delivery_id = $2), $3, $4, $5, $6, $7)`,
@@ -162,12 +167,13 @@ async function recordOutcome(services: Services, delivery: ClaimedDelivery, atte
     );
     // An answer is news about the endpoint's health whichever state the delivery is in now.
     if (isSuccess(outcome)) {
-      await client.query('update webhook_endpoints set last_success_at = $3 where workspace_id = $1 and id = $2', [workspaceId, endpointId, attemptedAt]);
+      // Attempts finish out of order: an older request answered late must not move it backwards.
+      await client.query('update webhook_endpoints set last_success_at = greatest(last_success_at, $3) where workspace_id = $1 and id = $2', [workspaceId, endpointId, attemptedAt]);
     }
     // The request was made, so it stays in the log; but the delivery has moved on since this attempt
     // claimed it (a manual redelivery asked for a fresh send, or a lapsed claim was taken over), and
     // that newer state stands.
-    if (current[0]?.generation !== delivery.generation) {
+    if (current[0].generation !== delivery.generation) {
       services.log.info({ workspaceId, deliveryId: id }, 'webhook attempt finished after its delivery was redelivered or reclaimed; its outcome is only logged');
       return;
     }

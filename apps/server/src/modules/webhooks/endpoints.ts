@@ -110,8 +110,11 @@ export async function updateWebhookEndpoint(
     const after = rows[0]!;
     if (enabled && !before.enabled) {
       // Deliveries that were waiting while the endpoint was off go out now, with a fresh schedule.
+      // As with a redelivery, a new generation releases any claim and makes the outcome of an
+      // attempt still in flight from before the endpoint was disabled only a line in the log.
       await client.query(
-        `update webhook_deliveries set next_attempt_at = $3, failed_attempts = 0 where workspace_id = $1 and endpoint_id = $2 and status = 'pending'`,
+        `update webhook_deliveries set next_attempt_at = $3, failed_attempts = 0, locked_until = null, generation = generation + 1
+          where workspace_id = $1 and endpoint_id = $2 and status = 'pending'`,
         [workspaceId, id, services.now()],
       );
     }

@@ -273,33 +273,88 @@ describe('persistent failure', () => {
   });
 });
 
+/** An endpoint whose receiver holds every request until released, with one delivery's first attempt out. */
+async function attemptInFlight(respond: Receiver['respond']) {
+  const actor = await signupActor(ctx.app);
+  const as = asKey(ctx.app, actor.apiKey);
+  const receiver = new Receiver();
+  await receiver.start();
+  const endpoint = await createEndpoint(receiver, ['*'], as);
+  receiver.respond = respond;
+  let release = () => {};
+  receiver.hold = new Promise<void>((resolve) => (release = resolve));
+  const arrived = new Promise<void>((resolve) => (receiver.onArrival = resolve));
+  await emit(actor.workspaceId, 'payout.paid', { id: 'pay_h', partnerId: 'ptn_1', amount: 10, currency: 'USD', status: 'paid' });
+  expect(await dispatchOutboxEvents(ctx.services)).toBe(1);
+  const inFlight = deliverDueWebhooks(ctx.services);
+  await arrived;
+  receiver.hold = undefined; // later requests are answered at once; the first one waits for release()
+  const [delivery] = await deliveriesOf(endpoint.id, as);
+  return { actor, as, receiver, endpoint, delivery: delivery!, release, inFlight };
+}
+
 describe('a redelivery while an earlier attempt is in flight', () => {
   it('stands when that attempt fails afterwards: the failure is logged, the redelivery goes out at once and delivers', async () => {
-    const actor = await signupActor(ctx.app);
-    const as = asKey(ctx.app, actor.apiKey);
-    const receiver = new Receiver();
-    await receiver.start();
+    const { as, receiver, endpoint, delivery, release, inFlight } = await attemptInFlight((_id, attempt) => (attempt === 1 ? 503 : 200));
     try {
-      const endpoint = await createEndpoint(receiver, ['*'], as);
-      receiver.respond = (_id, attempt) => (attempt === 1 ? 503 : 200);
-      let release = () => {};
-      receiver.hold = new Promise<void>((resolve) => (release = resolve));
-      const arrived = new Promise<void>((resolve) => (receiver.onArrival = resolve));
-      await emit(actor.workspaceId, 'payout.paid', { id: 'pay_9', partnerId: 'ptn_1', amount: 10, currency: 'USD', status: 'paid' });
-      expect(await dispatchOutboxEvents(ctx.services)).toBe(1);
-      const inFlight = deliverDueWebhooks(ctx.services);
-      await arrived;
-      const [delivery] = await deliveriesOf(endpoint.id, as);
-
-      const redelivered = await as('POST', `/api/v1/webhooks/${endpoint.id}/deliveries/${delivery!.id}/redeliver`);
+      const redelivered = await as('POST', `/api/v1/webhooks/${endpoint.id}/deliveries/${delivery.id}/redeliver`);
       expect(redelivered.statusCode).toBe(202);
-      receiver.hold = undefined;
       release();
       await inFlight; // the first attempt is answered 503 after the redelivery
       await pump(); // the clock has not moved: a retry delay would hold the redelivery back
 
-      expect(receiver.requests.filter((r) => r.id === delivery!.id).map((r) => r.status)).toEqual([503, 200]);
+      expect(receiver.requests.filter((r) => r.id === delivery.id).map((r) => r.status)).toEqual([503, 200]);
       expect((await deliveriesOf(endpoint.id, as))[0]).toMatchObject({ status: 'delivered', attempts: [{ attempt: 1, statusCode: 503 }, { attempt: 2, statusCode: 200 }] });
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
+describe('an attempt in flight across a change to its endpoint', () => {
+  it('does not hold back the fresh schedule of a re-enabled endpoint when that attempt fails afterwards', async () => {
+    const { as, receiver, endpoint, delivery, release, inFlight } = await attemptInFlight((_id, attempt) => (attempt === 1 ? 503 : 200));
+    try {
+      expect((await as('PATCH', `/api/v1/webhooks/${endpoint.id}`, { enabled: false })).statusCode).toBe(200);
+      expect((await as('PATCH', `/api/v1/webhooks/${endpoint.id}`, { enabled: true })).statusCode).toBe(200);
+      release();
+      await inFlight; // answered 503 after the endpoint was re-enabled
+      await pump(); // the clock has not moved: a retry delay (or the old claim) would hold it back
+
+      expect(receiver.requests.filter((r) => r.id === delivery.id).map((r) => r.status)).toEqual([503, 200]);
+      expect((await deliveriesOf(endpoint.id, as))[0]).toMatchObject({ status: 'delivered', attempts: [{ attempt: 1, statusCode: 503 }, { attempt: 2, statusCode: 200 }] });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('records nothing when the endpoint was deleted meanwhile', async () => {
+    const { as, receiver, endpoint, delivery, release, inFlight } = await attemptInFlight(() => 200);
+    try {
+      expect((await as('DELETE', `/api/v1/webhooks/${endpoint.id}`)).statusCode).toBe(204);
+      release();
+      await inFlight;
+      expect(receiver.requests.map((r) => r.status)).toEqual([200]);
+      const attempts = await ctx.pool.query('select 1 from webhook_attempts where delivery_id = $1', [delivery.id]);
+      expect(attempts.rowCount).toBe(0);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('keeps the endpoint\'s last success at the newest one when an older request succeeds last', async () => {
+    const { actor, receiver, endpoint, release, inFlight } = await attemptInFlight(() => 200);
+    try {
+      ctx.clock.advance(seconds(10));
+      await emit(actor.workspaceId, 'payout.paid', { id: 'pay_i', partnerId: 'ptn_1', amount: 10, currency: 'USD', status: 'paid' });
+      expect(await dispatchOutboxEvents(ctx.services)).toBe(1);
+      expect(await deliverDueWebhooks(ctx.services)).toBe(1); // the second delivery, while the first waits
+      const newest = ctx.clock.now;
+      release();
+      await inFlight; // the first request, sent 10 s earlier, succeeds last
+      expect(receiver.requests.map((r) => r.status)).toEqual([200, 200]);
+      const { rows } = await ctx.pool.query<{ last_success_at: Date }>('select last_success_at from webhook_endpoints where workspace_id = $1 and id = $2', [actor.workspaceId, endpoint.id]);
+      expect(rows[0]!.last_success_at.toISOString()).toBe(newest.toISOString());
     } finally {
       await receiver.stop();
     }

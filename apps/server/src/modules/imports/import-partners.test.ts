@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
 
 let ctx: TestContext;
@@ -95,6 +96,28 @@ describe('POST /api/v1/programs/:id/partners/import', () => {
     const badQuery = await upload(programId, GOOD, '?dryRun=maybe');
     expect(badQuery.statusCode).toBe(422);
     expect(badQuery.json().error.details[0].path).toBe('dryRun');
+  });
+
+  it('holds no transaction open while the file is still arriving', async () => {
+    const programId = await newProgram();
+    const body = new PassThrough();
+    const response = ctx.app.inject({
+      method: 'POST',
+      url: `/api/v1/programs/${programId}/partners/import`,
+      headers: { authorization: `Bearer ${brand.apiKey}`, 'content-type': 'text/csv' },
+      payload: body,
+    });
+    // A slow client: the header and a row, then a pause.
+    body.write('email,name\nslow1@p.example,Slow One\n');
+    await new Promise((r) => setTimeout(r, 500));
+    const { rows } = await ctx.pool.query<{ open: number }>(
+      `select count(*)::int as open from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and (state like 'idle in transaction%' or backend_xid is not null)`,
+    );
+    body.end('slow2@p.example,Slow Two\n');
+    const res = await response;
+    expect(rows[0]!.open).toBe(0);
+    expect(res.json()).toMatchObject({ committed: true, rows: 2, succeeded: 2 });
+    expect(await enrolledEmails(programId)).toEqual(['slow1@p.example', 'slow2@p.example']);
   });
 
   it('answers 404 for another workspace’s program and 403 without the write scope', async () => {

@@ -65,31 +65,39 @@ export async function importPartners(
   const note = (error: RowError) => {
     if (errors.length < MAX_LISTED_ERRORS) errors.push(error);
   };
+  // The whole file is read and checked before the transaction opens: a client that trickles its
+  // upload would otherwise hold a writing transaction open for as long as it likes — and with it
+  // the event stream's horizon, which holds back every workspace's live events on the server.
+  await getProgramRow(services.pool, auth.workspaceId, programId);
+  const records = readCsv(body);
+  const first = await records.next();
+  if (first.done) throw new ApiError('unprocessable', 'The CSV is empty', [{ path: 'body', message: 'needs a header row' }]);
+  const positions = readPartnerHeader(first.value);
+  const seenEmails = new Set<string>();
+  const toAdd: { row: number; input: z.output<typeof addPartnerBody> }[] = [];
+  for await (const record of records) {
+    rows += 1;
+    if (rows > MAX_PARTNER_IMPORT_ROWS) throw new ApiError('unprocessable', `At most ${MAX_PARTNER_IMPORT_ROWS} rows per import`, [{ path: 'body', message: 'has too many rows' }]);
+    const parsed = addPartnerBody.safeParse(partnerRowInput(record, positions));
+    if (!parsed.success) {
+      failedRows += 1;
+      for (const issue of parsed.error.issues) note({ row: rows, path: issue.path.join('.') || null, message: issue.message });
+      continue;
+    }
+    if (seenEmails.has(parsed.data.email)) {
+      failedRows += 1;
+      note({ row: rows, path: 'email', message: 'appears earlier in this file' });
+      continue;
+    }
+    seenEmails.add(parsed.data.email);
+    toAdd.push({ row: rows, input: parsed.data });
+  }
   const outcome = await withTransaction(services.pool, async (client) => {
     const program = await getProgramRow(client, auth.workspaceId, programId);
-    const records = readCsv(body);
-    const first = await records.next();
-    if (first.done) throw new ApiError('unprocessable', 'The CSV is empty', [{ path: 'body', message: 'needs a header row' }]);
-    const positions = readPartnerHeader(first.value);
-    const seenEmails = new Set<string>();
-    for await (const record of records) {
-      rows += 1;
-      if (rows > MAX_PARTNER_IMPORT_ROWS) throw new ApiError('unprocessable', `At most ${MAX_PARTNER_IMPORT_ROWS} rows per import`, [{ path: 'body', message: 'has too many rows' }]);
-      const parsed = addPartnerBody.safeParse(partnerRowInput(record, positions));
-      if (!parsed.success) {
-        failedRows += 1;
-        for (const issue of parsed.error.issues) note({ row: rows, path: issue.path.join('.') || null, message: issue.message });
-        continue;
-      }
-      if (seenEmails.has(parsed.data.email)) {
-        failedRows += 1;
-        note({ row: rows, path: 'email', message: 'appears earlier in this file' });
-        continue;
-      }
-      seenEmails.add(parsed.data.email);
+    for (const { row, input } of toAdd) {
       await client.query('savepoint import_row');
       try {
-        await addPartnerToProgram(client, program, { ...parsed.data, reason: 'imported from CSV' }, requestActor(auth), services.now());
+        await addPartnerToProgram(client, program, { ...input, reason: 'imported from CSV' }, requestActor(auth), services.now());
         await client.query('release savepoint import_row');
       } catch (error) {
         await client.query('rollback to savepoint import_row');
@@ -97,8 +105,8 @@ export async function importPartners(
         failedRows += 1;
         if (error instanceof ApiError) {
           const details = error.details?.length ? error.details : [{ path: '', message: error.message }];
-          for (const d of details) note({ row: rows, path: d.path || null, message: d.message });
-        } else note({ row: rows, path: 'email', message: 'is already enrolled in this program' });
+          for (const d of details) note({ row, path: d.path || null, message: d.message });
+        } else note({ row, path: 'email', message: 'is already enrolled in this program' });
       }
     }
     const commit = !options.dryRun && (failedRows === 0 || options.skipBadRows) && rows - failedRows > 0;
@@ -117,5 +125,7 @@ export async function importPartners(
     if (error instanceof RollbackOnPurpose) return { commit: false };
     throw error;
   });
+  // Rows refused by their content were noted while reading, the others while adding: list them in file order.
+  errors.sort((a, b) => a.row - b.row);
   return { dryRun: options.dryRun, skipBadRows: options.skipBadRows, committed: outcome.commit, rows, succeeded: rows - failedRows, failed: failedRows, errors };
 }

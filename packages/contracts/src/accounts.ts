@@ -38,6 +38,13 @@ export const loginResponse = z.object({
   csrfToken: z.string(),
 });
 
+export const passwordResetRequestBody = z.strictObject({ email });
+export const passwordResetRequestResponse = z.object({
+  email: z.string().describe('The address as understood; the answer is the same whether or not an account uses it'),
+});
+export const passwordResetConfirmBody = z.strictObject({ token: z.string().min(1, 'is required').max(200), password });
+export const passwordResetConfirmResponse = z.object({ email: z.string().describe('The account whose password was set: sign in with it') });
+
 export const meResponse = z.object({
   user: user.nullable(),
   workspace: workspaceMembership.nullable(),
@@ -105,6 +112,17 @@ export const accountEndpoints = {
   login: defineEndpoint({
     method: 'POST', path: '/api/v1/auth/login', operationId: 'login', tag, auth: { kind: 'none' },
     summary: 'Start a session (sets an HttpOnly cookie)', body: loginBody, status: 200, response: loginResponse,
+  }),
+  requestPasswordReset: defineEndpoint({
+    method: 'POST', path: '/api/v1/auth/password-reset', operationId: 'requestPasswordReset', tag, auth: { kind: 'none' },
+    summary: 'Mail a one-time password reset link (valid for an hour) to the address, if an account uses it',
+    description: 'Always answers 202, whether or not an account uses the address. At most one link a minute and five a day are mailed per account; further requests are accepted and send nothing.',
+    body: passwordResetRequestBody, status: 202, response: passwordResetRequestResponse,
+  }),
+  confirmPasswordReset: defineEndpoint({
+    method: 'POST', path: '/api/v1/auth/password-reset/confirm', operationId: 'confirmPasswordReset', tag, auth: { kind: 'none' },
+    summary: "Set a new password with a mailed reset token: confirms the email and ends all of the account's sessions",
+    body: passwordResetConfirmBody, status: 200, response: passwordResetConfirmResponse,
   }),
   logout: defineEndpoint({
     method: 'POST', path: '/api/v1/auth/logout', operationId: 'logout', tag, auth: { kind: 'none' },

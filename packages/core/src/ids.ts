@@ -77,7 +77,7 @@ export type IdPrefix =
   | 'ws' | 'usr' | 'ses' | 'key' | 'inv' | 'job' | 'prg' | 'ptn' | 'enr' | 'lnk' | 'clk' | 'cus'
   | 'led' | 'sal' | 'ref' | 'com' | 'pay' | 'pbt' | 'psh' | 'dsp' | 'app' | 'vot' | 'whk' | 'evt'
   | 'aud' | 'trm' | 'rul' | 'jen' | 'sig' | 'cmt' | 'dlv' | 'imp' | 'ast' | 'ene' | 'psl'
-  | 'stl' | 'emv';
+  | 'stl' | 'emv' | 'pwr';
 
 export function newId(prefix: IdPrefix, nowMs?: number): string {
   return `${prefix}_${newIdBody(nowMs)}`;

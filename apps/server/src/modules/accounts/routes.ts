@@ -10,6 +10,8 @@ import { isUniqueViolation, withTransaction } from '../../db/tx.js';
 import { actorOf, recordAudit } from '../audit/record.js';
 import { assertCouncilsKeepAReviewer, retallyCouncilsOf } from '../partners/applications.js';
 import { createApiKeyRow, createSession, revokeApiKeys, createWorkspace, login, SESSION_TTL_SECONDS, signup, workspacesOf } from './accounts.js';
+import { linkPartnerRows } from '../portal/portal.js';
+import { confirmPasswordReset, requestPasswordReset } from './password-reset.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -48,6 +50,22 @@ export function accountRoutes(r: Router): void {
     }
     setSessionCookies(reply, req, services, result.session.token, result.session.csrfToken, SESSION_TTL_SECONDS);
     return { user: result.user, workspaces: result.workspaces, csrfToken: result.session.csrfToken };
+  });
+
+  r.handle(endpoints.requestPasswordReset, async ({ body, req, services }) => {
+    // Limited per address whether or not an account uses it, so a refusal tells nothing either.
+    limitAuth(services, req, body.email);
+    await requestPasswordReset(services, body.email);
+    return { email: body.email };
+  });
+
+  r.handle(endpoints.confirmPasswordReset, async ({ body, req, services }) => {
+    limitAuth(services, req);
+    // Sign-in lets any verified user see its partner rows (the portal links them on its first
+    // call), so a reset, which verifies the address, links them at once.
+    const result = await confirmPasswordReset(services, body, (client, userId) => linkPartnerRows(client, userId));
+    req.log.info({ email: result.email }, 'password reset');
+    return result;
   });
 
   r.handle(endpoints.logout, async ({ req, reply, services }) => {

@@ -19,6 +19,15 @@ export interface MailTransport {
   send(message: MailMessage): Promise<void>;
 }
 
+/**
+ * Where links in mail point: the configured public URL, else this server's own listen address.
+ * Never the request's Host header: whoever sends the request chooses it, and the mail goes to
+ * someone else (a sign-up with `Host: evil.example` would mail the address's owner a link there).
+ */
+export function mailLinkBase(services: Pick<Services, 'config'>): string {
+  return services.config.publicUrl ?? `http://localhost:${services.config.port}`;
+}
+
 export const MAIL_QUEUE = 'mail.send';
 
 // Messages carry one-time links (verification tokens are otherwise stored only as hashes), so the

@@ -20,7 +20,13 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  TANDEM_PUBLIC_URL: z.url().optional().or(z.literal('').transform(() => undefined)),
+  TANDEM_PUBLIC_URL: z
+    .url()
+    .optional()
+    .or(z.literal('').transform(() => undefined))
+    .describe(
+      "base URL of short links and of links in mail. Unset, API answers use the request's host, but mailed links (email verification, password reset) use this server's own address, http://localhost:<PORT>: a request's Host header is chosen by its sender, and the mail goes to someone else",
+    ),
   TANDEM_SECRET: z.string().min(32, 'must be at least 32 characters').optional().or(z.literal('').transform(() => undefined)),
   TANDEM_TRUST_PROXY: booleanFlag,
   TANDEM_COUNTRY_HEADER: z.string().optional(),

@@ -41,16 +41,16 @@ export async function createVerificationToken(db: pg.Pool | pg.PoolClient, user:
 }
 
 /** Creates a token for the user's current address and enqueues the mail that carries it (in the caller's transaction). */
-export async function sendEmailVerification(services: Services, client: pg.PoolClient, user: { id: string; email: string; name: string }, baseUrl: string): Promise<void> {
+export async function sendEmailVerification(services: Services, client: pg.PoolClient, user: { id: string; email: string }, baseUrl: string): Promise<void> {
   const link = verificationUrl(baseUrl, await createVerificationToken(client, user, services.now()));
   await enqueueMail(
     services,
     {
       to: user.email,
       subject: 'Confirm your email address for the Tandem partner portal',
+      // No greeting by name: the name is whatever the sign-up typed (newlines and a made-up
+      // message included), and this mail goes to the address's owner, who may not be that person.
       text: [
-        `Hello ${user.name},`,
-        '',
         'Open this link to confirm that this address is yours. Your programs, links and earnings appear in the partner portal once you have:',
         '',
         link,

@@ -24,7 +24,7 @@ export async function portalSignup(services: Services, input: { email: string; p
     return await withTransaction(services.pool, async (client) => {
       const userId = newId('usr');
       await client.query('insert into users (id, email, name, password_hash) values ($1, $2, $3, $4)', [userId, input.email, input.name, passwordHash]);
-      await sendEmailVerification(services, client, { id: userId, email: input.email, name: input.name }, baseUrl);
+      await sendEmailVerification(services, client, { id: userId, email: input.email }, baseUrl);
       const session = await createSession(client, userId, null, services.now());
       return { user: { id: userId, email: input.email, name: input.name }, session };
     });

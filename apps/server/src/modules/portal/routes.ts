@@ -11,6 +11,7 @@ import { pageOf } from '../../http/pagination.js';
 import { csvLine } from '../exports/csv.js';
 import { decodeCommissionCursor, encodeCommissionCursor, portalBalance, portalCommissions, portalEarnings, portalStatement, verifyPortalStatement } from './earnings.js';
 import { emailStatusOf, resendEmailVerification } from '../accounts/email-verification.js';
+import { mailLinkBase } from '../mail/mail.js';
 import { acceptTerms, getPortalEnrollment, getPortalRow, listPortalEnrollments, portalSignup, verifyPortalEmail } from './portal.js';
 
 const calendarFileName = (slug: string) => `${slug}-milestones.ics`;
@@ -19,7 +20,7 @@ export function portalRoutes(r: Router): void {
   r.handle(endpoints.portalSignup, async ({ body, req, reply, services }) => {
     const limit = services.limits.authPerIp.take(req.ip, services.now().getTime());
     if (!limit.allowed) throw new ApiError('rate_limited', `Too many attempts from this address; retry in ${limit.retryAfterSeconds}s`);
-    const result = await portalSignup(services, body, publicBaseUrl(services, req));
+    const result = await portalSignup(services, body, mailLinkBase(services));
     setSessionCookies(reply, req, services, result.session.token, result.session.csrfToken, SESSION_TTL_SECONDS);
     return { user: result.user, csrfToken: result.session.csrfToken };
   });
@@ -28,7 +29,7 @@ export function portalRoutes(r: Router): void {
 
   r.handle(endpoints.verifyPortalEmail, async ({ body, auth, services }) => verifyPortalEmail(services, auth.userId, body.token));
 
-  r.handle(endpoints.resendPortalEmailVerification, async ({ auth, services, req }) => resendEmailVerification(services, auth.userId, publicBaseUrl(services, req)));
+  r.handle(endpoints.resendPortalEmailVerification, async ({ auth, services }) => resendEmailVerification(services, auth.userId, mailLinkBase(services)));
 
   r.handle(endpoints.listPortalEnrollments, async ({ auth, services, req }) => {
     const data = await listPortalEnrollments(services.pool, auth.userId, publicBaseUrl(services, req), services.now());

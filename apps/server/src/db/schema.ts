@@ -19,3 +19,4 @@ export * from '../modules/rewards/schema.js';
 export * from '../modules/ledger/schema.js';
 export * from '../modules/payouts/schema.js';
 export * from '../modules/imports/schema.js';
+export * from '../modules/privacy/schema.js';

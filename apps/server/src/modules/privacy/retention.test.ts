@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import { createTestContext, signupActor, type TestContext } from '../../test/harness.js';
 import { insertProgram } from '../tracking/test-fixtures.js';
@@ -13,6 +13,12 @@ beforeAll(async () => {
   ctx = await createTestContext({ now: NOW, env: { TANDEM_CLICK_RETENTION_DAYS: '30' } });
 });
 afterAll(async () => ctx?.close());
+// Each test starts as a fresh install: no previous run, the clock at NOW.
+beforeEach(async () => {
+  ctx.clock.set(NOW);
+  await ctx.pool.query('delete from retention_runs');
+});
+const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 
 async function insertClick(workspaceId: string, createdAt: Date, programId = 'prg_x'): Promise<string> {
   const id = randomUUID();
@@ -58,7 +64,6 @@ describe('click retention', () => {
     const actor = await signupActor(ctx.app);
     const quarterly = await insertProgram(ctx.pool, actor.workspaceId, { windowDays: 90 });
     const weekly = await insertProgram(ctx.pool, actor.workspaceId, { windowDays: 7 });
-    const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
     const insideWindow = await insertClick(actor.workspaceId, ago(60), quarterly.programId);
     const windowClosed = await insertClick(actor.workspaceId, ago(91), quarterly.programId);
     const shortWindowExpired = await insertClick(actor.workspaceId, ago(31), weekly.programId);
@@ -71,6 +76,47 @@ describe('click retention', () => {
     const kept = rows.map((r) => r.id);
     expect(kept.sort()).toEqual([insideWindow, shortWindowRecent].sort());
     for (const gone of [windowClosed, shortWindowExpired, unknownProgram]) expect(kept).not.toContain(gone);
-    expect(purge).toEqual({ deleted: 3, retentionDays: 30, longestAttributionWindowDays: 90 });
+    expect(purge).toEqual({ deleted: 3, retentionDays: 30, longestAttributionWindowDays: 90, sincePreviousRun: null });
+  });
+
+  it('reads only the clicks that can have expired since the previous run, and all of them again after a window shrank', async () => {
+    const actor = await signupActor(ctx.app);
+    const quarterly = await insertProgram(ctx.pool, actor.workspaceId, { windowDays: 90 });
+    const weekly = await insertProgram(ctx.pool, actor.workspaceId, { windowDays: 7 });
+    const weeklyExpiresNext = await insertClick(actor.workspaceId, ago(29.9), weekly.programId);
+    const quarterlyExpiresNext = await insertClick(actor.workspaceId, ago(89.9), quarterly.programId);
+    const quarterlyKept = await insertClick(actor.workspaceId, ago(60), quarterly.programId);
+    const weeklyRecent = await insertClick(actor.workspaceId, ago(10), weekly.programId);
+    const clicksLeft = async () =>
+      (await ctx.pool.query<{ id: string }>('select id from clicks where workspace_id = $1', [actor.workspaceId])).rows.map((r) => r.id).sort();
+
+    expect(await purgeExpiredClicks(ctx.services)).toMatchObject({ deleted: 0, sincePreviousRun: null });
+    // Written after that run with dates it had already passed: one in the band it will not read
+    // again, one past the longest window, where every click goes.
+    const writtenLateInBand = await insertClick(actor.workspaceId, ago(45), weekly.programId);
+    const writtenLatePastEveryWindow = await insertClick(actor.workspaceId, ago(120), weekly.programId);
+
+    ctx.clock.advance(DAY);
+    expect(await purgeExpiredClicks(ctx.services)).toMatchObject({ sincePreviousRun: NOW });
+    expect(await clicksLeft()).toEqual([quarterlyKept, weeklyRecent, writtenLateInBand].sort());
+    for (const gone of [weeklyExpiresNext, quarterlyExpiresNext, writtenLatePastEveryWindow]) expect(await clicksLeft()).not.toContain(gone);
+
+    // A shorter window puts clicks the previous run kept in the range again: all are read.
+    await ctx.pool.query('update programs set attribution_window_days = 7 where workspace_id = $1 and id = $2', [actor.workspaceId, quarterly.programId]);
+    expect(await purgeExpiredClicks(ctx.services)).toMatchObject({ sincePreviousRun: null });
+    expect(await clicksLeft()).toEqual([weeklyRecent]);
+  });
+
+  it('reads all clicks again when the retention is shorter than in the previous run', async () => {
+    const actor = await signupActor(ctx.app);
+    expect(await purgeExpiredClicks(ctx.services)).toMatchObject({ sincePreviousRun: null });
+    const writtenLate = await insertClick(actor.workspaceId, ago(25));
+    const kept = await insertClick(actor.workspaceId, ago(15));
+    const shorter = { ...ctx.services, config: { ...ctx.services.config, clickRetentionDays: 20 } };
+
+    expect(await purgeExpiredClicks(shorter)).toMatchObject({ retentionDays: 20, sincePreviousRun: null });
+    const { rows } = await ctx.pool.query<{ id: string }>('select id from clicks where workspace_id = $1', [actor.workspaceId]);
+    expect(rows.map((r) => r.id)).toEqual([kept]);
+    expect(rows.map((r) => r.id)).not.toContain(writtenLate);
   });
 });

@@ -31,7 +31,7 @@ const envSchema = z.object({
   TANDEM_TRUST_PROXY: booleanFlag,
   TANDEM_COUNTRY_HEADER: z.string().optional(),
   TANDEM_WEBHOOKS_ALLOW_PRIVATE: booleanFlag,
-  TANDEM_CLICK_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(396).describe('raw clicks older than this are purged (default ~13 months); rollups stay. A click still inside its program’s attribution window is kept until the window closes, so a shorter retention never loses an attributable click'),
+  TANDEM_CLICK_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(396).describe('raw clicks older than this are purged (default ~13 months); rollups stay. A program’s clicks are kept at least as long as its attribution window, so a conversion occurring now finds any click its window reaches; one reported with an earlier occurredAt (tracking API, imports) looks back from then and may not find a click older than this'),
   TANDEM_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   TANDEM_WORKERS: z.enum(['0', '1']).default('1').describe('run background jobs in this node'),
   TANDEM_REDIRECT_CONNECTIONS: z.enum(['0', '1']).default('1').describe("answer /r/ on the redirect's own HTTP/1.1 connection handler"),

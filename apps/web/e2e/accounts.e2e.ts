@@ -130,3 +130,35 @@ it('signs up, creates a program, edits its rules with live validation and create
   // 422s of the deliberately invalid forms.
   expect(errors.filter((e) => !/status of (401|422)/.test(e))).toEqual([]);
 });
+
+it('resets a forgotten password through the mailed link and signs in with the new one', async () => {
+  const email = `forgetful-${Date.now()}@example.com`;
+  const signup = await fetch(`${server.baseUrl}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'the forgotten password', name: 'Fran Forgetful', workspaceName: 'Forgetful Co' }),
+  });
+  expect(signup.status).toBe(201);
+  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  const errors = collectConsoleErrors(page);
+  await page.goto(`${server.baseUrl}/login`);
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  const mailsBefore = server.mailCount();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Mail me a link' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: 'Check your mail' }).count()).toBe(1);
+
+  const mail = await server.waitForMail(email, mailsBefore);
+  const link = /http:\/\/\S+\/reset-password\?token=\S+/.exec(mail.text)?.[0];
+  expect(link, mail.text).toBeDefined();
+  await page.goto(link!);
+  await page.getByLabel('New password').fill('a brand new password');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: 'Password set' }).count()).toBe(1);
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('a brand new password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: 'Overview' }).count()).toBe(1);
+  expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+});

@@ -1,6 +1,6 @@
 import { createRootRoute, createRoute, createRouter, Link, Outlet } from '@tanstack/react-router';
 import { ConsoleLayout } from './shell';
-import { LoginPage, SignupPage } from './pages/auth';
+import { ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage } from './pages/auth';
 import { OverviewPage } from './pages/overview';
 import { SettingsPage } from './pages/settings';
 import { ProgramsPage } from './pages/programs';
@@ -31,6 +31,9 @@ function NotFound() {
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: NotFound });
 const loginRoute = createRoute({ getParentRoute: () => rootRoute, path: '/login', component: LoginPage });
 const signupRoute = createRoute({ getParentRoute: () => rootRoute, path: '/signup', component: SignupPage });
+const forgotPasswordRoute = createRoute({ getParentRoute: () => rootRoute, path: '/forgot-password', component: ForgotPasswordPage });
+/** The link mailed by a password reset request (`?token=`). */
+const resetPasswordRoute = createRoute({ getParentRoute: () => rootRoute, path: '/reset-password', component: ResetPasswordPage });
 
 /** The brand console: everything under it needs a signed-in member of the workspace. */
 const consoleRoute = createRoute({ getParentRoute: () => rootRoute, id: 'console', component: ConsoleLayout });
@@ -80,6 +83,8 @@ const settingsRoute = createRoute({ getParentRoute: () => consoleRoute, path: '/
 const routeTree = rootRoute.addChildren([
   loginRoute,
   signupRoute,
+  forgotPasswordRoute,
+  resetPasswordRoute,
   applyRoute,
   portalSignupRoute,
   portalVerifyEmailRoute,

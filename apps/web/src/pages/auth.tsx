@@ -45,9 +45,8 @@ export function fieldErrors(error: unknown, names: string[]): Record<string, str
   return Object.fromEntries(names.map((n) => [n, error.fieldError(n)]));
 }
 
-export function LoginPage() {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
+/** A form's submission: runs `action` with the form's fields, keeping the busy flag and the failure. */
+function useSubmit(action: (form: FormData) => Promise<void>) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   async function submit(event: React.FormEvent<HTMLFormElement>) {
@@ -56,16 +55,25 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const session = await call(endpoints.login, { body: { email: String(form.get('email')), password: String(form.get('password')) } });
-      queryClient.clear();
-      // A partner's account belongs to no brand workspace: it lands in the partner portal.
-      await navigate({ to: session.workspaces.length ? '/' : '/portal' });
+      await action(form);
     } catch (e) {
       setError(e);
     } finally {
       setBusy(false);
     }
   }
+  return { submit, error, busy };
+}
+
+export function LoginPage() {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const { submit, error, busy } = useSubmit(async (form) => {
+    const session = await call(endpoints.login, { body: { email: String(form.get('email')), password: String(form.get('password')) } });
+    queryClient.clear();
+    // A partner's account belongs to no brand workspace: it lands in the partner portal.
+    await navigate({ to: session.workspaces.length ? '/' : '/portal' });
+  });
   const errors = fieldErrors(error, ['email', 'password']);
   return (
     <AuthFrame
@@ -87,6 +95,11 @@ export function LoginPage() {
       <form onSubmit={submit} className="space-y-4" noValidate>
         <Field label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required error={errors.password} />
+        <p className="-mt-2 text-right text-sm">
+          <Link to="/forgot-password" className="font-medium text-indigo-600 hover:underline">
+            Forgot password?
+          </Link>
+        </p>
         {error && !errors.email && !errors.password ? <ErrorNote error={error} /> : null}
         <Button type="submit" busy={busy} className="w-full">
           Sign in
@@ -99,30 +112,18 @@ export function LoginPage() {
 export function SignupPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  async function submit(event: React.FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(undefined);
-    try {
-      await call(endpoints.signup, {
-        body: {
-          name: String(form.get('name')),
-          workspaceName: String(form.get('workspaceName')),
-          email: String(form.get('email')),
-          password: String(form.get('password')),
-        },
-      });
-      queryClient.clear();
-      await navigate({ to: '/' });
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { submit, error, busy } = useSubmit(async (form) => {
+    await call(endpoints.signup, {
+      body: {
+        name: String(form.get('name')),
+        workspaceName: String(form.get('workspaceName')),
+        email: String(form.get('email')),
+        password: String(form.get('password')),
+      },
+    });
+    queryClient.clear();
+    await navigate({ to: '/' });
+  });
   const names = ['name', 'workspaceName', 'email', 'password'];
   const errors = fieldErrors(error, names);
   const unnamed = error && !names.some((n) => errors[n]);
@@ -155,6 +156,95 @@ export function SignupPage() {
         {unnamed ? <ErrorNote error={error} /> : null}
         <Button type="submit" busy={busy} className="w-full">
           Create workspace
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}
+
+const backToSignIn = (
+  <Link to="/login" className="font-medium text-indigo-600 hover:underline">
+    Back to sign in
+  </Link>
+);
+
+/** Asks for a reset link. The server answers alike whether or not an account uses the address, and so does this page. */
+export function ForgotPasswordPage() {
+  const [sentTo, setSentTo] = useState<string>();
+  const { submit, error, busy } = useSubmit(async (form) => {
+    const answer = await call(endpoints.requestPasswordReset, { body: { email: String(form.get('email')) } });
+    setSentTo(answer.email);
+  });
+  if (sentTo) {
+    return (
+      <AuthFrame title="Check your mail" subtitle={`If an account uses ${sentTo}, a link to choose a new password is on its way. It works once, for one hour.`} footer={backToSignIn}>
+        <p className="text-sm text-slate-600 dark:text-slate-400">No mail after a few minutes? Look in the spam folder, or ask again in a minute.</p>
+      </AuthFrame>
+    );
+  }
+  const errors = fieldErrors(error, ['email']);
+  return (
+    <AuthFrame title="Reset your password" subtitle="We mail a link to choose a new one to the address of your account." footer={backToSignIn}>
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <Field label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
+        {error && !errors.email ? <ErrorNote error={error} /> : null}
+        <Button type="submit" busy={busy} className="w-full">
+          Mail me a link
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}
+
+/** The mailed link (`?token=`): sets a new password, which also confirms the address and signs out every session. */
+export function ResetPasswordPage() {
+  const [token] = useState(() => new URLSearchParams(window.location.search).get('token') ?? '');
+  const [doneFor, setDoneFor] = useState<string>();
+  const { submit, error, busy } = useSubmit(async (form) => {
+    const result = await call(endpoints.confirmPasswordReset, { body: { token, password: String(form.get('password')) } });
+    setDoneFor(result.email);
+  });
+  if (doneFor) {
+    return (
+      <AuthFrame title="Password set" subtitle={`Sign in as ${doneFor} with your new password. Every earlier session of the account has ended.`} footer={null}>
+        <Link
+          to="/login"
+          className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
+        >
+          Sign in
+        </Link>
+      </AuthFrame>
+    );
+  }
+  const errors = fieldErrors(error, ['token', 'password']);
+  return (
+    <AuthFrame
+      title="Choose a new password"
+      subtitle="Setting it also confirms your email address and signs out everyone using the account."
+      footer={backToSignIn}
+    >
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <Field
+          label="New password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          error={errors.password}
+          hint="At least 10 characters."
+        />
+        {errors.token ? (
+          <p role="alert" className="rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
+            This link {errors.token}.{' '}
+            <Link to="/forgot-password" className="font-medium underline">
+              Ask for a new link
+            </Link>
+          </p>
+        ) : error && !errors.password ? (
+          <ErrorNote error={error} />
+        ) : null}
+        <Button type="submit" busy={busy} className="w-full">
+          Set password
         </Button>
       </form>
     </AuthFrame>

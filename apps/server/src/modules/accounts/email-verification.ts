@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { ApiError } from '@tandem/contracts';
-import { newId } from '@tandem/core';
 import { withTransaction } from '../../db/tx.js';
 import type { Services } from '../../http/context.js';
-import { hashToken, randomToken } from '../../security/crypto.js';
+import { hashToken } from '../../security/crypto.js';
 import { enqueueMail } from '../mail/mail.js';
+import { insertMailedToken, mailLimitReached, MAX_LINKS_PER_DAY } from './mailed-tokens.js';
 
 /*
  * Proving an email address: brands' partner rows are found by email, so nothing may act as the
@@ -12,9 +12,6 @@ import { enqueueMail } from '../mail/mail.js';
  * random, kept only as its hash, mailed once, good for a day and for one use.
  */
 export const VERIFICATION_TTL_MS = 24 * 3600 * 1000;
-/** A new link at most once a minute, and at most this many a day. */
-export const RESEND_INTERVAL_MS = 60 * 1000;
-export const MAX_LINKS_PER_DAY = 5;
 
 export interface EmailStatus {
   email: string;
@@ -28,16 +25,7 @@ export function verificationUrl(baseUrl: string, token: string): string {
 
 /** A fresh token for the user's current address; the caller hands it to the user (only its hash is kept). */
 export async function createVerificationToken(db: pg.Pool | pg.PoolClient, user: { id: string; email: string }, now: Date): Promise<string> {
-  const token = randomToken(32);
-  await db.query('insert into email_verifications (id, user_id, email, token_hash, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)', [
-    newId('emv'),
-    user.id,
-    user.email,
-    hashToken(token),
-    now,
-    new Date(now.getTime() + VERIFICATION_TTL_MS),
-  ]);
-  return token;
+  return insertMailedToken(db, 'email_verifications', 'emv', user, now, VERIFICATION_TTL_MS);
 }
 
 /** Creates a token for the user's current address and enqueues the mail that carries it (in the caller's transaction). */
@@ -99,24 +87,16 @@ export async function verifyEmail(services: Services, userId: string, token: str
 /** Mails a fresh link, at most once a minute and a few times a day (the mail goes to a third party's inbox). */
 export async function resendEmailVerification(services: Services, userId: string, baseUrl: string): Promise<EmailStatus> {
   return withTransaction(services.pool, async (client) => {
-    const { rows } = await client.query<{ id: string; email: string; name: string; email_verified_at: Date | null }>(
-      'select id, email, name, email_verified_at from users where id = $1 for update',
+    const { rows } = await client.query<{ id: string; email: string; email_verified_at: Date | null }>(
+      'select id, email, email_verified_at from users where id = $1 for update',
       [userId],
     );
     const user = rows[0];
     if (!user) throw new ApiError('not_found', 'User not found');
     if (user.email_verified_at) throw new ApiError('conflict', 'This email address is already verified');
-    const now = services.now();
-    const recent = await client.query<{ created_at: Date }>('select created_at from email_verifications where user_id = $1 and created_at > $2 order by created_at desc', [
-      userId,
-      new Date(now.getTime() - 24 * 3600 * 1000),
-    ]);
-    const newest = recent.rows[0]?.created_at;
-    if (newest && now.getTime() - newest.getTime() < RESEND_INTERVAL_MS) {
-      const seconds = Math.ceil((RESEND_INTERVAL_MS - (now.getTime() - newest.getTime())) / 1000);
-      throw new ApiError('rate_limited', `A link was sent moments ago; ask again in ${seconds}s`);
-    }
-    if (recent.rows.length >= MAX_LINKS_PER_DAY) throw new ApiError('rate_limited', `At most ${MAX_LINKS_PER_DAY} links a day; try again tomorrow`);
+    const limit = await mailLimitReached(client, 'email_verifications', userId, services.now());
+    if (limit?.reason === 'wait') throw new ApiError('rate_limited', `A link was sent moments ago; ask again in ${limit.seconds}s`);
+    if (limit?.reason === 'daily') throw new ApiError('rate_limited', `At most ${MAX_LINKS_PER_DAY} links a day; try again tomorrow`);
     await sendEmailVerification(services, client, user, baseUrl);
     return emailStatusOf(client, userId);
   });

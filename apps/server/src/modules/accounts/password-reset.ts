@@ -1,11 +1,10 @@
 import type pg from 'pg';
 import { ApiError } from '@tandem/contracts';
-import { newId } from '@tandem/core';
 import { withTransaction } from '../../db/tx.js';
 import type { Services } from '../../http/context.js';
-import { hashPassword, hashToken, randomToken } from '../../security/crypto.js';
+import { hashPassword, hashToken } from '../../security/crypto.js';
 import { enqueueMail, mailLinkBase } from '../mail/mail.js';
-import { MAX_LINKS_PER_DAY, RESEND_INTERVAL_MS } from './email-verification.js';
+import { insertMailedToken, mailLimitReached } from './mailed-tokens.js';
 
 /*
  * Password reset by mail. Reading the mail sent to an address is what proves the address, so a
@@ -13,7 +12,6 @@ import { MAX_LINKS_PER_DAY, RESEND_INTERVAL_MS } from './email-verification.js';
  * never verify it) loses the account, its sessions ended, to the one who reads that mail.
  */
 export const RESET_TTL_MS = 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
 
 export function passwordResetUrl(baseUrl: string, token: string): string {
   return `${baseUrl}/reset-password?token=${encodeURIComponent(token)}`;
@@ -31,24 +29,11 @@ export async function requestPasswordReset(services: Services, email: string): P
     const user = rows[0];
     if (!user) return;
     const now = services.now();
-    const recent = await client.query<{ sent: number; newest: Date | null }>(
-      'select count(*)::int as sent, max(created_at) as newest from password_resets where user_id = $1 and created_at > $2',
-      [user.id, new Date(now.getTime() - DAY_MS)],
-    );
-    const { sent, newest } = recent.rows[0]!;
-    if (sent >= MAX_LINKS_PER_DAY || (newest && now.getTime() - newest.getTime() < RESEND_INTERVAL_MS)) {
+    if (await mailLimitReached(client, 'password_resets', user.id, now)) {
       services.log.info({ userId: user.id }, 'password reset not mailed: mail limit reached');
       return;
     }
-    const token = randomToken(32);
-    await client.query('insert into password_resets (id, user_id, email, token_hash, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)', [
-      newId('pwr'),
-      user.id,
-      user.email,
-      hashToken(token),
-      now,
-      new Date(now.getTime() + RESET_TTL_MS),
-    ]);
+    const token = await insertMailedToken(client, 'password_resets', 'pwr', user, now, RESET_TTL_MS);
     await enqueueMail(
       services,
       {

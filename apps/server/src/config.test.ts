@@ -27,6 +27,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('bounds idle transactions at 60 s unless told otherwise (0: the server decides)', () => {
+    expect(loadConfig({}).idleInTransactionTimeoutSeconds).toBe(60);
+    expect(loadConfig({ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: '0' }).idleInTransactionTimeoutSeconds).toBe(0);
+    expect(() => loadConfig({ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: '-1' })).toThrow(/DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS/);
+  });
+
   it('treats empty values as unset and trims a trailing slash from the public URL', () => {
     const c = loadConfig({ DATABASE_URL: '', TANDEM_PUBLIC_URL: 'https://go.example.com/', TANDEM_TRUST_PROXY: '1' });
     expect(c.databaseUrl).toBeUndefined();

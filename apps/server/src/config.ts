@@ -36,6 +36,15 @@ const envSchema = z.object({
   TANDEM_WORKERS: z.enum(['0', '1']).default('1').describe('run background jobs in this node'),
   TANDEM_REDIRECT_CONNECTIONS: z.enum(['0', '1']).default('1').describe("answer /r/ on the redirect's own HTTP/1.1 connection handler"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(60)
+    .describe(
+      "PostgreSQL ends a connection of this node left idle inside a transaction this long (its locks, and the live stream's progress, are freed); 0 keeps the server's own idle_in_transaction_session_timeout",
+    ),
   TANDEM_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(1000).default(5).describe('open event streams one API key or user may hold on a node'),
   TANDEM_SMTP_URL: z
     .string()
@@ -64,6 +73,8 @@ export interface Config {
   /** Whether `/r/` requests are parsed and answered by the redirect's own connection handler (redirect-connection.ts) rather than node:http. */
   redirectConnections: boolean;
   poolSize: number;
+  /** Bound on a pool connection's time idle inside a transaction (`idle_in_transaction_session_timeout`); 0: the server's own setting. */
+  idleInTransactionTimeoutSeconds: number;
   /** Open event streams (`/stream`, `/portal/stream`) one API key or user may hold on this node; one more is a 429. */
   streamsPerCaller: number;
   /** SMTP server for outgoing mail (smtp:// or smtps://, credentials in the URL); none: mail goes to the log. */
@@ -108,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Flags = 
     workers: e.TANDEM_WORKERS === '1',
     redirectConnections: e.TANDEM_REDIRECT_CONNECTIONS === '1',
     poolSize: e.DATABASE_POOL_SIZE,
+    idleInTransactionTimeoutSeconds: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS,
     streamsPerCaller: e.TANDEM_STREAMS_PER_CALLER,
     smtpUrl: e.TANDEM_SMTP_URL,
     mailFrom: e.TANDEM_MAIL_FROM,

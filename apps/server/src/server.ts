@@ -29,6 +29,7 @@ export async function startRuntime(flags: Flags = {}, env: NodeJS.ProcessEnv = p
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.poolSize,
+    idleInTransactionTimeoutMs: config.idleInTransactionTimeoutSeconds * 1000,
     log: (level, message) => log[level](message),
   });
   const services = makeServices({ config, database, secret, log });

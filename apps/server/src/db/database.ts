@@ -23,8 +23,27 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
-export function openPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, Client: PreparingClient });
+export interface PoolOptions {
+  /**
+   * PostgreSQL ends a session of this pool that stays idle inside a transaction longer than this
+   * (`idle_in_transaction_session_timeout`); 0 or unset leaves the server's own setting. Such a
+   * transaction (a request stuck between two statements) holds its locks and keeps the oldest
+   * running transaction, below which the live stream sends events, from moving for every workspace.
+   */
+  idleInTransactionTimeoutMs?: number;
+}
+
+export function openPool(url: string, max: number, options: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    Client: PreparingClient,
+    // Sent with each connection's start-up, so it holds on the embedded and on an external server
+    // alike, for this pool's sessions only. An ended session's next statement fails; the client is
+    // then released with that error and closed (db/tx.ts), and the pool opens a fresh one.
+    ...(options.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } : {}),
+  });
   // A client losing its connection must not crash the process, idle (the pool's 'error') or
   // checked out (the pool listens only on idle clients; a held one — the click writer's, a
   // statistics refresh's — would emit an uncaught 'error'). The failed query reports it; a client
@@ -56,6 +75,8 @@ export interface OpenDatabaseOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize: number;
+  /** See PoolOptions. */
+  idleInTransactionTimeoutMs?: number;
   log?: (level: 'info' | 'warn' | 'debug', message: string) => void;
   migrate?: boolean;
 }
@@ -68,7 +89,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, log: options.log });
     url = embedded.url;
   }
-  const pool = openPool(url, options.poolSize);
+  const pool = openPool(url, options.poolSize, { idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs });
   try {
     const { rows } = await pool.query<{ v: number }>(`select current_setting('server_version_num')::int as v`);
     if ((rows[0]?.v ?? 0) < 150000) throw new Error(`PostgreSQL ${rows[0]?.v} is too old: Tandem needs 15 or newer`);

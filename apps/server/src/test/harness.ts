@@ -48,8 +48,9 @@ export async function createTestContext(
   options: { limits?: Partial<LimitPolicy>; env?: Record<string, string>; now?: Date; /** Another context's database: a second node on it. */ databaseUrl?: string } = {},
 ): Promise<TestContext> {
   const databaseUrl = options.databaseUrl ?? (await cloneTemplateDatabase());
-  const pool = openPool(databaseUrl, 8);
   const config = loadConfig({ LOG_LEVEL: 'silent', TANDEM_DATA_DIR: '/tmp/tandem-test-unused', TANDEM_PUBLIC_URL: 'http://tandem.test', ...options.env });
+  // The server's bound on idle transactions: a test that holds one open longer fails as production would.
+  const pool = openPool(databaseUrl, 8, { idleInTransactionTimeoutMs: config.idleInTransactionTimeoutSeconds * 1000 });
   const clock = {
     now: options.now ?? new Date(),
     set(d: Date | string) {

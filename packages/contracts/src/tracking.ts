@@ -116,7 +116,7 @@ export const stripeSettingsResponse = z.object({
 export const stripeWebhookQuery = z.strictObject({ workspace: z.string().min(1).max(64).describe('The workspace id (`ws_…`)') });
 export const stripeWebhookResponse = z.object({
   received: z.literal(true),
-  outcome: z.string().describe('`sale`, `lead` (a checkout with nothing to pay: it attributes the customer), `refund`, `duplicate`, `duplicate_sale`, or `ignored:<why>`'),
+  outcome: z.string().describe('`sale`, `lead` (a checkout with nothing to pay: it attributes the customer), `refund`, `refund_pending` (a refund whose sale has not arrived yet: applied when it does), `duplicate`, `duplicate_sale`, or `ignored:<why>`'),
   targetId: z.string().nullable(),
 });
 

@@ -12,7 +12,8 @@
  *   (`stripe_checkout`) that attributes the customer, so the invoices paid later are attributed.
  * - `invoice.paid` with an amount: a sale (metadata on the invoice or its subscription details).
  * - `charge.refunded`: a refund of the sale found by the charge's invoice or payment intent, for
- *   the part of `amount_refunded` (cumulative at Stripe) not refunded yet.
+ *   the part of `amount_refunded` (cumulative at Stripe) not refunded yet; kept until that sale is
+ *   recorded when it is not yet (refunds.ts).
  * Customer external id: `metadata.tdm_customer`, else Stripe's customer id (`cus_…`), else
  * `stripe:<object id>` so guest checkouts are still stored.
  */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '@tandem/core';
 import { asKey, createTestContext, signupActor, type Actor, type TestContext } from '../../test/harness.js';
 import { insertClick, insertPartner, insertProgram, type PartnerFixture, type ProgramFixture } from '../tracking/test-fixtures.js';
+import { replayStoredProgram } from '../rewards/replay.js';
 import { mapStripeEvent } from './map.js';
 import { stripeSignatureHeader, verifyStripeSignature } from './signature.js';
 
@@ -293,14 +294,14 @@ describe('POST /api/v1/integrations/stripe/webhook', () => {
     expect(rows[0].refunded_amount).toBe(10_000);
   });
 
-  it('acknowledges a refund of a payment Tandem never saw, and ignores unrelated events', async () => {
+  it('acknowledges a refund of a payment Tandem has not seen (kept for its sale), and ignores unrelated events', async () => {
     const unknown = {
       id: `evt_unknown_${++seq}`,
       type: 'charge.refunded',
       created: nowSeconds,
       data: { object: { id: 'ch_x', payment_intent: 'pi_never_seen', amount_refunded: 100 } },
     };
-    expect((await deliver(unknown)).json().outcome).toBe('ignored:unknown_sale');
+    expect((await deliver(unknown)).json()).toEqual({ received: true, outcome: 'refund_pending', targetId: null });
     expect((await deliver({ id: `evt_other_${++seq}`, type: 'customer.created', data: { object: {} } })).json().outcome).toBe(
       'ignored:event_type',
     );
@@ -321,6 +322,186 @@ describe('POST /api/v1/integrations/stripe/webhook', () => {
     expect(res.statusCode).toBe(404);
     await asKey(ctx.app, other.apiKey)('PUT', '/api/v1/integrations/stripe', { endpointSecret: 'whsec_other_workspace_secret' });
     expect((await deliver(checkoutEvent(), { workspaceId: other.workspaceId })).statusCode).toBe(400);
+  });
+});
+
+describe('charge.refunded before its sale (Stripe does not order events)', () => {
+  let rewarded: ProgramFixture;
+  let earner: PartnerFixture;
+  beforeAll(async () => {
+    rewarded = await insertProgram(ctx.pool, brand.workspaceId, { rules: { sale: { type: 'percentage', amount: 10 } } });
+    earner = await insertPartner(ctx.pool, rewarded);
+  });
+
+  const refunded = (ref: Record<string, unknown>, amountRefunded: number, chargeId = `ch_early_${++seq}`) => ({
+    id: `evt_early_refund_${++seq}`,
+    type: 'charge.refunded',
+    created: nowSeconds - 30,
+    data: { object: { id: chargeId, amount_refunded: amountRefunded, ...ref } },
+  });
+  const saleOf = async (saleId: string) =>
+    (await ctx.pool.query('select amount, refunded_amount from sales where workspace_id = $1 and id = $2', [brand.workspaceId, saleId])).rows[0];
+  const refundsOf = async (saleId: string) =>
+    (await ctx.pool.query('select amount, external_ref from refunds where workspace_id = $1 and sale_id = $2 order by amount', [brand.workspaceId, saleId])).rows;
+  const commissionOf = async (saleId: string) =>
+    (await ctx.pool.query('select amount, reversed_amount, status from commissions where workspace_id = $1 and sale_id = $2', [brand.workspaceId, saleId])).rows;
+  const waiting = async (eventId: string) =>
+    (await ctx.pool.query('select count(*)::int as n from stripe_pending_refunds where workspace_id = $1 and event_id = $2', [brand.workspaceId, eventId])).rows[0].n;
+
+  it('keeps a full refund that came first and applies it when the checkout arrives: the commission is reversed', async () => {
+    const checkout = checkoutEvent({ amount_total: 10_000, metadata: { couponCode: earner.couponCode } });
+    const refund = refunded({ payment_intent: checkout.data.object.payment_intent }, 10_000);
+    expect((await deliver(refund)).json()).toEqual({ received: true, outcome: 'refund_pending', targetId: null });
+    expect(await waiting(refund.id)).toBe(1);
+
+    const sale = (await deliver(checkout)).json();
+    expect(sale).toEqual({ received: true, outcome: 'sale', targetId: expect.stringMatching(/^sal_/) });
+    expect(await saleOf(sale.targetId)).toEqual({ amount: 10_000, refunded_amount: 10_000 });
+    expect(await refundsOf(sale.targetId)).toEqual([{ amount: 10_000, external_ref: refund.data.object.id }]);
+    expect(await commissionOf(sale.targetId)).toEqual([{ amount: 1000, reversed_amount: 1000, status: 'reversed' }]);
+    expect(await waiting(refund.id)).toBe(0);
+    // The refund event now records what it became; a redelivery of either event changes nothing.
+    const { rows } = await ctx.pool.query('select outcome, target_id from stripe_events where workspace_id = $1 and event_id = $2', [brand.workspaceId, refund.id]);
+    expect(rows).toEqual([{ outcome: 'refund', target_id: expect.stringMatching(/^ref_/) }]);
+    expect((await deliver(refund)).json()).toMatchObject({ outcome: 'duplicate' });
+    expect((await deliver(checkout)).json()).toMatchObject({ outcome: 'duplicate' });
+    expect(await refundsOf(sale.targetId)).toHaveLength(1);
+    expect((await replayStoredProgram(ctx.pool, rewarded.programId)).differences).toEqual([]);
+  });
+
+  it('applies early partial refunds (cumulative, delivered out of order) once each, never beyond the sale', async () => {
+    const checkout = checkoutEvent({ amount_total: 10_000, metadata: { couponCode: earner.couponCode } });
+    const ref = { payment_intent: checkout.data.object.payment_intent };
+    const chargeId = `ch_partial_${seq}`;
+    const second = refunded(ref, 6000, chargeId);
+    const first = refunded(ref, 2500, chargeId);
+    expect((await deliver(second)).json().outcome).toBe('refund_pending');
+    expect((await deliver(first)).json().outcome).toBe('refund_pending');
+    const saleId = (await deliver(checkout)).json().targetId;
+    expect(await saleOf(saleId)).toEqual({ amount: 10_000, refunded_amount: 6000 });
+    expect((await refundsOf(saleId)).map((r) => r.amount)).toEqual([2500, 3500]);
+    expect(await commissionOf(saleId)).toEqual([{ amount: 1000, reversed_amount: 600, status: 'pending' }]);
+
+    // One more, past the sale's amount, arriving after the sale: capped as a normal refund is.
+    expect((await deliver(refunded(ref, 99_999, chargeId))).json().outcome).toBe('refund');
+    expect(await saleOf(saleId)).toEqual({ amount: 10_000, refunded_amount: 10_000 });
+    expect((await replayStoredProgram(ctx.pool, rewarded.programId)).differences).toEqual([]);
+  });
+
+  it('an early refund that adds nothing to the refunds already applied is recorded as nothing new', async () => {
+    const checkout = checkoutEvent({ amount_total: 4000 });
+    const ref = { payment_intent: checkout.data.object.payment_intent };
+    const chargeId = `ch_nothing_${seq}`;
+    // Two events reporting the same cumulative amount: the second has nothing new to refund.
+    const events = [refunded(ref, 4000, chargeId), refunded(ref, 4000, chargeId)];
+    for (const e of events) await deliver(e);
+    const saleId = (await deliver(checkout)).json().targetId;
+    expect(await saleOf(saleId)).toEqual({ amount: 4000, refunded_amount: 4000 });
+    expect(await refundsOf(saleId)).toHaveLength(1);
+    const { rows } = await ctx.pool.query('select outcome, target_id from stripe_events where workspace_id = $1 and event_id = any($2) order by outcome', [brand.workspaceId, events.map((e) => e.id)]);
+    expect(rows).toEqual([{ outcome: 'ignored:nothing_new', target_id: saleId }, { outcome: 'refund', target_id: expect.stringMatching(/^ref_/) }]);
+  });
+
+  it('matches an early refund to a sale by its invoice (invoice.paid), and by the payment intent a checkout stored', async () => {
+    const invoiceId = `in_early_refund_${++seq}`;
+    const byInvoice = refunded({ invoice: invoiceId }, 1500);
+    await deliver(byInvoice);
+    const paid = { id: `evt_inv_${seq}`, type: 'invoice.paid', created: nowSeconds, data: { object: { id: invoiceId, amount_paid: 4900, currency: 'usd', customer: `cus_inv_${seq}` } } };
+    const saleId = (await deliver(paid)).json().targetId;
+    expect(await saleOf(saleId)).toEqual({ amount: 4900, refunded_amount: 1500 });
+
+    // A subscription checkout is stored under its invoice with the payment intent as the second reference.
+    const checkout = checkoutEvent({ invoice: `in_sub_early_${seq}` });
+    await deliver(refunded({ payment_intent: checkout.data.object.payment_intent }, 900));
+    const subSale = (await deliver(checkout)).json().targetId;
+    expect(await saleOf(subSale)).toEqual({ amount: 4900, refunded_amount: 900 });
+  });
+
+  it('a sale that arrives as the second event of its payment (invoice.paid after the checkout) applies the refund too', async () => {
+    // The checkout's sale committed but the refund was not applied (the process stopped between the two).
+    const checkout = checkoutEvent({ invoice: `in_pair_${++seq}` });
+    const ref = { payment_intent: checkout.data.object.payment_intent };
+    const refund = refunded(ref, 4900);
+    await deliver(refund);
+    await ctx.pool.query('alter table stripe_pending_refunds rename to stripe_pending_refunds_away');
+    let saleId: string;
+    try {
+      const res = await deliver(checkout);
+      expect(res.statusCode).toBe(500);
+      saleId = (await ctx.pool.query('select id from sales where workspace_id = $1 and invoice_id = $2', [brand.workspaceId, checkout.data.object.invoice])).rows[0].id;
+    } finally {
+      await ctx.pool.query('alter table stripe_pending_refunds_away rename to stripe_pending_refunds');
+    }
+    expect(await saleOf(saleId)).toEqual({ amount: 4900, refunded_amount: 0 });
+    const paid = { id: `evt_pair_${seq}`, type: 'invoice.paid', created: nowSeconds, data: { object: { id: checkout.data.object.invoice, amount_paid: 4900, currency: 'usd', customer: 'cus_x' } } };
+    expect((await deliver(paid)).json()).toEqual({ received: true, outcome: 'duplicate_sale', targetId: saleId });
+    expect(await saleOf(saleId)).toEqual({ amount: 4900, refunded_amount: 4900 });
+  });
+
+  it("Stripe's retry of a sale whose refunds were not applied before the answer applies them", async () => {
+    const checkout = checkoutEvent();
+    const refund = refunded({ payment_intent: checkout.data.object.payment_intent }, 4900);
+    await deliver(refund);
+    await ctx.pool.query('alter table stripe_pending_refunds rename to stripe_pending_refunds_away');
+    try {
+      expect((await deliver(checkout)).statusCode).toBe(500);
+    } finally {
+      await ctx.pool.query('alter table stripe_pending_refunds_away rename to stripe_pending_refunds');
+    }
+    const retry = (await deliver(checkout)).json();
+    expect(retry).toEqual({ received: true, outcome: 'duplicate', targetId: expect.stringMatching(/^sal_/) });
+    expect(await saleOf(retry.targetId)).toEqual({ amount: 4900, refunded_amount: 4900 });
+    expect(await waiting(refund.id)).toBe(0);
+  });
+
+  it('a refund and its sale delivered at the same time: the refund is applied exactly once', async () => {
+    const pairs = Array.from({ length: 8 }, () => {
+      const checkout = checkoutEvent({ amount_total: 3000 });
+      return { checkout, refund: refunded({ payment_intent: checkout.data.object.payment_intent }, 3000) };
+    });
+    await Promise.all(pairs.flatMap(({ checkout, refund }) => [deliver(checkout), deliver(refund)]));
+    for (const { checkout } of pairs) {
+      const { rows } = await ctx.pool.query('select amount, refunded_amount from sales where workspace_id = $1 and invoice_id = $2', [brand.workspaceId, checkout.data.object.payment_intent]);
+      expect(rows).toEqual([{ amount: 3000, refunded_amount: 3000 }]);
+    }
+  });
+
+  it('a refund that found no sale but commits after the sale looked for waiting refunds is applied all the same', async () => {
+    const checkout = checkoutEvent();
+    const refund = refunded({ payment_intent: checkout.data.object.payment_intent }, 4900);
+    // An uncommitted row under the refund's key holds the refund's transaction after it found no sale.
+    const blocker = await ctx.pool.connect();
+    let refundDelivery: ReturnType<typeof deliver> | undefined;
+    try {
+      await blocker.query('begin');
+      await blocker.query(`insert into stripe_pending_refunds (workspace_id, event_id, charge_id, refs, amount_refunded, occurred_at) values ($1, $2, 'ch_blocker', '{}', 0, now())`, [brand.workspaceId, refund.id]);
+      refundDelivery = deliver(refund);
+      await expect.poll(async () => (await ctx.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n).toBe(1);
+      // The sale commits and finds no refund waiting: the refund's row is not committed yet.
+      expect((await deliver(checkout)).json().outcome).toBe('sale');
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+    }
+    const answer = (await refundDelivery!).json();
+    expect(answer).toEqual({ received: true, outcome: 'refund', targetId: expect.stringMatching(/^ref_/) });
+    const { rows } = await ctx.pool.query('select refunded_amount from sales where workspace_id = $1 and invoice_id = $2', [brand.workspaceId, checkout.data.object.payment_intent]);
+    expect(rows).toEqual([{ refunded_amount: 4900 }]);
+    expect(await waiting(refund.id)).toBe(0);
+  });
+
+  it("never applies one workspace's early refund to another workspace's sale", async () => {
+    const other = await signupActor(ctx.app);
+    const otherSecret = 'whsec_other_tenant_0123456789';
+    await asKey(ctx.app, other.apiKey)('PUT', '/api/v1/integrations/stripe', { endpointSecret: otherSecret });
+    const checkout = checkoutEvent();
+    const refund = refunded({ payment_intent: checkout.data.object.payment_intent }, 4900);
+    expect((await deliver(refund)).json().outcome).toBe('refund_pending');
+    const sale = (await deliver(checkout, { workspaceId: other.workspaceId, secret: otherSecret })).json();
+    expect(sale.outcome).toBe('sale');
+    const { rows } = await ctx.pool.query('select refunded_amount from sales where workspace_id = $1 and id = $2', [other.workspaceId, sale.targetId]);
+    expect(rows).toEqual([{ refunded_amount: 0 }]);
+    expect(await waiting(refund.id)).toBe(1);
   });
 });
 

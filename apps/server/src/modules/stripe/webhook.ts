@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@tandem/contracts';
 import type { Services } from '../../http/context.js';
-import { recordIdempotently, ReplayedConversion, refundSale, trackLead, trackSale } from '../tracking/record.js';
+import { recordIdempotently, ReplayedConversion, trackLead, trackSale } from '../tracking/record.js';
 import { mapStripeEvent, type StripeAttribution, type StripeEvent } from './map.js';
+import { applyPendingRefunds, applyStripeRefund, keepPendingRefund, lockSaleOfRefs } from './refunds.js';
 import { verifyStripeSignature } from './signature.js';
 
 export const STRIPE_WEBHOOK_PATH = '/api/v1/integrations/stripe/webhook';
@@ -105,7 +106,20 @@ export async function handleStripeWebhook(
     workspaceId,
     event.id,
   ]);
-  if (seen.rowCount) return { received: true, outcome: 'duplicate', targetId: seen.rows[0].target_id };
+  if (seen.rowCount) {
+    const { outcome, target_id: targetId } = seen.rows[0] as { outcome: string; target_id: string | null };
+    // An earlier delivery committed but may have stopped before its waiting refunds were applied
+    // (refunds.ts): Stripe retries until answered, so the retry finishes that work.
+    if (targetId && (outcome === 'sale' || outcome === 'duplicate_sale')) await applyPendingRefunds(services, workspaceId, { saleId: targetId });
+    if (outcome === 'refund_pending') {
+      const intent = mapStripeEvent(event);
+      if (intent.kind === 'refund') {
+        const applied = (await applyPendingRefunds(services, workspaceId, { refs: intent.refs })).get(event.id);
+        if (applied) return { received: true, outcome: 'duplicate', targetId: applied.targetId };
+      }
+    }
+    return { received: true, outcome: 'duplicate', targetId };
+  }
 
   const intent = mapStripeEvent(event);
   if (intent.kind === 'ignored') {
@@ -141,6 +155,8 @@ export async function handleStripeWebhook(
           if (!(await recordEvent(client, workspaceId, event, 'sale', sale.sale.id))) throw new ReplayedEvent();
         },
       );
+      // Refunds of this payment that Stripe delivered before it (refunds.ts).
+      await applyPendingRefunds(services, workspaceId, { saleId: body.sale.id });
       if (replayed) {
         // Another event (checkout + invoice of one payment) or delivery already recorded this invoice.
         // Stripe does not order events: when the subscription's invoice came first, it carried no
@@ -160,44 +176,21 @@ export async function handleStripeWebhook(
     }
   }
 
-  // Refund: Stripe reports the cumulative refunded amount; apply what is new.
+  // Refund: Stripe reports the cumulative refunded amount; apply what is new (refunds.ts).
+  const refund = { eventId: event.id, chargeId: intent.chargeId, amountRefunded: intent.amountRefunded, occurredAt: new Date(intent.occurredAt) };
   const result = await recordIdempotently(services, async (client) => {
     if (!(await recordEvent(client, workspaceId, event, 'refund', null)))
       throw new ReplayedConversion({ received: true as const, outcome: 'duplicate', targetId: null });
-    const { rows: found } = await client.query<{ id: string; amount: number; refunded_amount: number }>(
-      `select id, amount, refunded_amount from sales where workspace_id = $1 and (invoice_id = any($2) or (payment_ref is not null and payment_ref = any($2))) order by occurred_at limit 1 for update`,
-      [workspaceId, intent.refs],
-    );
-    const sale = found[0];
-    if (!sale) {
-      // Not a sale Tandem knows (made before tracking began): acknowledge so Stripe stops retrying.
-      await client.query(`update stripe_events set outcome = 'ignored:unknown_sale' where workspace_id = $1 and event_id = $2`, [
-        workspaceId,
-        event.id,
-      ]);
-      return { received: true as const, outcome: 'ignored:unknown_sale', targetId: null };
-    }
-    const delta = Math.min(intent.amountRefunded, sale.amount) - sale.refunded_amount;
-    if (delta <= 0) {
-      await client.query(
-        `update stripe_events set outcome = 'ignored:nothing_new', target_id = $3 where workspace_id = $1 and event_id = $2`,
-        [workspaceId, event.id, sale.id],
-      );
-      return { received: true as const, outcome: 'ignored:nothing_new', targetId: sale.id };
-    }
-    const refund = await refundSale(
-      client,
-      services,
-      workspaceId,
-      { saleId: sale.id },
-      { amount: delta, occurredAt: new Date(intent.occurredAt), externalRef: intent.chargeId },
-    );
-    await client.query(`update stripe_events set target_id = $3 where workspace_id = $1 and event_id = $2`, [
-      workspaceId,
-      event.id,
-      refund.refund.id,
-    ]);
-    return { received: true as const, outcome: 'refund', targetId: refund.refund.id };
+    const sale = await lockSaleOfRefs(client, workspaceId, intent.refs);
+    if (sale) return { received: true as const, ...(await applyStripeRefund(client, services, workspaceId, sale, refund)) };
+    // No sale yet: its event may still come (or a sale Tandem never sees, made before tracking began). Kept until then; acknowledged so Stripe stops retrying.
+    await keepPendingRefund(client, workspaceId, intent.refs, refund);
+    return { received: true as const, outcome: 'refund_pending', targetId: null };
   });
+  if (result.body.outcome === 'refund_pending' && !result.replayed) {
+    // The sale may have committed while this transaction ran, looking for nothing waiting yet.
+    const applied = (await applyPendingRefunds(services, workspaceId, { refs: intent.refs })).get(event.id);
+    if (applied) return { received: true, ...applied };
+  }
   return result.body;
 }

@@ -106,7 +106,7 @@ describe('parseRedirectHead', () => {
 });
 
 /** A server with the redirect's connections in front: redirects answered by `answer`, the rest by node. */
-async function serve(answer: (request: RedirectRequest, send: SendResponse) => void, extra: { finishGraceMs?: number } = {}) {
+async function serve(answer: (request: RedirectRequest, send: SendResponse) => void, extra: { finishGraceMs?: number; keepAliveTimeoutMs?: number; headersTimeoutMs?: number } = {}) {
   const nodeSeen: string[] = [];
   const server = http.createServer((req, res) => {
     nodeSeen.push(`${req.method} ${req.url}`);
@@ -323,5 +323,82 @@ describe('the redirect connection handler', () => {
     expect(busyResult.closedByServer).toBe(true);
     await closed;
     expect(s.connections.open).toBe(0);
+  });
+
+  it('tells the redirect the peer address, and counts its connections as the server\'s', async () => {
+    const seen: (string | undefined)[] = [];
+    const s = (current = await serve((request, send) => {
+      seen.push(request.remoteAddress);
+      redirectTo(request, send);
+    }));
+    const socket = net.connect(s.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /r/a HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => socket.once('data', resolve));
+    expect(seen).toEqual(['127.0.0.1']);
+    expect(await new Promise<number>((resolve) => s.server.getConnections((_e, n) => resolve(n)))).toBe(1);
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await new Promise<number>((resolve) => s.server.getConnections((_e, n) => resolve(n)))).toBe(0);
+    expect(s.connections.open).toBe(0);
+  });
+
+  it('closes a kept-alive connection left idle past the keep-alive timeout', async () => {
+    const s = (current = await serve(redirectTo, { keepAliveTimeoutMs: 200 }));
+    const started = Date.now();
+    const { text, closedByServer } = await exchange(s.port, ['GET /r/a HTTP/1.1\r\nHost: x\r\n\r\n']);
+    expect(text).toContain('302 Found');
+    expect(closedByServer).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('closes a connection whose request head trickles in slower than the head deadline, even while bytes keep coming', async () => {
+    const s = (current = await serve(redirectTo, { headersTimeoutMs: 300, keepAliveTimeoutMs: 10_000 }));
+    const trickle = 'GET /r/a HTTP/1.1\r\nHost: x\r\nX-Slow: '.split('').concat(Array.from({ length: 40 }, () => 'y'));
+    const started = Date.now();
+    const { text, closedByServer } = await exchange(s.port, trickle);
+    expect(text).toBe('');
+    expect(closedByServer).toBe(true);
+    // 20 ms between bytes: the whole head would take over a second; the deadline ends it first.
+    expect(Date.now() - started).toBeLessThan(1_200);
+  });
+
+  it('leaves connections beyond the server\'s maxConnections to node, which drops them', async () => {
+    const s = (current = await serve(redirectTo));
+    s.server.maxConnections = 1;
+    const first = net.connect(s.port, '127.0.0.1');
+    first.on('error', () => undefined);
+    await new Promise((resolve) => first.once('connect', resolve));
+    first.write('GET /r/a HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => first.once('data', resolve));
+    const second = await exchange(s.port, ['GET /r/b HTTP/1.1\r\nHost: x\r\n\r\n']);
+    expect(second.text).toBe('');
+    first.destroy();
+  });
+
+  it('keeps answering after a client that stopped reading takes its answers again', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'z');
+    const s = (current = await serve((request, send) =>
+      request.url === '/r/big' ? send(302, ['location', 'https://dest.example/', 'content-length', String(big.length)], big) : redirectTo(request, send),
+    ));
+    const socket = net.connect(s.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause();
+    socket.write('GET /r/big HTTP/1.1\r\nHost: x\r\n\r\nGET /r/after HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    let received = 0;
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > big.length) text += chunk.toString('latin1');
+    });
+    socket.resume();
+    const deadline = Date.now() + 3_000;
+    while (!text.includes('for=%2Fr%2Fafter') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(text).toContain('for=%2Fr%2Fafter');
+    socket.destroy();
   });
 });

@@ -19,6 +19,12 @@ const duration = process.env.DURATION ?? '10s';
 const connections = Number(process.env.CONNECTIONS ?? 64);
 const serverCore = process.env.SERVER_CORE ?? '0';
 const wrkCore = process.env.WRK_CORE ?? '1';
+/**
+ * After the saturated rounds, Tandem again with each connection pausing this many ms between
+ * requests (paced.lua): the p99 at a steady load below saturation, where a closed loop's queue does
+ * not dominate it. Empty to skip.
+ */
+const pausesMs = (process.env.PAUSES_MS ?? '2,1').split(',').filter(Boolean).map(Number);
 
 interface WrkResult {
   requests: number;
@@ -36,7 +42,7 @@ function toMs(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-function runWrk(url: string, offset: number, seconds = duration): WrkResult {
+function runWrk(url: string, offset: number, seconds = duration, pauseMs?: number): WrkResult {
   const args = [
     '-c',
     wrkCore,
@@ -46,10 +52,11 @@ function runWrk(url: string, offset: number, seconds = duration): WrkResult {
     `-d${seconds}`,
     '--latency',
     '-s',
-    path.join(here, 'visitors.lua'),
+    path.join(here, pauseMs === undefined ? 'visitors.lua' : 'paced.lua'),
     url,
     '--',
     String(offset),
+    ...(pauseMs === undefined ? [] : [String(pauseMs)]),
   ];
   const out = spawnSync('taskset', args, { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
@@ -183,6 +190,7 @@ http {
   const tandemPid = tandem.pid!;
 
   const results = { nginx: [] as WrkResult[], 'bare Fastify': [] as WrkResult[], tandem: [] as WrkResult[] };
+  const paced: { pauseMs: number; result: WrkResult; cpuUs: number }[] = [];
   let offset = 0;
   let tandemRequests = 0;
   let memory = { node: 0, postgres: 0 };
@@ -231,6 +239,15 @@ http {
       console.log(
         `round ${round}: nginx ${n.rps.toFixed(0)} req/s p99 ${n.p99Ms} ms | bare Fastify ${f.rps.toFixed(0)} req/s p99 ${f.p99Ms} ms | tandem ${t.rps.toFixed(0)} req/s p99 ${t.p99Ms} ms (ratio ${((100 * t.rps) / n.rps).toFixed(1)} %)${t.non3xx || t.errors ? ` [tandem non-3xx ${t.non3xx}, socket errors ${t.errors ?? 0}]` : ''}`,
       );
+    }
+    for (const pauseMs of pausesMs) {
+      offset += 2_000_000;
+      const before = cpuSeconds(tandemPid);
+      const t = runWrk(tandemUrl, offset, duration, pauseMs);
+      const after = cpuSeconds(tandemPid);
+      tandemRequests += t.requests;
+      paced.push({ pauseMs, result: t, cpuUs: (1e6 * (after.root + after.children - before.root - before.children)) / t.requests });
+      console.log(`paced (${pauseMs} ms between requests per connection): tandem ${t.rps.toFixed(0)} req/s p50 ${t.p50Ms} ms p99 ${t.p99Ms} ms`);
     }
   } finally {
     nginx.kill('SIGTERM');
@@ -286,6 +303,12 @@ http {
     `CPU per request (median): nginx ${cpuNginx.toFixed(1)} µs; bare Fastify ${median(cpu.fastify).toFixed(1)} µs; Tandem ${cpuTandem.toFixed(1)} µs = node ${median(cpu.node).toFixed(1)} µs + PostgreSQL ${median(cpu.postgres).toFixed(1)} µs` +
       ` → CPU-bound ratio on one core ≈ ${((100 * cpuNginx) / cpuTandem).toFixed(1)} % (less sensitive to neighbours than requests/s)`,
   );
+  for (const { pauseMs, result, cpuUs } of paced) {
+    const load = (100 * result.rps * cpuUs) / 1e6;
+    console.log(
+      `below saturation: ${connections} connections each pausing ${pauseMs} ms → Tandem ${result.rps.toFixed(0)} req/s (${((100 * result.rps) / nginxRps).toFixed(1)} % of nginx's saturated rate; its core ≈ ${load.toFixed(0)} % busy), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
+    );
+  }
   console.log(
     `memory at the last round: node ${memory.node} MiB, embedded PostgreSQL processes ${memory.postgres} MiB (RSS, shared buffers counted per process)`,
   );

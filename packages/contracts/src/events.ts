@@ -51,6 +51,7 @@ const payoutData = z.object({
   currency,
   status: z.string(),
   reference: z.string().nullish(),
+  failureReason: z.string().nullish().describe('Why the payment failed (`payout.failed`), as the payout object says; null otherwise, absent in events recorded before it was added'),
 });
 
 const disputeData = z.object({

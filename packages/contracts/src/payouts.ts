@@ -54,7 +54,7 @@ export const payoutEndpoints = {
   }),
   markPayoutFailed: defineEndpoint({
     method: 'POST', path: '/api/v1/payouts/:id/mark-failed', operationId: 'markPayoutFailed', tag, auth: { kind: 'scope', scope: 'admin' },
-    summary: 'The payment failed: its commissions return to payable', params: idParams, body: markFailedBody, status: 200, response: payout,
+    summary: 'The payment failed: its commissions return to payable. Retried with the same reason, it answers the failed payout unchanged', params: idParams, body: markFailedBody, status: 200, response: payout,
   }),
   payoutBatchCsv: defineEndpoint({
     method: 'GET', path: '/api/v1/payouts/batches/:batchId.csv', operationId: 'payoutBatchCsv', tag, auth: { kind: 'scope', scope: 'read' },

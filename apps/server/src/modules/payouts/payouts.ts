@@ -48,6 +48,7 @@ export const toPayout = (p: PayoutRow) => ({
 
 const eventData = (p: PayoutRow) => ({
   id: p.id, batchId: p.batch_id, programId: p.program_id, partnerId: p.partner_id, amount: p.amount, currency: p.currency, status: p.status, reference: p.reference,
+  failureReason: p.failure_reason,
   ...(p.settlement_id ? { settlementId: p.settlement_id } : {}),
 });
 
@@ -155,6 +156,7 @@ export async function markPayoutPaid(client: pg.PoolClient, workspaceId: string,
 
 export async function markPayoutFailed(client: pg.PoolClient, workspaceId: string, payoutId: string, reason: string): Promise<PayoutRow> {
   const p = await lockedPayout(client, workspaceId, payoutId);
+  if (p.status === 'failed' && p.failure_reason === reason) return p; // a retried request, as for mark-paid
   if (p.status !== 'pending' && p.status !== 'processing') refuse(p, 'marked failed');
   await logRewardEvent(client, workspaceId, p.program_id, 'payout_failed', payoutId, { payoutId });
   // The money was never moved in the ledger: releasing the commissions returns it to payable.

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config.js';
 import { createTestContext, signupActor, type TestContext } from '../../test/harness.js';
 import { insertProgram } from '../tracking/test-fixtures.js';
 import { clickRetentionCutoff, purgeExpiredClicks, RETENTION_QUEUE } from './retention.js';
+import { PENDING_REFUND_KEEP_DAYS, purgeExpiredPendingRefunds } from '../stripe/refunds.js';
 
 const NOW = new Date('2027-06-15T12:00:00.000Z');
 const DAY = 24 * 3600 * 1000;
@@ -118,5 +119,58 @@ describe('click retention', () => {
     const { rows } = await ctx.pool.query<{ id: string }>('select id from clicks where workspace_id = $1', [actor.workspaceId]);
     expect(rows.map((r) => r.id)).toEqual([kept]);
     expect(rows.map((r) => r.id)).not.toContain(writtenLate);
+  });
+});
+
+describe('Stripe refunds waiting for a sale that never came', () => {
+  async function keepWaiting(workspaceId: string, eventId: string, receivedAt: Date): Promise<void> {
+    await ctx.pool.query(`insert into stripe_events (workspace_id, event_id, type, outcome) values ($1, $2, 'charge.refunded', 'refund_pending')`, [workspaceId, eventId]);
+    await ctx.pool.query(
+      `insert into stripe_pending_refunds (workspace_id, event_id, charge_id, refs, amount_refunded, occurred_at, received_at) values ($1, $2, $3, $4, 500, $5, $5)`,
+      [workspaceId, eventId, `ch_${eventId}`, [`pi_${eventId}`], receivedAt],
+    );
+  }
+  const waiting = async (workspaceId: string) =>
+    (await ctx.pool.query<{ event_id: string }>('select event_id from stripe_pending_refunds where workspace_id = $1 order by event_id', [workspaceId])).rows.map((r) => r.event_id);
+  const outcomes = async (workspaceId: string) =>
+    Object.fromEntries((await ctx.pool.query<{ event_id: string; outcome: string }>('select event_id, outcome from stripe_events where workspace_id = $1', [workspaceId])).rows.map((r) => [r.event_id, r.outcome]));
+
+  it(`are deleted by the retention job after ${PENDING_REFUND_KEEP_DAYS} days, in each workspace, and their event says why`, async () => {
+    const a = await signupActor(ctx.app);
+    const b = await signupActor(ctx.app);
+    await keepWaiting(a.workspaceId, 'evt_old', ago(PENDING_REFUND_KEEP_DAYS + 1));
+    await keepWaiting(a.workspaceId, 'evt_recent', ago(PENDING_REFUND_KEEP_DAYS - 1));
+    // The same event id in another workspace (each has its own Stripe account): only its own age counts.
+    await keepWaiting(b.workspaceId, 'evt_old', ago(2));
+    await keepWaiting(b.workspaceId, 'evt_older', ago(400));
+
+    await ctx.services.queue.enqueue(RETENTION_QUEUE);
+    await ctx.services.queue.drain();
+
+    expect(await waiting(a.workspaceId)).toEqual(['evt_recent']);
+    expect(await waiting(b.workspaceId)).toEqual(['evt_old']);
+    expect(await outcomes(a.workspaceId)).toEqual({ evt_old: 'ignored:unknown_sale', evt_recent: 'refund_pending' });
+    expect(await outcomes(b.workspaceId)).toEqual({ evt_old: 'refund_pending', evt_older: 'ignored:unknown_sale' });
+  });
+
+  it('are deleted a bounded batch per statement until none is left', async () => {
+    const a = await signupActor(ctx.app);
+    for (let i = 0; i < 5; i++) await keepWaiting(a.workspaceId, `evt_${i}`, ago(PENDING_REFUND_KEEP_DAYS + 1 + i));
+    await keepWaiting(a.workspaceId, 'evt_kept', ago(1));
+    const statements: string[] = [];
+    const pool = new Proxy(ctx.pool, {
+      get(target, key) {
+        if (key !== 'query') return Reflect.get(target, key, target);
+        return (text: string, params: unknown[]) => {
+          if (/delete from stripe_pending_refunds/.test(text)) statements.push(String(params.at(-1)));
+          return target.query(text, params);
+        };
+      },
+    });
+    expect(await purgeExpiredPendingRefunds({ ...ctx.services, pool }, { batch: 2 })).toBeGreaterThanOrEqual(5);
+    expect(await waiting(a.workspaceId)).toEqual(['evt_kept']);
+    // Each statement deletes at most the batch: 2 + 2 + 1 here.
+    expect(statements.length).toBeGreaterThanOrEqual(3);
+    expect(statements.every((limit) => limit === '2')).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { Services } from '../../http/context.js';
+import { purgeExpiredPendingRefunds } from '../stripe/refunds.js';
 
 export const RETENTION_QUEUE = 'privacy.retention';
 /** Rows deleted per statement: short transactions, no long lock on a table the redirect writes to. */
@@ -134,6 +135,8 @@ async function deleteClicksInBatches(services: Services, condition: string, para
 export function registerRetentionJobs(services: Services): void {
   services.queue.register(RETENTION_QUEUE, async () => {
     await purgeExpiredClicks(services);
+    // Stripe refunds whose sale never came (stripe/refunds.ts): one row per event, kept 30 days.
+    await purgeExpiredPendingRefunds(services);
   });
   void services.queue.schedule(RETENTION_QUEUE, RETENTION_QUEUE, 3600).catch((error: unknown) => services.log.error({ err: error }, 'schedule failed'));
 }

@@ -118,3 +118,50 @@ export async function applyPendingRefunds(
   });
   return applied;
 }
+
+/**
+ * How long a refund waits for its sale. Stripe retries an unanswered event for about 3 days, so a
+ * sale event that has not come within this is not coming: the refund is of a payment Tandem never
+ * tracked (made before tracking began, or recorded nowhere).
+ */
+export const PENDING_REFUND_KEEP_DAYS = 30;
+/** Rows deleted per statement: short transactions, as the click retention. */
+const EXPIRE_BATCH = 1_000;
+
+/**
+ * Deletes the refunds that waited longer than {@link PENDING_REFUND_KEEP_DAYS} (by when Tandem
+ * received them), one workspace at a time, at most `batch` rows per statement until none is left;
+ * their `stripe_events` rows then say `ignored:unknown_sale`, what such a refund was before it could
+ * wait. Run hourly by the `privacy.retention` job. A refund being applied meanwhile is not lost:
+ * whichever statement deletes its row first has it (applying deletes under the sale's lock).
+ */
+export async function purgeExpiredPendingRefunds(services: Pick<Services, 'pool' | 'now' | 'log'>, options: { batch?: number } = {}): Promise<number> {
+  const batch = options.batch ?? EXPIRE_BATCH;
+  const receivedBefore = new Date(services.now().getTime() - PENDING_REFUND_KEEP_DAYS * 24 * 3600 * 1000);
+  const { rows: workspaces } = await services.pool.query<{ workspace_id: string }>(
+    'select distinct workspace_id from stripe_pending_refunds where received_at < $1',
+    [receivedBefore],
+  );
+  let deleted = 0;
+  for (const { workspace_id: workspaceId } of workspaces) {
+    for (;;) {
+      const { rows } = await services.pool.query<{ deleted: number }>(
+        `with gone as (
+           delete from stripe_pending_refunds where workspace_id = $1 and event_id = any(array(
+             select event_id from stripe_pending_refunds where workspace_id = $1 and received_at < $2 limit $3))
+           returning event_id
+         ), told as (
+           update stripe_events e set outcome = 'ignored:unknown_sale' from gone
+            where e.workspace_id = $1 and e.event_id = gone.event_id and e.outcome = 'refund_pending'
+         )
+         select count(*)::int as deleted from gone`,
+        [workspaceId, receivedBefore, batch],
+      );
+      const n = rows[0]!.deleted;
+      deleted += n;
+      if (n < batch) break;
+    }
+  }
+  if (deleted > 0) services.log.info({ deleted, receivedBefore: receivedBefore.toISOString() }, 'deleted Stripe refunds that waited too long for their sale');
+  return deleted;
+}

@@ -26,7 +26,8 @@ export const stripeEvents = pgTable(
  * `charge.refunded` events that arrived before the sale of their payment (Stripe does not order
  * events): kept until a sale whose invoice id or payment reference is one of `refs` is recorded,
  * then applied to it as a refund and deleted. The `stripe_events` row of the event says what it
- * became (`refund_pending`, then `refund` or `ignored:nothing_new`).
+ * became (`refund_pending`, then `refund` or `ignored:nothing_new`). One that waited 30 days is
+ * deleted by the retention job (`purgeExpiredPendingRefunds`) and its event says `ignored:unknown_sale`.
  */
 export const stripePendingRefunds = pgTable(
   'stripe_pending_refunds',

@@ -32,6 +32,7 @@ import { programRoutes } from './modules/programs/routes.js';
 import { partnerRoutes } from './modules/partners/routes.js';
 import { portalRoutes } from './modules/portal/routes.js';
 import './modules/rewards/index.js';
+import './modules/stripe/hooks.js';
 import { rewardRoutes } from './modules/rewards/routes.js';
 import { ledgerRoutes } from './modules/ledger/routes.js';
 import { payoutRoutes } from './modules/payouts/routes.js';

@@ -10,7 +10,8 @@ import { refundSale } from '../tracking/record.js';
  *
  * Stripe does not order events: a refund may come before the `checkout.session.completed` or
  * `invoice.paid` that records its sale. Such a refund is kept in `stripe_pending_refunds` and
- * applied when the sale is recorded. Neither side locks the other out; instead each one looks for
+ * applied when the sale is recorded, by that event or by the brand (tracking API, imports): the
+ * `afterSale` hook of hooks.ts runs `applyPendingRefunds` after every sale of the workspace. Neither side locks the other out; instead each one looks for
  * the other after its own commit (the refund for its sale, the sale for its waiting refunds), so
  * whichever commits second finds the first, and both finding it is harmless: applying locks the
  * sale row and deletes the waiting rows, so only one applies them. A crash between a commit and that

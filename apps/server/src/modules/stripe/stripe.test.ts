@@ -505,6 +505,86 @@ describe('charge.refunded before its sale (Stripe does not order events)', () =>
   });
 });
 
+describe('charge.refunded before a sale the brand records itself (tracking API, conversions import)', () => {
+  let rewarded: ProgramFixture;
+  let earner: PartnerFixture;
+  let api: ReturnType<typeof asKey>;
+  beforeAll(async () => {
+    rewarded = await insertProgram(ctx.pool, brand.workspaceId, { rules: { sale: { type: 'percentage', amount: 10 } } });
+    earner = await insertPartner(ctx.pool, rewarded);
+    api = asKey(ctx.app, brand.apiKey);
+  });
+  // A charge of an invoice the brand's own billing made: Stripe knows the brand's invoice id from its metadata.
+  const refundOfInvoice = (invoiceId: string, amountRefunded: number) => ({
+    id: `evt_api_refund_${++seq}`,
+    type: 'charge.refunded',
+    created: nowSeconds - 30,
+    data: { object: { id: `ch_api_${seq}`, amount_refunded: amountRefunded, payment_intent: `pi_api_${seq}`, metadata: { invoiceId } } },
+  });
+  const saleBy = async (workspaceId: string, invoiceId: string) =>
+    (await ctx.pool.query('select amount, refunded_amount from sales where workspace_id = $1 and invoice_id = $2', [workspaceId, invoiceId])).rows[0];
+  const eventOutcome = async (eventId: string) =>
+    (await ctx.pool.query('select outcome from stripe_events where workspace_id = $1 and event_id = $2', [brand.workspaceId, eventId])).rows[0]?.outcome;
+  const waiting = async (eventId: string) =>
+    (await ctx.pool.query('select count(*)::int as n from stripe_pending_refunds where workspace_id = $1 and event_id = $2', [brand.workspaceId, eventId])).rows[0].n;
+
+  it('a sale recorded with POST /api/v1/track/sale under the invoice id the refund carries takes the refund, and its commission is reversed', async () => {
+    const refund = refundOfInvoice('BRAND-INV-1', 4000);
+    expect((await deliver(refund)).json().outcome).toBe('refund_pending');
+    const res = await api('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-1' }, amount: 10_000, currency: 'USD', invoiceId: 'BRAND-INV-1', couponCode: earner.couponCode });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-1')).toEqual({ amount: 10_000, refunded_amount: 4000 });
+    const { rows } = await ctx.pool.query('select amount, reversed_amount from commissions where workspace_id = $1 and sale_id = $2', [brand.workspaceId, res.json().sale.id]);
+    expect(rows).toEqual([{ amount: 1000, reversed_amount: 400 }]);
+    expect(await eventOutcome(refund.id)).toBe('refund');
+    expect(await waiting(refund.id)).toBe(0);
+    // A repeat of the sale is answered from the stored body and refunds nothing again.
+    expect((await api('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-1' }, amount: 10_000, currency: 'USD', invoiceId: 'BRAND-INV-1', couponCode: earner.couponCode })).statusCode).toBe(200);
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-1')).toEqual({ amount: 10_000, refunded_amount: 4000 });
+    expect((await replayStoredProgram(ctx.pool, rewarded.programId)).differences).toEqual([]);
+  });
+
+  it('a sale of a conversions import takes the refund waiting for its invoice', async () => {
+    const refund = refundOfInvoice('BRAND-INV-2', 10_000);
+    expect((await deliver(refund)).json().outcome).toBe('refund_pending');
+    const csv = ['type,externalId,amount,currency,invoiceId', 'sale,import-buyer-2,10000,USD,BRAND-INV-2', ''].join('\n');
+    const upload = await ctx.app.inject({ method: 'POST', url: '/api/v1/conversions/import', headers: { authorization: `Bearer ${brand.apiKey}`, 'content-type': 'text/csv' }, payload: csv });
+    expect(upload.statusCode, upload.body).toBeLessThan(300);
+    await ctx.services.queue.drain();
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-2')).toEqual({ amount: 10_000, refunded_amount: 10_000 });
+    expect(await eventOutcome(refund.id)).toBe('refund');
+  });
+
+  it('a repeat of the sale applies a refund its first recording left waiting (it stopped after its commit)', async () => {
+    const res = await api('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-3' }, amount: 5000, currency: 'USD', invoiceId: 'BRAND-INV-3' });
+    expect(res.statusCode).toBe(200);
+    // As if the refund had been kept between the sale's commit and its look (a crash in between).
+    await ctx.pool.query(`insert into stripe_events (workspace_id, event_id, type, outcome) values ($1, 'evt_left_waiting', 'charge.refunded', 'refund_pending')`, [brand.workspaceId]);
+    await ctx.pool.query(
+      `insert into stripe_pending_refunds (workspace_id, event_id, charge_id, refs, amount_refunded, occurred_at) values ($1, 'evt_left_waiting', 'ch_left', '{BRAND-INV-3}', 1000, $2)`,
+      [brand.workspaceId, NOW],
+    );
+    expect((await api('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-3' }, amount: 5000, currency: 'USD', invoiceId: 'BRAND-INV-3' })).statusCode).toBe(200);
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-3')).toEqual({ amount: 5000, refunded_amount: 1000 });
+    expect(await eventOutcome('evt_left_waiting')).toBe('refund');
+  });
+
+  it("never applies one workspace's waiting refund to another workspace's sale of the same invoice id, Stripe or not", async () => {
+    const refund = refundOfInvoice('BRAND-INV-4', 2000);
+    expect((await deliver(refund)).json().outcome).toBe('refund_pending');
+    const withStripe = await signupActor(ctx.app);
+    await asKey(ctx.app, withStripe.apiKey)('PUT', '/api/v1/integrations/stripe', { endpointSecret: 'whsec_other_tenant_api_0123456789' });
+    const withoutStripe = await signupActor(ctx.app);
+    for (const other of [withStripe, withoutStripe]) {
+      const res = await asKey(ctx.app, other.apiKey)('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-4' }, amount: 5000, currency: 'USD', invoiceId: 'BRAND-INV-4' });
+      expect(res.statusCode).toBe(200);
+      expect(await saleBy(other.workspaceId, 'BRAND-INV-4')).toEqual({ amount: 5000, refunded_amount: 0 });
+    }
+    expect(await waiting(refund.id)).toBe(1);
+    expect(await eventOutcome(refund.id)).toBe('refund_pending');
+  });
+});
+
 describe('Stripe settings', () => {
   it('shows the webhook URL without revealing the secret, needs admin, and validates the secret', async () => {
     const api = asKey(ctx.app, brand.apiKey);

@@ -155,8 +155,7 @@ export async function handleStripeWebhook(
           if (!(await recordEvent(client, workspaceId, event, 'sale', sale.sale.id))) throw new ReplayedEvent();
         },
       );
-      // Refunds of this payment that Stripe delivered before it (refunds.ts).
-      await applyPendingRefunds(services, workspaceId, { saleId: body.sale.id });
+      // Refunds of this payment that Stripe delivered before it were applied by trackSale, after its commit (stripe/hooks.ts).
       if (replayed) {
         // Another event (checkout + invoice of one payment) or delivery already recorded this invoice.
         // Stripe does not order events: when the subscription's invoice came first, it carried no

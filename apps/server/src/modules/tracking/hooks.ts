@@ -184,6 +184,20 @@ export interface ConversionHooks {
     services: Services,
     event: RefundRecorded,
   ): Promise<{ adjustments: { commissionId: string; amount: number }[] }>;
+  /** Work on a sale that must see what other transactions committed (see {@link AfterSale}). */
+  afterSale?: AfterSale;
+}
+
+/**
+ * Runs after a sale's transaction commits, and again when a repeat of the sale is answered from the
+ * stored one, so a retry finishes what a failure after the commit left undone: it must be
+ * idempotent. Its error fails the sale's request (the sale stays recorded; the retry runs it again).
+ * Only when `wanted`, a boolean SQL expression about the workspace `$1` that the sale's first
+ * statement evaluates, is true: a sale pays no round trip for work its workspace cannot need.
+ */
+export interface AfterSale {
+  wanted: string;
+  run(services: Services, sale: { workspaceId: string; saleId: string }): Promise<void>;
 }
 
 const hooks: ConversionHooks[] = [];

@@ -518,7 +518,11 @@ export async function trackSale(
     const { rows } = await services.pool.query<{ response: SaleResult }>('select response from sales where workspace_id = $1 and invoice_id = $2', [workspaceId, input.invoiceId]);
     return rows[0]?.response ?? null;
   };
-  return recordIdempotently<SaleResult>(services, async (client) => {
+  // Work after the commit (AfterSale): as the first statement found it wanted; all of it when the
+  // transaction failed on a concurrent duplicate, which did not get that far.
+  const afterSale = conversionHooks().flatMap((h) => (h.afterSale ? [h.afterSale] : []));
+  let afterSaleWanted = afterSale;
+  const recorded = await recordIdempotently<SaleResult>(services, async (client) => {
     const saleId = newId('sal');
     const coupon = couponColumn(input.couponCode, 1, 8);
     const params = [...customerUpsertParams(services, workspaceId, input.customer, consent), input.invoiceId, ...coupon.params];
@@ -529,14 +533,15 @@ export async function trackSale(
     // concurrent duplicate is not visible yet; it is caught when the sale is inserted at the end.
     // `claim` is materialized so that the lateral's references to its subqueries (the coupon) do not
     // evaluate them again; the lateral runs after the upsert, as it needs the upsert's row.
-    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null; pre_locked: boolean | null }>(
+    const { rows: claimRows } = await client.query<CustomerRow & { created: boolean; stored: SaleResult | null; coupon: CouponRow | null; pre_locked: boolean | null; after_sale: boolean[] }>(
       `with customer as (${customerUpsert(1)}),
        claim as materialized (
          select customer.*, (select response from sales where workspace_id = $1 and invoice_id = $7) as stored, ${coupon.sql} as coupon, ${STANDING_PROGRAM} from customer)
-       select claim.*, ${early.columns} from claim ${early.join}`,
+       select claim.*, ${early.columns}, array[${afterSale.map((a) => `(${a.wanted})`).join(', ')}]::boolean[] as after_sale from claim ${early.join}`,
       params,
     );
-    const { created, stored, coupon: couponRow, pre_locked: preLockedCoupon, ...customer } = claimRows[0]!;
+    const { created, stored, coupon: couponRow, pre_locked: preLockedCoupon, after_sale: wanted, ...customer } = claimRows[0]!;
+    afterSaleWanted = afterSale.filter((_, i) => wanted[i]);
     if (stored) throw new ReplayedConversion(stored);
     addCouponTouch(resolved, couponRow, input.couponCode, occurredAt);
     if (!created && !consent) await updateCustomerDetails(client, services, workspaceId, customer.id, input.customer, consent);
@@ -607,6 +612,8 @@ export async function trackSale(
     });
     return body;
   }, storedSale);
+  for (const a of afterSaleWanted) await a.run(services, { workspaceId, saleId: recorded.body.sale.id });
+  return recorded;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,21 @@ describe('VisitorHasher', () => {
     expect(hasher.hash('203.0.113.7', CHROME_TAG, day)).toEqual(noon);
   });
 
+  it("gives, after midnight, the visitor hash the same visitor had under the previous day's key", () => {
+    const hasher = new VisitorHasher('secret-a');
+    const lateEvening = Date.UTC(2026, 2, 10, 23, 50);
+    const evening = hasher.hash('203.0.113.7', CHROME_TAG, lateEvening);
+    const afterMidnight = lateEvening + 20 * 60_000;
+    expect(hasher.hash('203.0.113.7', CHROME_TAG, afterMidnight).visitorHash).not.toBe(evening.visitorHash);
+    expect(hasher.previousDayVisitorHash('203.0.113.7', CHROME_TAG, afterMidnight)).toBe(evening.visitorHash);
+    expect(hasher.sinceDayStart(afterMidnight)).toBe(10 * 60_000);
+    // A hasher that starts after midnight derives the previous key too; a clock moved back rederives both.
+    expect(new VisitorHasher('secret-a').previousDayVisitorHash('203.0.113.7', CHROME_TAG, afterMidnight)).toBe(evening.visitorHash);
+    expect(hasher.previousDayVisitorHash('203.0.113.7', CHROME_TAG, lateEvening)).toBe(
+      new VisitorHasher('secret-a').hash('203.0.113.7', CHROME_TAG, lateEvening - 86_400_000).visitorHash,
+    );
+  });
+
   it('separates IPs, user agents and secrets, and never contains the IP', () => {
     const a = new VisitorHasher('secret-a').hash('203.0.113.7', CHROME_TAG, day);
     expect(a.ipHash).toMatch(/^[A-Za-z0-9_-]{22}$/);

@@ -91,16 +91,24 @@ export class VisitorHasher {
   private dayStartMs = 0;
   private dayEndMs = 0;
   private dayKey = '';
+  /** The key of the day before the current one, for a visitor whose hour spans midnight. */
+  private previousDayKey = '';
 
   constructor(private readonly secret: string) {}
 
+  private derive(dayStartMs: number): string {
+    const day = new Date(dayStartMs).toISOString().slice(0, 10);
+    return hash('sha256', `tandem-click-salt:${this.secret}:${day}`, 'hex');
+  }
+
   private keyFor(nowMs: number): string {
-    // Two number comparisons per request; the key is re-derived only when the UTC day changes.
+    // Two number comparisons per request; the keys are re-derived only when the UTC day changes.
     if (nowMs < this.dayStartMs || nowMs >= this.dayEndMs) {
-      this.dayStartMs = nowMs - (nowMs % 86_400_000);
-      this.dayEndMs = this.dayStartMs + 86_400_000;
-      const day = new Date(this.dayStartMs).toISOString().slice(0, 10);
-      this.dayKey = hash('sha256', `tandem-click-salt:${this.secret}:${day}`, 'hex');
+      const dayStartMs = nowMs - (nowMs % DAY_MS);
+      this.previousDayKey = dayStartMs === this.dayEndMs ? this.dayKey : this.derive(dayStartMs - DAY_MS);
+      this.dayStartMs = dayStartMs;
+      this.dayEndMs = dayStartMs + DAY_MS;
+      this.dayKey = this.derive(dayStartMs);
     }
     return this.dayKey;
   }
@@ -115,7 +123,24 @@ export class VisitorHasher {
     const ipHash = this.ipHash(ip, nowMs);
     return { ipHash, visitorHash: ipHash.slice(0, 16) + userAgentTag };
   }
+
+  /** How long ago, at `nowMs`, the current UTC day (and with it the key) began. */
+  sinceDayStart(nowMs: number): number {
+    this.keyFor(nowMs);
+    return nowMs - this.dayStartMs;
+  }
+
+  /**
+   * The visitor hash the same visitor had under the previous day's key: a visit shortly after
+   * midnight finds, by it, a click made shortly before (the key changes, the visitor does not).
+   */
+  previousDayVisitorHash(ip: string, userAgentTag: string, nowMs: number): string {
+    this.keyFor(nowMs);
+    return hash('sha256', `${this.previousDayKey}\n${ip}`, 'base64url').slice(0, 16) + userAgentTag;
+  }
 }
+
+const DAY_MS = 86_400_000;
 
 const COUNTRY = /^[A-Za-z]{2}$/;
 

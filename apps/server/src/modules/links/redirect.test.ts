@@ -117,6 +117,25 @@ describe('GET /r/:key', () => {
     expect(rollups.rows[0].n).toBe(3);
   });
 
+  it('reuses a click id across UTC midnight, when the visitor hash changes with its daily key', async () => {
+    const link = await newLink();
+    // To 23:50 UTC of the test day (the clock only moves forward in this file).
+    const now = ctx.clock.now.getTime();
+    ctx.clock.advance(now - (now % 86_400_000) + 86_400_000 - 10 * 60_000 - now);
+    const beforeMidnight = clickIdOf((await visit(ctx.app, `/r/${link.key}`, {}, '198.51.100.77')).headers.location as string);
+    ctx.clock.advance(20 * 60_000); // 00:10
+    const afterMidnight = clickIdOf((await visit(ctx.app, `/r/${link.key}`, {}, '198.51.100.77')).headers.location as string);
+    expect(afterMidnight).toBe(beforeMidnight);
+    // Another visitor after midnight is not mistaken for one of the previous day.
+    const other = clickIdOf((await visit(ctx.app, `/r/${link.key}`, {}, '198.51.100.78')).headers.location as string);
+    expect(other).not.toBe(beforeMidnight);
+    ctx.clock.advance(40 * 60_000); // 00:50: an hour after the first click
+    const later = clickIdOf((await visit(ctx.app, `/r/${link.key}`, {}, '198.51.100.77')).headers.location as string);
+    expect(later).not.toBe(beforeMidnight);
+    await flush();
+    expect((await clickRows(link.id)).map((r) => r.id).sort()).toEqual([beforeMidnight, other, later].map((c) => uuidFromClickId(c!)).sort());
+  });
+
   it("honours the visitor's click cookie on the same link only", async () => {
     const link = await newLink();
     const otherLink = await newLink();

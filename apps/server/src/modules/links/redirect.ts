@@ -3,6 +3,7 @@ import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import {
+  CLICK_REUSE_MS,
   ClickIdGenerator,
   clickIdFromUuid,
   destinationWithClick,
@@ -178,7 +179,17 @@ export async function registerRedirect(app: FastifyInstance, services: Services,
       return redirect(send, link, clickIdFromUuid(cookieUuid), paid);
     }
     // Hashed only when the cookie did not already say which click this is.
-    const { ipHash, visitorHash } = hasher.hash(clientIp(request, trustProxy), facts.tag, nowMs);
+    const ip = clientIp(request, trustProxy);
+    const { ipHash, visitorHash } = hasher.hash(ip, facts.tag, nowMs);
+    // The key of visitor hashes changes at UTC midnight: in the first hour of a day, a visitor's
+    // click from the end of the previous one is found under the previous day's hash.
+    if (hasher.sinceDayStart(nowMs) < CLICK_REUSE_MS) {
+      const earlier = recent.findByVisitor(link.linkId, hasher.previousDayVisitorHash(ip, facts.tag, nowMs), nowMs);
+      if (earlier) {
+        counters.reusedClicks += 1;
+        return redirect(send, link, clickIdFromUuid(earlier), paid);
+      }
+    }
     const { uuid, reused } = recent.claim(link.linkId, visitorHash, nowMs, () => clickIds.uuid(nowMs));
     if (reused) {
       counters.reusedClicks += 1;

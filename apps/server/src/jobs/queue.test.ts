@@ -292,6 +292,109 @@ describe('JobQueue.stop', () => {
   });
 });
 
+describe('JobQueue.stop hands back, not fails', () => {
+  const budget = async (id: string) =>
+    (await ctx.pool.query<{ left: number }>('select max_attempts - attempts as left from jobs where id = $1', [id])).rows[0]!.left;
+
+  it('a job whose handler stop() aborted keeps its attempt: handed back before stop() returns, due at once, run by the next worker only once the handler ended', async () => {
+    const queue = new JobQueue(ctx.pool, { pollIntervalMs: 20, onError: () => undefined });
+    const rival = new JobQueue(ctx.pool, { onError: () => undefined });
+    const started = gate();
+    const aborted = gate();
+    let handlerEnded = false;
+    // A cooperative handler: on abort it winds down (200 ms) and throws the signal's reason.
+    queue.register('t.interrupted', (job) => {
+      started.open();
+      return new Promise((_resolve, reject) =>
+        job.signal.addEventListener('abort', () => {
+          aborted.open();
+          setTimeout(() => {
+            handlerEnded = true;
+            reject(job.signal.reason as Error);
+          }, 200);
+        }),
+      );
+    });
+    let rivalRuns = 0;
+    rival.register('t.interrupted', async () => void rivalRuns++);
+    // Its last attempt: counted as a failure, an interrupted job would be dead-lettered.
+    const id = (await queue.enqueue('t.interrupted', {}, { maxAttempts: 1 }))!;
+    queue.start();
+    await started.opened;
+    const stopping = queue.stop(100);
+    await aborted.opened;
+    // While the aborted handler winds down, the job is still this worker's: nobody else runs it.
+    expect(await rival.runOnce()).toBe(0);
+    expect(handlerEnded).toBe(false);
+    await stopping;
+    const handedBack = await status(id);
+    expect(handedBack).toMatchObject({ status: 'queued', attempts: 1, locked_until: null });
+    expect(handedBack.run_at.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await budget(id)).toBe(1);
+    expect(await rival.runOnce()).toBe(1);
+    expect(rivalRuns).toBe(1);
+    expect(await status(id)).toMatchObject({ status: 'done', attempts: 2 });
+  });
+
+  it('a handler that outlives stop() and the pool leaves the job to the next worker after the short lease, with its attempt budget intact', async () => {
+    let closed = false;
+    const pool = poolSending((sql, values) => (closed ? Promise.reject(new Error('Cannot use a pool after calling end on the pool')) : ctx.pool.query(sql, values)));
+    const queue = new JobQueue(pool, { pollIntervalMs: 20, onError: () => undefined });
+    const next = new JobQueue(ctx.pool, { onError: () => undefined });
+    const started = gate();
+    const finish = gate();
+    queue.register('t.deaf', async () => {
+      started.open();
+      await finish.opened; // does not listen to its signal
+    });
+    next.register('t.deaf', async () => {
+      throw new Error('a real failure');
+    });
+    const id = (await queue.enqueue('t.deaf', {}, { maxAttempts: 2 }))!;
+    queue.start();
+    await started.opened;
+    await queue.stop(100);
+    closed = true; // what server.ts does next: the pool closes and the process exits
+    finish.open();
+    await sleep(50);
+    expect(await status(id)).toMatchObject({ status: 'running', attempts: 1 });
+    expect(await budget(id)).toBe(2);
+    await ctx.pool.query(`update jobs set locked_until = now() - interval '1 second' where id = $1`, [id]); // the 30 s lease lapsed
+    expect(await next.runOnce()).toBe(1);
+    // The interrupted attempt did not count: one real failure of two allowed, so it is retried.
+    expect(await status(id)).toMatchObject({ status: 'queued', attempts: 2, last_error: 'a real failure' });
+    expect(await budget(id)).toBe(1);
+  });
+
+  it('waits past its timeout for a claim in flight, so the claimed jobs are handed back before the pool closes', async () => {
+    const claimed = gate();
+    const claimReturns = gate();
+    let closed = false;
+    const pool = poolSending(async (sql, values) => {
+      if (closed) throw new Error('Cannot use a pool after calling end on the pool');
+      const result = await ctx.pool.query(sql, values);
+      if (sql.includes("set status = 'running'")) {
+        claimed.open();
+        await claimReturns.opened; // a claim slower than stop()'s timeout (a busy database)
+      }
+      return result;
+    });
+    const queue = new JobQueue(pool, { pollIntervalMs: 20, onError: () => undefined });
+    let ran = 0;
+    queue.register('t.slow-claim', async () => void ran++);
+    const id = (await queue.enqueue('t.slow-claim'))!;
+    queue.start();
+    await claimed.opened;
+    // server.ts closes the pool as soon as stop() returns.
+    const stopping = queue.stop(50).then(() => (closed = true));
+    await sleep(150);
+    claimReturns.open();
+    await stopping;
+    expect(await status(id)).toMatchObject({ status: 'queued', attempts: 0, locked_until: null });
+    expect(ran).toBe(0);
+  });
+});
+
 describe('backoffSeconds', () => {
   it('grows exponentially with jitter inside [ceiling/2, ceiling] and caps at an hour', () => {
     expect(backoffSeconds(1, () => 0)).toBe(1);

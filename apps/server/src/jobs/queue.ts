@@ -22,7 +22,7 @@ export interface Job<P = unknown> {
    * Aborted when this worker no longer holds the job (another worker re-claimed it after the lease
    * lapsed) or when `stop()` gave up waiting for it. A long handler should check it between steps and
    * stop: whatever it does after that is work someone else may be doing too, and its outcome is
-   * discarded.
+   * discarded. After a shutdown abort, throwing hands the job back: the attempt is not counted.
    */
   signal: AbortSignal;
 }
@@ -127,26 +127,28 @@ export class JobQueue {
   }
 
   /**
-   * Stops claiming work and waits (up to `timeoutMs`) for the loop's round in flight and the jobs in
-   * flight. Jobs that a claim in flight returns after this call are handed back unrun; jobs still
-   * running when the wait ends are abandoned (see JobLease.abandon).
+   * Stops claiming work and waits (up to `timeoutMs`) for the jobs in flight. Jobs still running when
+   * the wait ends are abandoned (see JobLease.abandon: their signal is aborted, their attempt refunded,
+   * their lease shortened), and those that end within ABORT_GRACE_MS of the abort are recorded (a
+   * job that threw is handed back, due at once). The loop's round in flight is always awaited, even
+   * past `timeoutMs`: jobs its claim returns after this call are handed back unrun, and that hand-back
+   * must land before the caller closes the pool, or they would sit `running` for a whole lease. A claim
+   * is one statement that `pool.end()` would wait for anyway, so this adds no new way to hang.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    const settled = (async () => {
-      await this.tick;
+    const jobsDone = (async () => {
+      await this.tick; // the round may still start jobs (claimed before stop())
       await Promise.allSettled([...this.running]);
-      return true;
+      return true as const;
     })();
-    let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      deadline = setTimeout(() => resolve(false), timeoutMs);
-      deadline.unref();
-    });
-    const finished = await Promise.race([settled, timedOut]);
-    clearTimeout(deadline);
-    if (!finished) await Promise.all([...this.leases].map((lease) => lease.abandon()));
+    const finished = await Promise.race([jobsDone, delay(timeoutMs, false as const)]);
+    if (!finished) {
+      await Promise.all([...this.leases].map((lease) => lease.abandon()));
+      await Promise.race([Promise.allSettled([...this.running]), delay(ABORT_GRACE_MS, undefined)]);
+    }
+    await this.tick;
   }
 
   /** Runs due schedules and claimable jobs once; returns how many jobs ran. Tests call it directly. */
@@ -283,6 +285,12 @@ export class JobQueue {
         return;
       }
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      if (lease.abandoned) {
+        // Interrupted by stop(), not failed: abandon() already refunded the attempt. Handed back due
+        // at once for the next worker; this worker's handler has ended, so it never runs twice at once.
+        await lease.settle(`status = 'queued', last_error = $3, locked_until = null, run_at = now()`, [message.slice(0, 2000)]);
+        return;
+      }
       const giveUp = job.attempts >= job.maxAttempts;
       await lease.settle(
         `status = $3, last_error = $4, locked_until = null,
@@ -307,6 +315,16 @@ export class JobQueue {
  */
 const ABANDONED_LEASE_SECONDS = 30;
 
+/**
+ * How long stop() still waits, after aborting the signals of the jobs that outlived its timeout, for
+ * cooperative handlers to end, so that their hand-back is written before the pool closes.
+ */
+const ABORT_GRACE_MS = 1000;
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
+
 /** Renewals per lease: one late or failed renewal still leaves time for the next before the lease lapses. */
 const RENEWALS_PER_LEASE = 3;
 
@@ -323,6 +341,8 @@ class JobLease {
   private renewal: Promise<void> = Promise.resolve();
   private released = false;
   private lost = false;
+  /** Set by abandon(); its write (refund, short lease) lands before any settle. */
+  private abandoning: Promise<void> | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -351,21 +371,35 @@ class JobLease {
     await this.renewal;
   }
 
+  /** Whether stop() gave up on this job (see abandon()). */
+  get abandoned(): boolean {
+    return this.abandoning !== undefined;
+  }
+
   /**
-   * For a handler that outlived stop()'s wait: aborts its signal (a cooperative handler stops and
-   * records a retry), stops renewing, and shortens the lease to ABANDONED_LEASE_SECONDS.
+   * For a handler that outlived stop()'s wait: aborts its signal (a cooperative handler stops and is
+   * handed back), stops renewing, shortens the lease to ABANDONED_LEASE_SECONDS and refunds the
+   * attempt. A shutdown is not the job failing, so it must not bring the job closer to `failed`.
+   * The refund raises `max_attempts` rather than lowering `attempts`: `attempts` is the fencing token,
+   * and this handler may still write with it, so it must only ever grow. Whatever happens next (the
+   * handler ends and records its outcome, or the process exits and the next claim bumps `attempts`),
+   * the job has the attempts left that it had before this one.
    */
-  async abandon(): Promise<void> {
-    this.controller.abort(new Error('The job queue stopped before this job finished'));
-    await this.release();
-    if (this.lost) return;
-    // No row means the job just ended or was taken over: nothing to shorten, and nothing lost.
-    const shortened = `locked_until = least(locked_until, now() + make_interval(secs => $3))`;
-    await this.updateIfHeld(shortened, [ABANDONED_LEASE_SECONDS]).catch(this.report);
+  abandon(): Promise<void> {
+    this.abandoning ??= (async () => {
+      this.controller.abort(new Error('The job queue stopped before this job finished'));
+      await this.release();
+      if (this.lost) return;
+      // No row means the job just ended or was taken over: nothing to shorten or refund, nothing lost.
+      const handedBack = `locked_until = least(locked_until, now() + make_interval(secs => $3)), max_attempts = max_attempts + 1`;
+      await this.updateIfHeld(handedBack, [ABANDONED_LEASE_SECONDS]).catch(this.report);
+    })();
+    return this.abandoning;
   }
 
   /** Writes the job's outcome if this worker still holds it; otherwise reports the lost lease. */
   async settle(assignments: string, values: unknown[]): Promise<void> {
+    await this.abandoning; // the refund first: after the outcome, the fenced write would find no row
     if (this.lost) return; // already reported; the row belongs to the new holder
     if (!(await this.updateIfHeld(assignments, values))) this.loseHold();
   }

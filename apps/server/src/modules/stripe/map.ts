@@ -46,7 +46,15 @@ export type StripeIntent =
       currency: string;
     })
   | (StripeAttribution & { kind: 'lead'; eventName: string })
-  | { kind: 'refund'; refs: string[]; amountRefunded: number; occurredAt: string; chargeId: string }
+  | {
+      kind: 'refund';
+      refs: string[];
+      amountRefunded: number;
+      /** The charge's currency (upper case), in which `amountRefunded` is counted; null when the event does not say. */
+      currency: string | null;
+      occurredAt: string;
+      chargeId: string;
+    }
   | { kind: 'ignored'; why: string };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -138,6 +146,7 @@ export function mapStripeEvent(event: StripeEvent): StripeIntent {
         kind: 'refund',
         refs,
         amountRefunded: typeof o.amount_refunded === 'number' ? o.amount_refunded : 0,
+        currency: str(o.currency)?.toUpperCase() ?? null,
         occurredAt: iso(event.created, undefined),
         chargeId,
       };

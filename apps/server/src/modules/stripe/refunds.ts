@@ -23,11 +23,13 @@ export interface StripeRefund {
   chargeId: string;
   /** Cumulative at Stripe. */
   amountRefunded: number;
+  /** The charge's currency; null when the event did not say (then taken to be the sale's). */
+  currency: string | null;
   occurredAt: Date;
 }
 
 export interface RefundOutcome {
-  outcome: 'refund' | 'ignored:nothing_new';
+  outcome: 'refund' | 'ignored:nothing_new' | 'ignored:currency_mismatch';
   targetId: string;
 }
 
@@ -35,6 +37,7 @@ interface SaleToRefund {
   id: string;
   amount: number;
   refunded_amount: number;
+  currency: string;
 }
 
 /** The sales (aliased `s`) a refund naming `$2` (invoice, payment intent) may be of, as the sales table stores them; `$1` the workspace. */
@@ -43,7 +46,7 @@ const SALE_OF_REFS = `s.workspace_id = $1 and (s.invoice_id = any($2) or (s.paym
 /** Finds and locks the sale of a refund's references; null when Tandem has not recorded it (yet). */
 export async function lockSaleOfRefs(client: pg.PoolClient, workspaceId: string, refs: string[]): Promise<SaleToRefund | null> {
   const { rows } = await client.query<SaleToRefund>(
-    `select s.id, s.amount, s.refunded_amount from sales s where ${SALE_OF_REFS} order by s.occurred_at limit 1 for update`,
+    `select s.id, s.amount, s.refunded_amount, s.currency from sales s where ${SALE_OF_REFS} order by s.occurred_at limit 1 for update`,
     [workspaceId, refs],
   );
   return rows[0] ?? null;
@@ -60,6 +63,13 @@ export async function applyStripeRefund(
   sale: SaleToRefund,
   refund: StripeRefund,
 ): Promise<RefundOutcome> {
+  // Stripe's amounts are minor units of the charge's currency: of a sale the brand recorded in
+  // another one (tracking API, imports, under the invoice id the charge names) they are no part.
+  if (refund.currency !== null && refund.currency !== sale.currency) {
+    services.log.warn({ workspaceId, eventId: refund.eventId, saleId: sale.id, refundCurrency: refund.currency, saleCurrency: sale.currency }, 'Stripe refund not applied: its currency is not the sale\'s');
+    await setEventOutcome(client, workspaceId, refund.eventId, 'ignored:currency_mismatch', sale.id);
+    return { outcome: 'ignored:currency_mismatch', targetId: sale.id };
+  }
   const delta = Math.min(refund.amountRefunded, sale.amount) - sale.refunded_amount;
   if (delta <= 0) {
     await setEventOutcome(client, workspaceId, refund.eventId, 'ignored:nothing_new', sale.id);
@@ -74,8 +84,8 @@ export async function applyStripeRefund(
 /** Keeps a refund whose sale Tandem has not recorded, in the transaction that claimed its event. */
 export async function keepPendingRefund(client: pg.PoolClient, workspaceId: string, refs: string[], refund: StripeRefund): Promise<void> {
   await client.query(
-    'insert into stripe_pending_refunds (workspace_id, event_id, charge_id, refs, amount_refunded, occurred_at) values ($1, $2, $3, $4, $5, $6)',
-    [workspaceId, refund.eventId, refund.chargeId, refs, refund.amountRefunded, refund.occurredAt],
+    'insert into stripe_pending_refunds (workspace_id, event_id, charge_id, refs, amount_refunded, currency, occurred_at) values ($1, $2, $3, $4, $5, $6, $7)',
+    [workspaceId, refund.eventId, refund.chargeId, refs, refund.amountRefunded, refund.currency, refund.occurredAt],
   );
   await setEventOutcome(client, workspaceId, refund.eventId, 'refund_pending', null);
 }
@@ -102,18 +112,18 @@ export async function applyPendingRefunds(
   if (!saleId) return applied;
   await withTransaction(services.pool, async (client) => {
     const { rows: locked } = await client.query<SaleToRefund & { refs: string[] }>(
-      `select id, amount, refunded_amount, array_remove(array[invoice_id, payment_ref], null) as refs from sales where workspace_id = $1 and id = $2 for update`,
+      `select id, amount, refunded_amount, currency, array_remove(array[invoice_id, payment_ref], null) as refs from sales where workspace_id = $1 and id = $2 for update`,
       [workspaceId, saleId],
     );
     const sale = locked[0]!;
     // Under the sale's lock: a concurrent applier that took the lock first has deleted what it applied.
-    const { rows: waiting } = await client.query<{ event_id: string; charge_id: string; amount_refunded: number; occurred_at: Date }>(
-      `delete from stripe_pending_refunds where workspace_id = $1 and refs && $2 returning event_id, charge_id, amount_refunded, occurred_at`,
+    const { rows: waiting } = await client.query<{ event_id: string; charge_id: string; amount_refunded: number; currency: string | null; occurred_at: Date }>(
+      `delete from stripe_pending_refunds where workspace_id = $1 and refs && $2 returning event_id, charge_id, amount_refunded, currency, occurred_at`,
       [workspaceId, sale.refs],
     );
     waiting.sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime() || a.amount_refunded - b.amount_refunded || a.event_id.localeCompare(b.event_id));
     for (const w of waiting) {
-      const refund = { eventId: w.event_id, chargeId: w.charge_id, amountRefunded: Number(w.amount_refunded), occurredAt: w.occurred_at };
+      const refund = { eventId: w.event_id, chargeId: w.charge_id, amountRefunded: Number(w.amount_refunded), currency: w.currency, occurredAt: w.occurred_at };
       applied.set(w.event_id, await applyStripeRefund(client, services, workspaceId, sale, refund));
     }
   });

@@ -39,6 +39,8 @@ export const stripePendingRefunds = pgTable(
     refs: text('refs').array().notNull(),
     /** Cumulative at Stripe, as in the event. */
     amountRefunded: bigint('amount_refunded', { mode: 'number' }).notNull(),
+    /** The charge's currency (upper case), which a sale must have to take the refund; null when the event did not say (and for refunds kept before it was stored). */
+    currency: text('currency'),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },

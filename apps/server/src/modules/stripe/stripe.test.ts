@@ -569,6 +569,30 @@ describe('charge.refunded before a sale the brand records itself (tracking API, 
     expect(await eventOutcome('evt_left_waiting')).toBe('refund');
   });
 
+  it("never applies a refund of a charge in another currency than the sale's, whether it came before or after the sale", async () => {
+    // The brand charged in GBP and records the sale in USD under the same invoice id: the pence refunded are not cents of the sale.
+    const early = { ...refundOfInvoice('BRAND-INV-FX-1', 4000) };
+    early.data.object = { ...early.data.object, currency: 'gbp' } as typeof early.data.object;
+    expect((await deliver(early)).json().outcome).toBe('refund_pending');
+    const sale = await api('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-fx' }, amount: 10_000, currency: 'USD', invoiceId: 'BRAND-INV-FX-1', couponCode: earner.couponCode });
+    expect(sale.statusCode, sale.body).toBe(200);
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-FX-1')).toEqual({ amount: 10_000, refunded_amount: 0 });
+    expect(await eventOutcome(early.id)).toBe('ignored:currency_mismatch');
+    expect(await waiting(early.id)).toBe(0);
+
+    expect((await api('POST', '/api/v1/track/sale', { customer: { externalId: 'api-buyer-fx' }, amount: 8000, currency: 'USD', invoiceId: 'BRAND-INV-FX-2' })).statusCode).toBe(200);
+    const late = { ...refundOfInvoice('BRAND-INV-FX-2', 8000) };
+    late.data.object = { ...late.data.object, currency: 'eur' } as typeof late.data.object;
+    expect((await deliver(late)).json().outcome).toBe('ignored:currency_mismatch');
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-FX-2')).toEqual({ amount: 8000, refunded_amount: 0 });
+    // The same currency (Stripe writes it in lower case) is applied.
+    const same = { ...refundOfInvoice('BRAND-INV-FX-2', 3000) };
+    same.data.object = { ...same.data.object, currency: 'usd' } as typeof same.data.object;
+    expect((await deliver(same)).json().outcome).toBe('refund');
+    expect(await saleBy(brand.workspaceId, 'BRAND-INV-FX-2')).toEqual({ amount: 8000, refunded_amount: 3000 });
+    expect((await replayStoredProgram(ctx.pool, rewarded.programId)).differences).toEqual([]);
+  });
+
   it("never applies one workspace's waiting refund to another workspace's sale of the same invoice id, Stripe or not", async () => {
     const refund = refundOfInvoice('BRAND-INV-4', 2000);
     expect((await deliver(refund)).json().outcome).toBe('refund_pending');

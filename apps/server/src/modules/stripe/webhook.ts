@@ -176,7 +176,7 @@ export async function handleStripeWebhook(
   }
 
   // Refund: Stripe reports the cumulative refunded amount; apply what is new (refunds.ts).
-  const refund = { eventId: event.id, chargeId: intent.chargeId, amountRefunded: intent.amountRefunded, occurredAt: new Date(intent.occurredAt) };
+  const refund = { eventId: event.id, chargeId: intent.chargeId, amountRefunded: intent.amountRefunded, currency: intent.currency, occurredAt: new Date(intent.occurredAt) };
   const result = await recordIdempotently(services, async (client) => {
     if (!(await recordEvent(client, workspaceId, event, 'refund', null)))
       throw new ReplayedConversion({ received: true as const, outcome: 'duplicate', targetId: null });

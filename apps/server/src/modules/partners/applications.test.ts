@@ -4,6 +4,8 @@ import { asKey, cookieHeader, createTestContext, signupActor, uniqueEmail, type 
 
 const start = new Date('2026-05-01T10:00:00Z');
 const DAY = 86_400_000;
+/** How an enrollment event or a decision names the owner's API key. */
+const byOwnersKey = expect.stringMatching(/^key_/);
 
 let ctx: TestContext;
 let owner: Actor;
@@ -144,6 +146,50 @@ describe('manual approval', () => {
   });
 });
 
+describe('applications whose program or partner goes away', () => {
+  it('closes every pending application of a program that closes, and only that program’s, with an enrollment event', async () => {
+    const closing = await program('manual-closing', { mode: 'manual' });
+    await program('manual-staying', { mode: 'manual' });
+    const pending = (await apply('manual-closing', { name: 'Too Late', email: uniqueEmail() })).json();
+    const approvedEarlier = (await apply('manual-closing', { name: 'In Time', email: uniqueEmail() })).json();
+    const earlierApp = (await api('GET', `/api/v1/applications/${approvedEarlier.id}`)).json();
+    expect((await api('POST', `/api/v1/enrollments/${earlierApp.enrollmentId}/status`, { status: 'approved' })).statusCode).toBe(200);
+    const elsewhere = (await apply('manual-staying', { name: 'Other Program', email: uniqueEmail() })).json();
+    // Another workspace's pending application, in a program of its own.
+    const other = await signupActor(ctx.app, { workspaceName: 'Other Brand' });
+    const otherApi = asKey(ctx.app, other.apiKey);
+    expect((await otherApi('POST', '/api/v1/programs', { name: 'Theirs', slug: 'theirs-manual', currency: 'USD', destinationUrl: 'https://theirs.example.com/', approval: { mode: 'manual' }, status: 'active' })).statusCode).toBe(201);
+    const theirs = (await apply('theirs-manual', { name: 'Their Applicant', email: uniqueEmail() })).json();
+    // Another workspace cannot close this program (404), and nothing is closed by its attempt.
+    expect((await otherApi('PATCH', `/api/v1/programs/${closing.id}`, { status: 'closed' })).statusCode).toBe(404);
+    expect((await api('GET', `/api/v1/applications/${pending.id}`)).json().status).toBe('applied');
+
+    expect((await api('PATCH', `/api/v1/programs/${closing.id}`, { status: 'closed' })).statusCode).toBe(200);
+
+    const closed = (await api('GET', `/api/v1/applications/${pending.id}`)).json();
+    expect(closed).toMatchObject({ status: 'rejected', decisionReason: 'program closed', decidedBy: byOwnersKey, decidedAt: expect.any(String) });
+    const events = (await api('GET', `/api/v1/enrollments/${closed.enrollmentId}/events`)).json().data;
+    expect(events.at(-1)).toMatchObject({ fromStatus: 'applied', toStatus: 'rejected', reason: 'program closed', actor: byOwnersKey });
+    // What was decided before stays as it was; other programs and workspaces are untouched.
+    expect((await api('GET', `/api/v1/applications/${approvedEarlier.id}`)).json().status).toBe('approved');
+    expect((await api('GET', `/api/v1/enrollments/${earlierApp.enrollmentId}`)).json().status).toBe('approved');
+    expect((await api('GET', `/api/v1/applications/${elsewhere.id}`)).json().status).toBe('applied');
+    expect((await otherApi('GET', `/api/v1/applications/${theirs.id}`)).json().status).toBe('applied');
+  });
+
+  it('closes a pending application when the partner’s personal data is erased (its enrollment is banned)', async () => {
+    await program('manual-erased', { mode: 'manual' });
+    const res = (await apply('manual-erased', { name: 'Forget Me', email: uniqueEmail() })).json();
+    const app = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    expect((await api('DELETE', `/api/v1/partners/${app.partner.id}/personal-data`)).statusCode).toBe(204);
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json()).toMatchObject({
+      status: 'rejected',
+      decisionReason: 'enrollment banned outside the review: personal data erased',
+      decidedBy: byOwnersKey,
+    });
+  });
+});
+
 describe('council approval', () => {
   let alice: Reviewer;
   let bob: Reviewer;
@@ -238,22 +284,30 @@ describe('council approval', () => {
     expect((await api('DELETE', `/api/v1/members/${ida.userId}`)).statusCode).toBe(204);
   });
 
-  it('removes a reviewer of a closed council program without deciding what it can no longer approve', async () => {
+  it('closes the pending applications of a council program that closes, and removes its reviewers without deciding anything', async () => {
     const [dan, erin] = [await addTeammate(), await addTeammate()];
     const council = await program('council-closed', { mode: 'council', quorum: 2, reviewers: [dan.userId, erin.userId] });
     const res = (await apply('council-closed', { name: 'Closed Out', email: uniqueEmail() })).json();
     expect((await dan.vote(res.id, 'approve')).json().status).toBe('applied');
     expect((await api('PATCH', `/api/v1/programs/${council.id}`, { status: 'closed' })).statusCode).toBe(200);
 
-    // Dan's approval would settle it without Erin, but a closed program approves no one.
+    // A closed program approves no one: the application is closed, its votes kept, its enrollment rejected.
+    const closed = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    expect(closed).toMatchObject({ status: 'rejected', decisionReason: 'program closed', decidedBy: byOwnersKey, votes: [{ reviewerId: dan.userId, decision: 'approve' }] });
+    expect((await api('GET', `/api/v1/enrollments/${closed.enrollmentId}`)).json()).toMatchObject({ status: 'rejected', statusReason: 'program closed' });
+    const late = await erin.vote(res.id, 'approve');
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.message).toContain('rejected');
+
+    // Removing a reviewer or shrinking the council decides nothing more.
     expect((await api('DELETE', `/api/v1/members/${erin.userId}`)).statusCode).toBe(204);
     expect((await api('PATCH', `/api/v1/programs/${council.id}`, { approval: { mode: 'council', quorum: 1, reviewers: [dan.userId] } })).statusCode).toBe(200);
-    expect((await api('GET', `/api/v1/applications/${res.id}`)).json().status).toBe('applied');
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json()).toMatchObject({ status: 'rejected', decisionReason: 'program closed' });
     // A closed council decides nothing any more, so its last reviewer may leave too.
     expect((await api('DELETE', `/api/v1/members/${dan.userId}`)).statusCode).toBe(204);
   });
 
-  it('leaves alone an open application whose enrollment a partnership has already approved when a reviewer leaves', async () => {
+  it('closes as approved an open application whose enrollment a partnership approved: a later vote is a 409, a reviewer leaving changes nothing', async () => {
     const [dan, erin] = [await addTeammate(), await addTeammate()];
     const council = await program('council-partnered', { mode: 'council', quorum: 2, reviewers: [dan.userId, erin.userId] });
     const guest = await signupActor(ctx.app, { workspaceName: 'Guest Brand' });
@@ -263,12 +317,30 @@ describe('council approval', () => {
     expect((await dan.vote(res.id, 'approve')).json().status).toBe('applied');
     const partnership = (await api('POST', '/api/v1/partnerships', { inviteWorkspaceSlug: guest.workspaceSlug, programId: council.id })).json();
     expect((await guestApi('POST', `/api/v1/partnerships/${partnership.id}/accept`, { programId: guestProgram.id })).statusCode).toBe(200);
-    const pending = (await api('GET', `/api/v1/applications/${res.id}`)).json();
-    expect(pending.status).toBe('applied');
-    expect((await api('GET', `/api/v1/enrollments/${pending.enrollmentId}`)).json().status).toBe('approved');
+    const decided = (await api('GET', `/api/v1/applications/${res.id}`)).json();
+    expect(decided).toMatchObject({
+      status: 'approved',
+      decidedBy: 'system',
+      decisionReason: `enrollment approved outside the review: reciprocal partnership ${partnership.id}`,
+      votes: [{ reviewerId: dan.userId, decision: 'approve' }],
+    });
+    expect((await api('GET', `/api/v1/enrollments/${decided.enrollmentId}`)).json().status).toBe('approved');
+    const waiting = (await api('GET', `/api/v1/applications?programId=${council.id}&status=applied`)).json();
+    expect(waiting.data.map((a: { id: string }) => a.id)).not.toContain(res.id);
+
+    // Erin's approval no longer fails on the enrollment's transition (422): the application is decided.
+    const late = await erin.vote(res.id, 'approve');
+    expect(late.statusCode).toBe(409);
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json().votes).toHaveLength(1);
 
     expect((await api('DELETE', `/api/v1/members/${erin.userId}`)).statusCode).toBe(204);
-    expect((await api('GET', `/api/v1/applications/${res.id}`)).json().status).toBe('applied');
+    expect((await api('GET', `/api/v1/applications/${res.id}`)).json()).toMatchObject({ status: 'approved', decidedAt: decided.decidedAt });
+
+    // A row left pending before transitions closed applications: a vote is refused (409), not a 422.
+    await ctx.pool.query(`update applications set status = 'applied', decision_reason = null, decided_by = null, decided_at = null where id = $1`, [res.id]);
+    const legacy = await dan.vote(res.id, 'approve');
+    expect(legacy.statusCode).toBe(409);
+    expect(legacy.json().error.message).toContain('enrollment is already approved');
   });
 
   it('guards only councils that still decide: a paused one keeps its last reviewer, a draft is checked when it goes live', async () => {

@@ -188,6 +188,9 @@ export async function voteOnApplication(
   const reviewers = program.approval.reviewers ?? [];
   if (!reviewers.includes(input.reviewerId)) throw new ApiError('forbidden', 'Only the program’s council reviewers may vote');
   if (app.status !== 'applied') throw new ApiError('conflict', `This application is already ${app.status}`);
+  // Since transitions close the pending application, only a row from before that can get here.
+  const enrollment = await client.query<{ status: string }>('select status from enrollments where workspace_id = $1 and id = $2', [input.workspaceId, app.enrollment_id]);
+  if (enrollment.rows[0]?.status !== 'applied') throw new ApiError('conflict', `This application's enrollment is already ${enrollment.rows[0]?.status ?? 'gone'}`);
   try {
     await client.query('savepoint application_vote');
     await client.query(
@@ -251,8 +254,8 @@ async function decideIfCouncilSettled(client: pg.PoolClient, program: ProgramRow
  * otherwise wait for a vote that can no longer come.
  *
  * The re-tally runs inside the caller's change (a PATCH, a member's removal), which must not fail
- * because of it: an application whose enrollment has moved on (approved through a partnership, say)
- * is left alone, and a decision that cannot be carried out is rolled back to its savepoint, logged
+ * because of it: an application whose enrollment has moved on is left alone (since transitions close
+ * the pending application, only a row from before that can be in that state), and a decision that cannot be carried out is rolled back to its savepoint, logged
  * and left pending for the next vote or change.
  */
 export async function retallyOpenApplications(client: pg.PoolClient, workspaceId: string, programId: string, now: Date, log: Pick<FastifyBaseLogger, 'warn'>): Promise<void> {
@@ -276,6 +279,26 @@ export async function retallyOpenApplications(client: pg.PoolClient, workspaceId
       log.warn({ err: error, workspaceId, programId, applicationId: app.id }, 'council re-tally could not decide an application; it stays pending');
     }
   }
+}
+
+/** Why the pending applications of a program that closes are rejected. */
+export const PROGRAM_CLOSED_REASON = 'program closed';
+
+/**
+ * A program that closes approves no one (closed is final), so its pending applications, whatever
+ * the approval mode, are decided there and then: rejected with the reason `program closed` by the
+ * actor who closed it, votes kept, and their enrollments rejected the same way (an enrollment_events
+ * row and an audit entry each). Runs in the closing PATCH's transaction.
+ */
+export async function closeApplicationsOfClosedProgram(client: pg.PoolClient, program: ProgramRow, actor: EnrollmentActor, now: Date): Promise<void> {
+  const { rows } = await client.query<{ workspace_id: string; id: string; enrollment_id: string }>(
+    `select a.workspace_id, a.id, a.enrollment_id from applications a
+       join enrollments e on e.workspace_id = a.workspace_id and e.id = a.enrollment_id
+      where a.workspace_id = $1 and a.program_id = $2 and a.status = 'applied' and e.status = 'applied'
+      order by a.id for update of a, e`,
+    [program.workspace_id, program.id],
+  );
+  for (const app of rows) await decideApplication(client, program, app, 'rejected', PROGRAM_CLOSED_REASON, actor, now);
 }
 
 /** Deciding council programs of the workspace that name the user as a reviewer. */

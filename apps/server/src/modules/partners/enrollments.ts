@@ -212,6 +212,29 @@ export async function completeApproval(client: pg.PoolClient, program: ProgramRo
   return getEnrollmentRow(client, workspaceId, enrollmentId);
 }
 
+/**
+ * Closes the pending application of enrollments that left `applied` by another path than the
+ * application's own decision (a reciprocal partnership approving the partner, a ban by erasure):
+ * `approved` if the enrollment was approved, else `rejected`, the reason saying what decided it.
+ * Left `applied`, it would wait for votes that can only fail (the enrollment cannot be approved or
+ * rejected again). An application decided the ordinary way is already closed, so this does nothing.
+ */
+export async function closePendingApplications(
+  client: pg.PoolClient,
+  workspaceId: string,
+  of: { enrollmentId: string } | { partnerId: string },
+  to: EnrollmentStatus,
+  reason: string | null,
+  actorLabel: string,
+  now: Date,
+): Promise<void> {
+  const [column, id] = 'enrollmentId' in of ? ['enrollment_id', of.enrollmentId] : ['partner_id', of.partnerId];
+  await client.query(
+    `update applications set status = $3, decision_reason = $4, decided_by = $5, decided_at = $6 where workspace_id = $1 and ${column} = $2 and status = 'applied'`,
+    [workspaceId, id, to === 'approved' ? 'approved' : 'rejected', `enrollment ${to} outside the review${reason ? `: ${reason}` : ''}`, actorLabel, now],
+  );
+}
+
 export interface TransitionInput extends ApprovalExtras {
   workspaceId: string;
   enrollmentId: string;
@@ -237,6 +260,7 @@ export async function transitionEnrollment(client: pg.PoolClient, input: Transit
   }
   await client.query('update enrollments set status = $3, status_reason = $4, updated_at = $5 where workspace_id = $1 and id = $2', [input.workspaceId, input.enrollmentId, input.to, input.reason, input.now]);
   await recordEnrollmentEvent(client, { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId, from: row.status, to: input.to, reason: input.reason, actor: input.actor, at: input.now });
+  if (row.status === 'applied') await closePendingApplications(client, input.workspaceId, { enrollmentId: input.enrollmentId }, input.to, input.reason, input.actor.label, input.now);
   if (input.to === 'approved') return completeApproval(client, input.program, input.workspaceId, input.enrollmentId, input.now, input);
   return getEnrollmentRow(client, input.workspaceId, input.enrollmentId);
 }

@@ -5,6 +5,7 @@ import type { Services } from '../../http/context.js';
 import { withTransaction } from '../../db/tx.js';
 import { recordAudit, type AuditActor } from '../audit/record.js';
 import { notifyLinksChanged } from '../links/notify.js';
+import { closePendingApplications } from '../partners/enrollments.js';
 import { personalSet, redactEventsMentioning, storedRows } from './redact.js';
 
 interface PartnerRow {
@@ -77,6 +78,7 @@ export async function erasePartner(services: Services, workspaceId: string, acto
         [workspaceId, newId('ene'), enrollment.id, enrollment.status, actorLabel, services.now()],
       );
     }
+    await closePendingApplications(client, workspaceId, { partnerId }, 'banned', 'personal data erased', actorLabel, services.now());
     await client.query('update applications set website = null, message = null where workspace_id = $1 and partner_id = $2', [workspaceId, partnerId]);
     // Archived links stop redirecting on every node: each node's cache hears of each one (and the
     // cache's poll, which reads updated_at, would find them too).

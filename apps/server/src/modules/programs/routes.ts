@@ -3,7 +3,8 @@ import { withTransaction } from '../../db/tx.js';
 import { decodeCursor, pageOf } from '../../http/pagination.js';
 import type { Router } from '../../http/router.js';
 import { actorOf, recordAudit } from '../audit/record.js';
-import { retallyOpenApplications } from '../partners/applications.js';
+import { closeApplicationsOfClosedProgram, retallyOpenApplications } from '../partners/applications.js';
+import { requestActor } from '../partners/enrollments.js';
 import { createProgram, getProgramRow, getProgramRowBySlug, listProgramRows, toProgram, updateProgram } from './programs.js';
 
 /** The id recorded as the author of a version: the user, or the API key acting for the workspace. */
@@ -41,6 +42,9 @@ export function programRoutes(r: Router): void {
       // A smaller council or a lower quorum may already settle applications whose votes are all in.
       if (JSON.stringify(change.after.approval) !== JSON.stringify(change.before.approval)) {
         await retallyOpenApplications(client, auth.workspaceId, params.id, services.now(), req.log);
+      }
+      if (change.after.status === 'closed' && change.before.status !== 'closed') {
+        await closeApplicationsOfClosedProgram(client, change.after, requestActor(auth), services.now());
       }
       return change.after;
     });

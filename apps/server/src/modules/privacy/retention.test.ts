@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
-import { createTestContext, signupActor, type TestContext } from '../../test/harness.js';
+import { asKey, createTestContext, signupActor, type TestContext } from '../../test/harness.js';
 import { insertProgram } from '../tracking/test-fixtures.js';
 import { clickRetentionCutoff, purgeExpiredClicks, RETENTION_QUEUE } from './retention.js';
 import { PENDING_REFUND_KEEP_DAYS, purgeExpiredPendingRefunds } from '../stripe/refunds.js';
@@ -151,6 +151,23 @@ describe('Stripe refunds waiting for a sale that never came', () => {
     expect(await waiting(b.workspaceId)).toEqual(['evt_old']);
     expect(await outcomes(a.workspaceId)).toEqual({ evt_old: 'ignored:unknown_sale', evt_recent: 'refund_pending' });
     expect(await outcomes(b.workspaceId)).toEqual({ evt_old: 'refund_pending', evt_older: 'ignored:unknown_sale' });
+  });
+
+  it('are applied, not deleted, when their sale was recorded after all (its look for them was missed)', async () => {
+    // A sale recorded while the workspace had no Stripe secret yet looks for no waiting refund (stripe/hooks.ts).
+    const a = await signupActor(ctx.app);
+    const sale = await asKey(ctx.app, a.apiKey)('POST', '/api/v1/track/sale', { customer: { externalId: 'late-buyer' }, amount: 2000, currency: 'USD', invoiceId: 'pi_evt_missed' });
+    expect(sale.statusCode, sale.body).toBe(200);
+    await keepWaiting(a.workspaceId, 'evt_missed', ago(PENDING_REFUND_KEEP_DAYS + 1));
+    await keepWaiting(a.workspaceId, 'evt_never', ago(PENDING_REFUND_KEEP_DAYS + 1));
+
+    await ctx.services.queue.enqueue(RETENTION_QUEUE);
+    await ctx.services.queue.drain();
+
+    expect(await waiting(a.workspaceId)).toEqual([]);
+    expect(await outcomes(a.workspaceId)).toEqual({ evt_missed: 'refund', evt_never: 'ignored:unknown_sale' });
+    const { rows } = await ctx.pool.query('select refunded_amount from sales where workspace_id = $1 and id = $2', [a.workspaceId, sale.json().sale.id]);
+    expect(rows).toEqual([{ refunded_amount: 500 }]);
   });
 
   it('are deleted a bounded batch per statement until none is left', async () => {

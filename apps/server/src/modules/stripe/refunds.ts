@@ -143,10 +143,10 @@ const EXPIRE_BATCH = 1_000;
  * Deletes the refunds that waited longer than {@link PENDING_REFUND_KEEP_DAYS} (by when Tandem
  * received them), one workspace at a time, at most `batch` rows per statement until none is left;
  * their `stripe_events` rows then say `ignored:unknown_sale`, what such a refund was before it could
- * wait. Run hourly by the `privacy.retention` job. A refund being applied meanwhile is not lost:
+ * wait. One whose sale is recorded by then (its look was missed) is applied to it instead. Run hourly by the `privacy.retention` job. A refund being applied meanwhile is not lost:
  * whichever statement deletes its row first has it (applying deletes under the sale's lock).
  */
-export async function purgeExpiredPendingRefunds(services: Pick<Services, 'pool' | 'now' | 'log'>, options: { batch?: number } = {}): Promise<number> {
+export async function purgeExpiredPendingRefunds(services: Services, options: { batch?: number } = {}): Promise<number> {
   const batch = options.batch ?? EXPIRE_BATCH;
   const receivedBefore = new Date(services.now().getTime() - PENDING_REFUND_KEEP_DAYS * 24 * 3600 * 1000);
   const { rows: workspaces } = await services.pool.query<{ workspace_id: string }>(
@@ -155,6 +155,16 @@ export async function purgeExpiredPendingRefunds(services: Pick<Services, 'pool'
   );
   let deleted = 0;
   for (const { workspace_id: workspaceId } of workspaces) {
+    // A refund whose sale is recorded after all, its look for waiting refunds missed (a sale of a
+    // workspace without a Stripe secret yet, see hooks.ts, or one whose look failed and was never
+    // retried), is applied now rather than reported as of an unknown sale.
+    const { rows: sales } = await services.pool.query<{ id: string }>(
+      `select distinct sale.id from stripe_pending_refunds p
+         cross join lateral (select s.id from sales s where ${SALE_OF_REFS.replaceAll('$2', 'p.refs')} order by s.occurred_at limit 1) sale
+        where p.workspace_id = $1 and p.received_at < $2`,
+      [workspaceId, receivedBefore],
+    );
+    for (const { id } of sales) await applyPendingRefunds(services, workspaceId, { saleId: id });
     for (;;) {
       const { rows } = await services.pool.query<{ deleted: number }>(
         `with gone as (

@@ -170,6 +170,33 @@ describe('Stripe refunds waiting for a sale that never came', () => {
     expect(rows).toEqual([{ refunded_amount: 500 }]);
   });
 
+  it("keep a refund whose sale could not take it for the next run, and expire other workspaces' all the same", async () => {
+    const a = await signupActor(ctx.app);
+    const b = await signupActor(ctx.app);
+    const sale = await asKey(ctx.app, a.apiKey)('POST', '/api/v1/track/sale', { customer: { externalId: 'stuck-buyer' }, amount: 2000, currency: 'USD', invoiceId: 'pi_evt_stuck' });
+    expect(sale.statusCode, sale.body).toBe(200);
+    const saleId = sale.json().sale.id as string;
+    await keepWaiting(a.workspaceId, 'evt_stuck', ago(PENDING_REFUND_KEEP_DAYS + 1));
+    await keepWaiting(b.workspaceId, 'evt_gone', ago(PENDING_REFUND_KEEP_DAYS + 1));
+    // This sale's refund fails (as a database error would) until the trigger is dropped.
+    await ctx.pool.query(`create function retention_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$`);
+    await ctx.pool.query(`create trigger retention_test_refuse before insert on refunds for each row when (new.sale_id = '${saleId}') execute function retention_test_refuse()`);
+    try {
+      await purgeExpiredPendingRefunds(ctx.services);
+    } finally {
+      await ctx.pool.query('drop trigger retention_test_refuse on refunds');
+      await ctx.pool.query('drop function retention_test_refuse');
+    }
+    expect(await waiting(a.workspaceId)).toEqual(['evt_stuck']);
+    expect(await outcomes(a.workspaceId)).toEqual({ evt_stuck: 'refund_pending' });
+    expect(await waiting(b.workspaceId)).toEqual([]);
+    // The next run applies it.
+    await purgeExpiredPendingRefunds(ctx.services);
+    expect(await outcomes(a.workspaceId)).toEqual({ evt_stuck: 'refund' });
+    const { rows } = await ctx.pool.query('select refunded_amount from sales where workspace_id = $1 and id = $2', [a.workspaceId, saleId]);
+    expect(rows).toEqual([{ refunded_amount: 500 }]);
+  });
+
   it('are deleted a bounded batch per statement until none is left', async () => {
     const a = await signupActor(ctx.app);
     for (let i = 0; i < 5; i++) await keepWaiting(a.workspaceId, `evt_${i}`, ago(PENDING_REFUND_KEEP_DAYS + 1 + i));

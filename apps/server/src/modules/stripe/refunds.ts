@@ -164,7 +164,18 @@ export async function purgeExpiredPendingRefunds(services: Services, options: { 
         where p.workspace_id = $1 and p.received_at < $2`,
       [workspaceId, receivedBefore],
     );
-    for (const { id } of sales) await applyPendingRefunds(services, workspaceId, { saleId: id });
+    let failed = false;
+    for (const { id } of sales) {
+      try {
+        await applyPendingRefunds(services, workspaceId, { saleId: id });
+      } catch (error) {
+        // Not expired either (that would drop a refund of a known sale): the next run tries again,
+        // and the other workspaces are not held up.
+        services.log.error({ err: error, workspaceId, saleId: id }, 'could not apply the Stripe refunds waiting for a sale');
+        failed = true;
+      }
+    }
+    if (failed) continue;
     for (;;) {
       const { rows } = await services.pool.query<{ deleted: number }>(
         `with gone as (

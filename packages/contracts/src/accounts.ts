@@ -43,7 +43,16 @@ export const passwordResetRequestResponse = z.object({
   email: z.string().describe('The address as understood; the answer is the same whether or not an account uses it'),
 });
 export const passwordResetConfirmBody = z.strictObject({ token: z.string().min(1, 'is required').max(200), password });
-export const passwordResetConfirmResponse = z.object({ email: z.string().describe('The account whose password was set: sign in with it') });
+export const passwordResetConfirmResponse = z.object({
+  email: z.string().describe('The account whose password was set: sign in with it'),
+  revokedApiKeys: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'API keys revoked by this reset: when the address was not verified before it, every key of the workspaces the account owns (or is the only admin of), since whoever held the account until now could have made them; 0 for an account whose address was already verified',
+    ),
+});
 
 export const meResponse = z.object({
   user: user.nullable(),
@@ -122,6 +131,8 @@ export const accountEndpoints = {
   confirmPasswordReset: defineEndpoint({
     method: 'POST', path: '/api/v1/auth/password-reset/confirm', operationId: 'confirmPasswordReset', tag, auth: { kind: 'none' },
     summary: "Set a new password with a mailed reset token: confirms the email and ends all of the account's sessions",
+    description:
+      "When the address was not verified before the reset, the API keys of the workspaces the account owns or is the only admin of are revoked too (each audited as `api_key.revoked`): the account may have been signed up by someone else with this address. An account whose address was already verified keeps its keys.",
     body: passwordResetConfirmBody, status: 200, response: passwordResetConfirmResponse,
   }),
   logout: defineEndpoint({

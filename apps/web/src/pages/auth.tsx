@@ -199,14 +199,20 @@ export function ForgotPasswordPage() {
 /** The mailed link (`?token=`): sets a new password, which also confirms the address and signs out every session. */
 export function ResetPasswordPage() {
   const [token] = useState(() => new URLSearchParams(window.location.search).get('token') ?? '');
-  const [doneFor, setDoneFor] = useState<string>();
+  const [done, setDone] = useState<{ email: string; revokedApiKeys: number }>();
   const { submit, error, busy } = useSubmit(async (form) => {
-    const result = await call(endpoints.confirmPasswordReset, { body: { token, password: String(form.get('password')) } });
-    setDoneFor(result.email);
+    setDone(await call(endpoints.confirmPasswordReset, { body: { token, password: String(form.get('password')) } }));
   });
-  if (doneFor) {
+  if (done) {
     return (
-      <AuthFrame title="Password set" subtitle={`Sign in as ${doneFor} with your new password. Every earlier session of the account has ended.`} footer={null}>
+      <AuthFrame title="Password set" subtitle={`Sign in as ${done.email} with your new password. Every earlier session of the account has ended.`} footer={null}>
+        {done.revokedApiKeys > 0 ? (
+          <p role="status" className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-200">
+            {done.revokedApiKeys === 1 ? 'One API key' : `${done.revokedApiKeys} API keys`} of your workspaces, made before this address was
+            confirmed, {done.revokedApiKeys === 1 ? 'was' : 'were'} revoked: whoever used the account until now could have made them. Create new
+            keys in Settings for the integrations you trust.
+          </p>
+        ) : null}
         <Link
           to="/login"
           className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"

@@ -43,19 +43,25 @@ export async function createWorkspace(client: pg.PoolClient, name: string, owner
 }
 
 /**
- * Revokes a workspace's keys (one by id, or every unrevoked key with a name) and, in the same
- * statement, announces each revoked id to every node's API key cache (see ApiKeyCache): the only
- * way keys are revoked, so a cached key never outlives its revocation. Returns the ids revoked.
+ * Revokes a workspace's keys (one by id, every unrevoked key with a name, or every unrevoked key)
+ * and, in the same statement, announces each revoked id to every node's API key cache (see
+ * ApiKeyCache): the only way keys are revoked, so a cached key never outlives its revocation.
+ * Returns the ids revoked.
  */
-export async function revokeApiKeys(db: pg.Pool | pg.PoolClient, workspaceId: string, which: { id: string } | { name: string }): Promise<string[]> {
-  const byId = 'id' in which;
+export async function revokeApiKeys(
+  db: pg.Pool | pg.PoolClient,
+  workspaceId: string,
+  which: { id: string } | { name: string } | { allUnrevoked: true },
+): Promise<string[]> {
+  const [filter, params] =
+    'id' in which ? ['id = $2', [which.id]] : 'name' in which ? ['name = $2 and revoked_at is null', [which.name]] : ['revoked_at is null', []];
   const { rows } = await db.query<{ id: string }>(
     `with revoked as (
        update api_keys set revoked_at = coalesce(revoked_at, now())
-        where workspace_id = $1 and ${byId ? 'id = $2' : 'name = $2 and revoked_at is null'} returning id
+        where workspace_id = $1 and ${filter} returning id
      )
      select id, pg_notify('${API_KEYS_CHANNEL}', id) from revoked`,
-    [workspaceId, byId ? which.id : which.name],
+    [workspaceId, ...params],
   );
   return rows.map((r) => r.id);
 }

@@ -96,7 +96,7 @@ describe('setting a password with a reset link', () => {
     await requestReset(alice);
     const confirmed = await confirmReset(await mailedResetToken(alice), 'alice new password');
     expect(confirmed.statusCode, confirmed.body).toBe(200);
-    expect(confirmed.json()).toEqual({ email: alice });
+    expect(confirmed.json()).toEqual({ email: alice, revokedApiKeys: 0 });
     // Linked by the reset itself, before any portal call (the account keeps its id: it is Alice's now).
     const linked = await ctx.pool.query('select user_id from partners where workspace_id = $1 and id = $2', [brand.workspaceId, added.partner.id]);
     expect(linked.rows[0].user_id).toBe(squatter.userId);
@@ -114,7 +114,10 @@ describe('setting a password with a reset link', () => {
   it("works for a brand user too: its workspace stays, its other sessions end", async () => {
     const owner = await signupActor(ctx.app);
     await requestReset(owner.email);
-    expect((await confirmReset(await mailedResetToken(owner.email), 'brand new password')).statusCode).toBe(200);
+    const confirmed = await confirmReset(await mailedResetToken(owner.email), 'brand new password');
+    expect(confirmed.statusCode).toBe(200);
+    // Never verified, so whoever signed up could have been someone else: the sign-up key goes too.
+    expect(confirmed.json()).toEqual({ email: owner.email, revokedApiKeys: 1 });
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: owner.cookie } })).statusCode).toBe(401);
     const signedIn = await login(owner.email, 'brand new password');
     expect(signedIn.json().workspaces.map((w: { id: string }) => w.id)).toEqual([owner.workspaceId]);
@@ -156,5 +159,124 @@ describe('setting a password with a reset link', () => {
     const short = await confirmReset('whatever', 'short');
     expect(short.statusCode).toBe(422);
     expect(short.json().error.details).toEqual([expect.objectContaining({ path: 'password' })]);
+  });
+});
+
+describe('API keys when a reset takes an address back', () => {
+  const me = (key: string) => asKey(ctx.app, key)('GET', '/api/v1/me');
+  const asSession = (actor: { cookie: string; csrf: string }) => (method: 'GET' | 'POST', url: string, payload?: object) =>
+    ctx.app.inject({ method, url, headers: { cookie: actor.cookie, 'x-csrf-token': actor.csrf }, ...(payload ? { payload } : {}) });
+
+  async function resetBy(email: string, password: string) {
+    await requestReset(email);
+    const token = await mailedResetToken(email);
+    return { token, res: await confirmReset(token, password) };
+  }
+
+  /** Signs in with the new password and lists the keys of each workspace, by id. */
+  async function keysSeenBy(email: string, password: string, workspaceId: string) {
+    const signedIn = await login(email, password);
+    expect(signedIn.statusCode, signedIn.body).toBe(200);
+    const cookie = cookieHeader(signedIn);
+    const csrf = signedIn.json().csrfToken;
+    expect((await asSession({ cookie, csrf })('POST', '/api/v1/auth/switch-workspace', { workspaceId })).statusCode).toBe(200);
+    const listed = await ctx.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: { cookie } });
+    return new Map(listed.json().data.map((k: { id: string; revokedAt: string | null }) => [k.id, k.revokedAt]));
+  }
+
+  it("revokes the squatter's keys of the workspace it made, and nobody else's", async () => {
+    const victim = uniqueEmail('victim');
+    const otherBrand = await signupActor(ctx.app, { workspaceName: 'Other Brand' });
+    // The squatter signs up with the victim's address (never verified) and makes a second key.
+    const squatter = await signupActor(ctx.app, { email: victim, password: 'squatter password', workspaceName: 'Squatted' });
+    const second = await asKey(ctx.app, squatter.apiKey)('POST', '/api/v1/api-keys', { name: 'Second', scopes: ['read', 'write'] });
+    expect(second.statusCode, second.body).toBe(201);
+    for (const key of [squatter.apiKey, second.json().key, otherBrand.apiKey]) expect((await me(key)).statusCode).toBe(200);
+
+    const { token, res } = await resetBy(victim, 'victim new password');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 2 });
+
+    for (const key of [squatter.apiKey, second.json().key]) {
+      const refused = await me(key);
+      expect(refused.statusCode).toBe(401);
+      expect((await asKey(ctx.app, key)('POST', '/api/v1/programs', { name: 'Still mine', currency: 'USD', destinationUrl: 'https://squat.example.com/' })).statusCode).toBe(401);
+    }
+    // Tenant isolation: another workspace's key is untouched.
+    expect((await me(otherBrand.apiKey)).statusCode).toBe(200);
+
+    // The workspace stays the owner's: it sees both keys revoked, and each revocation is audited.
+    const keys = await keysSeenBy(victim, 'victim new password', squatter.workspaceId);
+    expect([...keys.values()].every((revokedAt) => revokedAt !== null)).toBe(true);
+    expect(keys.size).toBe(2);
+    const audit = await ctx.pool.query<{ action: string; actor_kind: string; actor_id: string; target_id: string; after: unknown }>(
+      `select action, actor_kind, actor_id, target_id, after from audit_log where workspace_id = $1 and action = 'api_key.revoked' order by target_id`,
+      [squatter.workspaceId],
+    );
+    expect(audit.rows.map((r) => r.target_id).sort()).toEqual([...keys.keys()].sort());
+    for (const row of audit.rows) {
+      expect(row).toMatchObject({ actor_kind: 'user', actor_id: squatter.userId, after: { revoked: true, reason: 'password_reset_of_unverified_email' } });
+    }
+    const otherAudit = await ctx.pool.query(`select 1 from audit_log where workspace_id = $1 and action = 'api_key.revoked'`, [otherBrand.workspaceId]);
+    expect(otherAudit.rowCount).toBe(0);
+
+    // A key the owner makes after the reset works, and the spent link changes nothing.
+    const signedIn = await login(victim, 'victim new password');
+    const owner = { cookie: cookieHeader(signedIn), csrf: signedIn.json().csrfToken as string };
+    const fresh = await asSession(owner)('POST', '/api/v1/api-keys', { name: 'Mine now', scopes: ['read'] });
+    expect(fresh.statusCode, fresh.body).toBe(201);
+    const again = await confirmReset(token, 'another new password');
+    expect(again.statusCode).toBe(422);
+    expect((await me(fresh.json().key)).statusCode).toBe(200);
+    expect((await me(otherBrand.apiKey)).statusCode).toBe(200);
+    const afterAgain = await ctx.pool.query(`select count(*)::int as n from audit_log where workspace_id = $1 and action = 'api_key.revoked'`, [squatter.workspaceId]);
+    expect(afterAgain.rows[0].n).toBe(2);
+    expect((await login(victim, 'victim new password')).statusCode).toBe(200);
+  });
+
+  it('keeps the keys of a user whose address was already verified', async () => {
+    const brand = await signupActor(ctx.app, { workspaceName: 'Verified Brand' });
+    const session = asSession(brand);
+    expect((await session('POST', '/api/v1/portal/email/resend')).statusCode).toBe(202);
+    await ctx.services.queue.drain();
+    const mail = outbox.filter((m) => m.to === brand.email).at(-1);
+    const link = /verify-email\?token=([\w-]+)/.exec(mail!.text);
+    expect((await session('POST', '/api/v1/portal/email/verify', { token: decodeURIComponent(link![1]!) })).statusCode).toBe(200);
+
+    const { res } = await resetBy(brand.email, 'forgotten and reset');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ email: brand.email, revokedApiKeys: 0 });
+    expect((await me(brand.apiKey)).statusCode).toBe(200);
+  });
+
+  it("leaves the keys of a workspace someone else owns, and takes those of one where the user is the sole admin", async () => {
+    const victim = uniqueEmail('victim-member');
+    const squatter = await signupActor(ctx.app, { email: victim, password: 'squatter password', workspaceName: 'Squatted Too' });
+    // Two brands invite the address as an admin, and the account (the squatter's, for now) accepts.
+    const joined = [];
+    for (const name of ['Owned Elsewhere', 'Ownerless']) {
+      const brand = await signupActor(ctx.app, { workspaceName: name });
+      const invited = await asKey(ctx.app, brand.apiKey)('POST', '/api/v1/invitations', { email: victim, role: 'admin' });
+      const token = new URL(invited.json().acceptUrl).searchParams.get('token');
+      const accepted = await ctx.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', headers: { cookie: squatter.cookie, 'x-csrf-token': squatter.csrf }, payload: { token } });
+      expect(accepted.statusCode, accepted.body).toBe(200);
+      // Accepting signs in to the workspace joined: the squatter makes a key there.
+      const actor = { cookie: cookieHeader(accepted), csrf: accepted.json().csrfToken as string };
+      const made = await asSession(actor)('POST', '/api/v1/api-keys', { name: 'Squatter in', scopes: ['read'] });
+      expect(made.statusCode, made.body).toBe(201);
+      joined.push({ brand, squatterKey: made.json().key as string });
+    }
+    const [ownedElsewhere, ownerless] = joined as [(typeof joined)[0], (typeof joined)[0]];
+    // The second brand's owner is gone (its membership removed), so the account is its sole admin.
+    await ctx.pool.query('delete from memberships where workspace_id = $1 and user_id = $2', [ownerless.brand.workspaceId, ownerless.brand.userId]);
+
+    const { res } = await resetBy(victim, 'victim new password');
+    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 3 });
+    expect((await me(squatter.apiKey)).statusCode).toBe(401);
+    expect((await me(ownerless.brand.apiKey)).statusCode).toBe(401);
+    expect((await me(ownerless.squatterKey)).statusCode).toBe(401);
+    // A workspace with another owner is that owner's: none of its keys is touched.
+    expect((await me(ownedElsewhere.brand.apiKey)).statusCode).toBe(200);
+    expect((await me(ownedElsewhere.squatterKey)).statusCode).toBe(200);
   });
 });

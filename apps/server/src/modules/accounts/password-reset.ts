@@ -3,13 +3,16 @@ import { ApiError } from '@tandem/contracts';
 import { withTransaction } from '../../db/tx.js';
 import type { Services } from '../../http/context.js';
 import { hashPassword, hashToken } from '../../security/crypto.js';
+import { recordAudit } from '../audit/record.js';
 import { enqueueMail, mailLinkBase } from '../mail/mail.js';
+import { revokeApiKeys } from './accounts.js';
 import { insertMailedToken, mailLimitReached } from './mailed-tokens.js';
 
 /*
  * Password reset by mail. Reading the mail sent to an address is what proves the address, so a
  * reset also settles who owns it: whoever signed up first with someone else's email (and could
- * never verify it) loses the account, its sessions ended, to the one who reads that mail.
+ * never verify it) loses the account, its sessions ended, to the one who reads that mail. Its API
+ * keys go too when the address was unverified until then (see revokeKeysOfWorkspacesControlledBy).
  */
 export const RESET_TTL_MS = 3600 * 1000;
 
@@ -55,19 +58,61 @@ export async function requestPasswordReset(services: Services, email: string): P
 const unknownToken = () => new ApiError('unprocessable', 'This password reset link is not valid', [{ path: 'token', message: 'is not a password reset link' }]);
 
 /**
+ * Revokes every unrevoked key of the workspaces a user controls alone, auditing each, and returns
+ * their ids. Called when a reset proves an address that was unverified until then: whoever held the
+ * account before (a squatter, possibly) held those workspaces, and every key in them was made on
+ * its watch, by it or by someone it let in. Controlled alone means owned, or administered with no
+ * other owner or admin: a workspace with another owner or admin is that person's, and its keys (even
+ * one this account made there) are left to them, so a reset never breaks another tenant's integrations.
+ * "Made before the reset" means committed before the revoking statement, which sees them all (no
+ * created_at comparison, which would mix the app's clock with the database's). Left open: a request
+ * authenticated before the reset whose new key commits after that statement (a race of moments).
+ */
+async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId: string): Promise<string[]> {
+  const { rows } = await client.query<{ workspace_id: string }>(
+    `select m.workspace_id from memberships m
+      where m.user_id = $1
+        and (m.role = 'owner'
+             or (m.role = 'admin' and not exists (
+                   select 1 from memberships other
+                    where other.workspace_id = m.workspace_id and other.user_id <> m.user_id and other.role in ('owner', 'admin'))))
+      order by m.workspace_id`,
+    [userId],
+  );
+  const revoked: string[] = [];
+  for (const { workspace_id: workspaceId } of rows) {
+    for (const keyId of await revokeApiKeys(client, workspaceId, { allUnrevoked: true })) {
+      await recordAudit(client, {
+        workspaceId,
+        actor: { kind: 'user', id: userId },
+        action: 'api_key.revoked',
+        target: { type: 'api_key', id: keyId },
+        before: { revoked: false },
+        after: { revoked: true, reason: 'password_reset_of_unverified_email' },
+      });
+      revoked.push(keyId);
+    }
+  }
+  return revoked;
+}
+
+/**
  * Sets the password of the account a reset token was mailed for. The token proves the address, so
  * the email counts as verified; every session of the account ends (a squatter's included) and every
- * other outstanding reset link is spent. `afterReset` runs in the same transaction, as the user.
+ * other outstanding reset link is spent. When the address was not verified before, the keys of the
+ * workspaces the account controls alone are revoked as well; a verified account (a forgotten
+ * password) keeps them. `afterReset` runs in the same transaction, as the user. Returns the ids of
+ * the keys revoked: the caller drops them from this node's cache once committed.
  */
 export async function confirmPasswordReset(
   services: Services,
   input: { token: string; password: string },
   afterReset: (client: pg.PoolClient, userId: string) => Promise<void>,
-): Promise<{ email: string }> {
+): Promise<{ email: string; revokedApiKeyIds: string[] }> {
   const passwordHash = await hashPassword(input.password);
   return withTransaction(services.pool, async (client) => {
-    const { rows } = await client.query<{ user_id: string; email: string; expires_at: Date; used_at: Date | null; current_email: string }>(
-      `select r.user_id, r.email, r.expires_at, r.used_at, u.email as current_email
+    const { rows } = await client.query<{ user_id: string; email: string; expires_at: Date; used_at: Date | null; current_email: string; email_verified_at: Date | null }>(
+      `select r.user_id, r.email, r.expires_at, r.used_at, u.email as current_email, u.email_verified_at
          from password_resets r join users u on u.id = r.user_id
         where r.token_hash = $1 for update of r, u`,
       [hashToken(input.token)],
@@ -81,7 +126,8 @@ export async function confirmPasswordReset(
     await client.query('update password_resets set used_at = $2 where user_id = $1 and used_at is null', [found.user_id, now]);
     await client.query('update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, $3) where id = $1', [found.user_id, passwordHash, now]);
     await client.query('delete from sessions where user_id = $1', [found.user_id]);
+    const revokedApiKeyIds = found.email_verified_at ? [] : await revokeKeysOfWorkspacesControlledBy(client, found.user_id);
     await afterReset(client, found.user_id);
-    return { email: found.email };
+    return { email: found.email, revokedApiKeyIds };
   });
 }

@@ -64,8 +64,10 @@ export function accountRoutes(r: Router): void {
     // Sign-in lets any verified user see its partner rows (the portal links them on its first
     // call), so a reset, which verifies the address, links them at once.
     const result = await confirmPasswordReset(services, body, (client, userId) => linkPartnerRows(client, userId));
-    req.log.info({ email: result.email }, 'password reset');
-    return result;
+    // Every node forgets the revoked keys on commit (see ApiKeyCache); this one at once.
+    for (const keyId of result.revokedApiKeyIds) services.apiKeys.forget(keyId);
+    req.log.info({ email: result.email, revokedApiKeys: result.revokedApiKeyIds.length }, 'password reset');
+    return { email: result.email, revokedApiKeys: result.revokedApiKeyIds.length };
   });
 
   r.handle(endpoints.logout, async ({ req, reply, services }) => {

@@ -42,15 +42,23 @@ export const passwordResetRequestBody = z.strictObject({ email });
 export const passwordResetRequestResponse = z.object({
   email: z.string().describe('The address as understood; the answer is the same whether or not an account uses it'),
 });
-export const passwordResetConfirmBody = z.strictObject({ token: z.string().min(1, 'is required').max(200), password });
+export const passwordResetConfirmBody = z.strictObject({
+  token: z.string().min(1, 'is required').max(200),
+  password,
+  revokeApiKeys: z
+    .boolean()
+    .default(false)
+    .describe("Also revoke every API key of the workspaces the account owns (or is the only admin of): for someone who did not make this account, or fears that someone else used it"),
+});
 export const passwordResetConfirmResponse = z.object({
   email: z.string().describe('The account whose password was set: sign in with it'),
-  revokedApiKeys: z
+  revokedApiKeys: z.number().int().min(0).describe('API keys revoked by this reset (asked for with `revokeApiKeys`)'),
+  apiKeysToReview: z
     .number()
     .int()
     .min(0)
     .describe(
-      'API keys revoked by this reset: when the address was not verified before it, every key of the workspaces the account owns (or is the only admin of), since whoever held the account until now could have made them; 0 for an account whose address was already verified',
+      'When the address was not verified before this reset, the API keys still valid in the workspaces the account owns (or is the only admin of): whoever held the account until now could have made them, so they are worth a look in Settings; 0 for an address that was already verified',
     ),
 });
 
@@ -132,7 +140,7 @@ export const accountEndpoints = {
     method: 'POST', path: '/api/v1/auth/password-reset/confirm', operationId: 'confirmPasswordReset', tag, auth: { kind: 'none' },
     summary: "Set a new password with a mailed reset token: confirms the email and ends all of the account's sessions",
     description:
-      "When the address was not verified before the reset, the API keys of the workspaces the account owns or is the only admin of are revoked too (each audited as `api_key.revoked`): the account may have been signed up by someone else with this address. An account whose address was already verified keeps its keys.",
+      "With `revokeApiKeys`, the API keys of the workspaces the account owns or is the only admin of are revoked too (each audited as `api_key.revoked`). Otherwise they keep working, and when the address was not verified before the reset (the account may have been signed up by someone else with this address) their number comes back as `apiKeysToReview`.",
     body: passwordResetConfirmBody, status: 200, response: passwordResetConfirmResponse,
   }),
   logout: defineEndpoint({

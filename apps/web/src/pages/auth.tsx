@@ -199,18 +199,25 @@ export function ForgotPasswordPage() {
 /** The mailed link (`?token=`): sets a new password, which also confirms the address and signs out every session. */
 export function ResetPasswordPage() {
   const [token] = useState(() => new URLSearchParams(window.location.search).get('token') ?? '');
-  const [done, setDone] = useState<{ email: string; revokedApiKeys: number }>();
+  const [done, setDone] = useState<{ email: string; revokedApiKeys: number; apiKeysToReview: number }>();
   const { submit, error, busy } = useSubmit(async (form) => {
-    setDone(await call(endpoints.confirmPasswordReset, { body: { token, password: String(form.get('password')) } }));
+    const revokeApiKeys = form.get('revokeApiKeys') === 'on';
+    setDone(await call(endpoints.confirmPasswordReset, { body: { token, password: String(form.get('password')), revokeApiKeys } }));
   });
+  const keys = (n: number) => (n === 1 ? 'One API key' : `${n} API keys`);
   if (done) {
     return (
       <AuthFrame title="Password set" subtitle={`Sign in as ${done.email} with your new password. Every earlier session of the account has ended.`} footer={null}>
         {done.revokedApiKeys > 0 ? (
           <p role="status" className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-200">
-            {done.revokedApiKeys === 1 ? 'One API key' : `${done.revokedApiKeys} API keys`} of your workspaces, made before this address was
-            confirmed, {done.revokedApiKeys === 1 ? 'was' : 'were'} revoked: whoever used the account until now could have made them. Create new
-            keys in Settings for the integrations you trust.
+            {keys(done.revokedApiKeys)} of your workspaces {done.revokedApiKeys === 1 ? 'was' : 'were'} revoked, as you asked. Create new keys in
+            Settings for the integrations you trust.
+          </p>
+        ) : done.apiKeysToReview > 0 ? (
+          <p role="status" className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-200">
+            This address was not confirmed before. {keys(done.apiKeysToReview)} of your workspaces still{' '}
+            {done.apiKeysToReview === 1 ? 'works' : 'work'}: if you did not create this account, whoever did could have made{' '}
+            {done.apiKeysToReview === 1 ? 'it' : 'them'}. Review them in Settings → API keys and revoke any you do not know.
           </p>
         ) : null}
         <Link
@@ -239,6 +246,13 @@ export function ResetPasswordPage() {
           error={errors.password}
           hint="At least 10 characters."
         />
+        <label className="flex items-start gap-2 text-sm text-slate-600 dark:text-slate-300">
+          <input type="checkbox" name="revokeApiKeys" className="mt-0.5 rounded border-slate-300" />
+          <span>
+            Also revoke every API key of my workspaces — choose this if you did not create this account or think someone else has used it.
+            Integrations using those keys stop until you give them new ones.
+          </span>
+        </label>
         {errors.token ? (
           <p role="alert" className="rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
             This link {errors.token}.{' '}

@@ -16,7 +16,8 @@ beforeAll(async () => {
 afterAll(async () => ctx?.close());
 
 const requestReset = (email: string) => ctx.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email } });
-const confirmReset = (token: string, password: string) => ctx.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token, password } });
+const confirmReset = (token: string, password: string, revokeApiKeys?: boolean) =>
+  ctx.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token, password, ...(revokeApiKeys === undefined ? {} : { revokeApiKeys }) } });
 const login = (email: string, password: string) => ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
 
 async function mailsTo(email: string): Promise<MailMessage[]> {
@@ -96,7 +97,7 @@ describe('setting a password with a reset link', () => {
     await requestReset(alice);
     const confirmed = await confirmReset(await mailedResetToken(alice), 'alice new password');
     expect(confirmed.statusCode, confirmed.body).toBe(200);
-    expect(confirmed.json()).toEqual({ email: alice, revokedApiKeys: 0 });
+    expect(confirmed.json()).toEqual({ email: alice, revokedApiKeys: 0, apiKeysToReview: 0 });
     // Linked by the reset itself, before any portal call (the account keeps its id: it is Alice's now).
     const linked = await ctx.pool.query('select user_id from partners where workspace_id = $1 and id = $2', [brand.workspaceId, added.partner.id]);
     expect(linked.rows[0].user_id).toBe(squatter.userId);
@@ -116,8 +117,10 @@ describe('setting a password with a reset link', () => {
     await requestReset(owner.email);
     const confirmed = await confirmReset(await mailedResetToken(owner.email), 'brand new password');
     expect(confirmed.statusCode).toBe(200);
-    // Never verified, so whoever signed up could have been someone else: the sign-up key goes too.
-    expect(confirmed.json()).toEqual({ email: owner.email, revokedApiKeys: 1 });
+    // Never verified (brand sign-up does not ask), so the sign-up key is pointed out, not revoked unasked:
+    // a forgotten password must not stop the brand's tracking integration.
+    expect(confirmed.json()).toEqual({ email: owner.email, revokedApiKeys: 0, apiKeysToReview: 1 });
+    expect((await asKey(ctx.app, owner.apiKey)('GET', '/api/v1/me')).statusCode).toBe(200);
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: owner.cookie } })).statusCode).toBe(401);
     const signedIn = await login(owner.email, 'brand new password');
     expect(signedIn.json().workspaces.map((w: { id: string }) => w.id)).toEqual([owner.workspaceId]);
@@ -164,13 +167,13 @@ describe('setting a password with a reset link', () => {
 
 describe('API keys when a reset takes an address back', () => {
   const me = (key: string) => asKey(ctx.app, key)('GET', '/api/v1/me');
-  const asSession = (actor: { cookie: string; csrf: string }) => (method: 'GET' | 'POST', url: string, payload?: object) =>
+  const asSession = (actor: { cookie: string; csrf: string }) => (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
     ctx.app.inject({ method, url, headers: { cookie: actor.cookie, 'x-csrf-token': actor.csrf }, ...(payload ? { payload } : {}) });
 
-  async function resetBy(email: string, password: string) {
+  async function resetBy(email: string, password: string, revokeApiKeys?: boolean) {
     await requestReset(email);
     const token = await mailedResetToken(email);
-    return { token, res: await confirmReset(token, password) };
+    return { token, res: await confirmReset(token, password, revokeApiKeys) };
   }
 
   /** Signs in with the new password and lists the keys of each workspace, by id. */
@@ -184,7 +187,25 @@ describe('API keys when a reset takes an address back', () => {
     return new Map(listed.json().data.map((k: { id: string; revokedAt: string | null }) => [k.id, k.revokedAt]));
   }
 
-  it("revokes the squatter's keys of the workspace it made, and nobody else's", async () => {
+  it("points out, without revoking, the keys a squatter may have made when the owner does not ask", async () => {
+    const victim = uniqueEmail('victim-unasked');
+    const squatter = await signupActor(ctx.app, { email: victim, password: 'squatter password', workspaceName: 'Squatted Unasked' });
+    const second = await asKey(ctx.app, squatter.apiKey)('POST', '/api/v1/api-keys', { name: 'Second', scopes: ['read'] });
+    expect(second.statusCode, second.body).toBe(201);
+    const { res } = await resetBy(victim, 'victim new password');
+    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 0, apiKeysToReview: 2 });
+    // Still valid until the owner revokes them in Settings, which it can do at once.
+    expect((await me(squatter.apiKey)).statusCode).toBe(200);
+    const signedIn = await login(victim, 'victim new password');
+    const owner = { cookie: cookieHeader(signedIn), csrf: signedIn.json().csrfToken as string };
+    const listed = (await ctx.app.inject({ method: 'GET', url: '/api/v1/api-keys', headers: { cookie: owner.cookie } })).json().data as { id: string }[];
+    expect(listed).toHaveLength(2);
+    for (const { id } of listed) expect((await asSession(owner)('DELETE', `/api/v1/api-keys/${id}`)).statusCode).toBeLessThan(300);
+    expect((await me(squatter.apiKey)).statusCode).toBe(401);
+    expect((await me(second.json().key)).statusCode).toBe(401);
+  });
+
+  it("revokes the squatter's keys of the workspace it made, and nobody else's, when the owner asks", async () => {
     const victim = uniqueEmail('victim');
     const otherBrand = await signupActor(ctx.app, { workspaceName: 'Other Brand' });
     // The squatter signs up with the victim's address (never verified) and makes a second key.
@@ -193,9 +214,9 @@ describe('API keys when a reset takes an address back', () => {
     expect(second.statusCode, second.body).toBe(201);
     for (const key of [squatter.apiKey, second.json().key, otherBrand.apiKey]) expect((await me(key)).statusCode).toBe(200);
 
-    const { token, res } = await resetBy(victim, 'victim new password');
+    const { token, res } = await resetBy(victim, 'victim new password', true);
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 2 });
+    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 2, apiKeysToReview: 0 });
 
     for (const key of [squatter.apiKey, second.json().key]) {
       const refused = await me(key);
@@ -215,7 +236,7 @@ describe('API keys when a reset takes an address back', () => {
     );
     expect(audit.rows.map((r) => r.target_id).sort()).toEqual([...keys.keys()].sort());
     for (const row of audit.rows) {
-      expect(row).toMatchObject({ actor_kind: 'user', actor_id: squatter.userId, after: { revoked: true, reason: 'password_reset_of_unverified_email' } });
+      expect(row).toMatchObject({ actor_kind: 'user', actor_id: squatter.userId, after: { revoked: true, reason: 'password_reset' } });
     }
     const otherAudit = await ctx.pool.query(`select 1 from audit_log where workspace_id = $1 and action = 'api_key.revoked'`, [otherBrand.workspaceId]);
     expect(otherAudit.rowCount).toBe(0);
@@ -234,7 +255,7 @@ describe('API keys when a reset takes an address back', () => {
     expect((await login(victim, 'victim new password')).statusCode).toBe(200);
   });
 
-  it('keeps the keys of a user whose address was already verified', async () => {
+  it('keeps the keys of a user whose address was already verified, unless asked', async () => {
     const brand = await signupActor(ctx.app, { workspaceName: 'Verified Brand' });
     const session = asSession(brand);
     expect((await session('POST', '/api/v1/portal/email/resend')).statusCode).toBe(202);
@@ -245,8 +266,13 @@ describe('API keys when a reset takes an address back', () => {
 
     const { res } = await resetBy(brand.email, 'forgotten and reset');
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ email: brand.email, revokedApiKeys: 0 });
+    expect(res.json()).toEqual({ email: brand.email, revokedApiKeys: 0, apiKeysToReview: 0 });
     expect((await me(brand.apiKey)).statusCode).toBe(200);
+    // Asked for, the keys go even though the address was verified (someone else may know the password).
+    ctx.clock.advance(61_000); // one reset mail a minute
+    const { res: asked } = await resetBy(brand.email, 'reset again, keys too', true);
+    expect(asked.json()).toEqual({ email: brand.email, revokedApiKeys: 1, apiKeysToReview: 0 });
+    expect((await me(brand.apiKey)).statusCode).toBe(401);
   });
 
   it("leaves the keys of a workspace someone else owns, and takes those of one where the user is the sole admin", async () => {
@@ -270,8 +296,8 @@ describe('API keys when a reset takes an address back', () => {
     // The second brand's owner is gone (its membership removed), so the account is its sole admin.
     await ctx.pool.query('delete from memberships where workspace_id = $1 and user_id = $2', [ownerless.brand.workspaceId, ownerless.brand.userId]);
 
-    const { res } = await resetBy(victim, 'victim new password');
-    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 3 });
+    const { res } = await resetBy(victim, 'victim new password', true);
+    expect(res.json()).toEqual({ email: victim, revokedApiKeys: 3, apiKeysToReview: 0 });
     expect((await me(squatter.apiKey)).statusCode).toBe(401);
     expect((await me(ownerless.brand.apiKey)).statusCode).toBe(401);
     expect((await me(ownerless.squatterKey)).statusCode).toBe(401);

@@ -11,8 +11,10 @@ import { insertMailedToken, mailLimitReached } from './mailed-tokens.js';
 /*
  * Password reset by mail. Reading the mail sent to an address is what proves the address, so a
  * reset also settles who owns it: whoever signed up first with someone else's email (and could
- * never verify it) loses the account, its sessions ended, to the one who reads that mail. Its API
- * keys go too when the address was unverified until then (see revokeKeysOfWorkspacesControlledBy).
+ * never verify it) loses the account, its sessions ended, to the one who reads that mail. The API
+ * keys of the account's workspaces go too when the one confirming asks for it (see
+ * revokeKeysOfWorkspacesControlledBy); when the address was unverified until then, they are counted
+ * for review instead of revoked unasked.
  */
 export const RESET_TTL_MS = 3600 * 1000;
 
@@ -58,17 +60,12 @@ export async function requestPasswordReset(services: Services, email: string): P
 const unknownToken = () => new ApiError('unprocessable', 'This password reset link is not valid', [{ path: 'token', message: 'is not a password reset link' }]);
 
 /**
- * Revokes every unrevoked key of the workspaces a user controls alone, auditing each, and returns
- * their ids. Called when a reset proves an address that was unverified until then: whoever held the
- * account before (a squatter, possibly) held those workspaces, and every key in them was made on
- * its watch, by it or by someone it let in. Controlled alone means owned, or administered with no
- * other owner or admin: a workspace with another owner or admin is that person's, and its keys (even
- * one this account made there) are left to them, so a reset never breaks another tenant's integrations.
- * "Made before the reset" means committed before the revoking statement, which sees them all (no
- * created_at comparison, which would mix the app's clock with the database's). Left open: a request
- * authenticated before the reset whose new key commits after that statement (a race of moments).
+ * The workspaces a user controls alone: owned, or administered with no other owner or admin. Every
+ * key in them was made on the account's watch, by it or by someone it let in. A workspace with
+ * another owner or admin is that person's, and its keys (even one this account made there) are left
+ * to them, so a reset never touches another tenant's integrations.
  */
-async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId: string): Promise<string[]> {
+async function workspacesControlledBy(client: pg.PoolClient, userId: string): Promise<string[]> {
   const { rows } = await client.query<{ workspace_id: string }>(
     `select m.workspace_id from memberships m
       where m.user_id = $1
@@ -79,8 +76,19 @@ async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId:
       order by m.workspace_id`,
     [userId],
   );
+  return rows.map((r) => r.workspace_id);
+}
+
+/**
+ * Revokes every unrevoked key of the workspaces a user controls alone, auditing each, and returns
+ * their ids: asked for by the one confirming a reset who did not make this account, or fears that
+ * someone else used it. "Made before the reset" means committed before the revoking statement,
+ * which sees them all. Left open: a request authenticated before the reset whose new key commits
+ * after that statement (a race of moments).
+ */
+async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId: string): Promise<string[]> {
   const revoked: string[] = [];
-  for (const { workspace_id: workspaceId } of rows) {
+  for (const workspaceId of await workspacesControlledBy(client, userId)) {
     for (const keyId of await revokeApiKeys(client, workspaceId, { allUnrevoked: true })) {
       await recordAudit(client, {
         workspaceId,
@@ -88,7 +96,7 @@ async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId:
         action: 'api_key.revoked',
         target: { type: 'api_key', id: keyId },
         before: { revoked: false },
-        after: { revoked: true, reason: 'password_reset_of_unverified_email' },
+        after: { revoked: true, reason: 'password_reset' },
       });
       revoked.push(keyId);
     }
@@ -96,19 +104,30 @@ async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId:
   return revoked;
 }
 
+/** The unrevoked keys of the workspaces a user controls alone. */
+async function countKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId: string): Promise<number> {
+  const workspaces = await workspacesControlledBy(client, userId);
+  if (workspaces.length === 0) return 0;
+  const { rows } = await client.query<{ n: number }>('select count(*)::int as n from api_keys where workspace_id = any($1) and revoked_at is null', [workspaces]);
+  return rows[0]!.n;
+}
+
 /**
  * Sets the password of the account a reset token was mailed for. The token proves the address, so
  * the email counts as verified; every session of the account ends (a squatter's included) and every
- * other outstanding reset link is spent. When the address was not verified before, the keys of the
- * workspaces the account controls alone are revoked as well; a verified account (a forgotten
- * password) keeps them. `afterReset` runs in the same transaction, as the user. Returns the ids of
- * the keys revoked: the caller drops them from this node's cache once committed.
+ * other outstanding reset link is spent. With `revokeApiKeys`, the keys of the workspaces the
+ * account controls alone are revoked as well (ids returned: the caller drops them from this node's
+ * cache once committed). Without it they keep working — a forgotten password must not break a
+ * brand's tracking integration, and brand sign-up does not ask to verify the address, so an
+ * unverified address says little — but when the address was unverified until this reset, the
+ * account may have been someone else's: their number is returned as `apiKeysToReview`, for the one
+ * who now holds it to look at. `afterReset` runs in the same transaction, as the user.
  */
 export async function confirmPasswordReset(
   services: Services,
-  input: { token: string; password: string },
+  input: { token: string; password: string; revokeApiKeys?: boolean },
   afterReset: (client: pg.PoolClient, userId: string) => Promise<void>,
-): Promise<{ email: string; revokedApiKeyIds: string[] }> {
+): Promise<{ email: string; revokedApiKeyIds: string[]; apiKeysToReview: number }> {
   const passwordHash = await hashPassword(input.password);
   return withTransaction(services.pool, async (client) => {
     const { rows } = await client.query<{ user_id: string; email: string; expires_at: Date; used_at: Date | null; current_email: string; email_verified_at: Date | null }>(
@@ -126,8 +145,9 @@ export async function confirmPasswordReset(
     await client.query('update password_resets set used_at = $2 where user_id = $1 and used_at is null', [found.user_id, now]);
     await client.query('update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, $3) where id = $1', [found.user_id, passwordHash, now]);
     await client.query('delete from sessions where user_id = $1', [found.user_id]);
-    const revokedApiKeyIds = found.email_verified_at ? [] : await revokeKeysOfWorkspacesControlledBy(client, found.user_id);
+    const revokedApiKeyIds = input.revokeApiKeys ? await revokeKeysOfWorkspacesControlledBy(client, found.user_id) : [];
+    const apiKeysToReview = found.email_verified_at ? 0 : await countKeysOfWorkspacesControlledBy(client, found.user_id);
     await afterReset(client, found.user_id);
-    return { email: found.email, revokedApiKeyIds };
+    return { email: found.email, revokedApiKeyIds, apiKeysToReview };
   });
 }

@@ -66,8 +66,8 @@ export function accountRoutes(r: Router): void {
     const result = await confirmPasswordReset(services, body, (client, userId) => linkPartnerRows(client, userId));
     // Every node forgets the revoked keys on commit (see ApiKeyCache); this one at once.
     for (const keyId of result.revokedApiKeyIds) services.apiKeys.forget(keyId);
-    req.log.info({ email: result.email, revokedApiKeys: result.revokedApiKeyIds.length }, 'password reset');
-    return { email: result.email, revokedApiKeys: result.revokedApiKeyIds.length };
+    req.log.info({ email: result.email, revokedApiKeys: result.revokedApiKeyIds.length, apiKeysToReview: result.apiKeysToReview }, 'password reset');
+    return { email: result.email, revokedApiKeys: result.revokedApiKeyIds.length, apiKeysToReview: result.apiKeysToReview };
   });
 
   r.handle(endpoints.logout, async ({ req, reply, services }) => {

@@ -11,6 +11,18 @@ type Db = pg.PoolClient | pg.Pool;
 
 const DEFAULT_COOLDOWN_DAYS = 30;
 
+/*
+ * Lock order. An application is locked after its enrollment, never before: every change to a
+ * pending application (a vote, a council's decision, closing it when the enrollment is decided
+ * elsewhere) runs under its enrollment's row lock. The paths that start from the enrollment
+ * (transitionEnrollment, a partnership's approval, the status endpoint, an erasure) lock it first
+ * and then close its application; the vote, the re-tally and the program's closing start from the
+ * application, so they look it up unlocked and then lock the enrollment and the application, in
+ * that order (`for update of e, a` locks each row's enrollment first). Several applications are
+ * taken in application id order. Taking the application first, as these did before, deadlocked
+ * with a partnership approving the same enrollment (council-concurrency.test.ts).
+ */
+
 export interface ApplicationInput {
   name: string;
   email: string;
@@ -182,6 +194,10 @@ export async function voteOnApplication(
   client: pg.PoolClient,
   input: { workspaceId: string; applicationId: string; reviewerId: string; decision: 'approve' | 'reject'; comment: string | null; actor: EnrollmentActor; now: Date },
 ): Promise<Application> {
+  const found = await getApplicationRow(client, input.workspaceId, input.applicationId);
+  // The enrollment first, then the application (see 'Lock order' above); the program is read after
+  // them, so a council PATCH or a closing that reached this application before the vote is seen.
+  const enrollment = await client.query<{ status: string }>('select status from enrollments where workspace_id = $1 and id = $2 for update', [input.workspaceId, found.enrollment_id]);
   const app = await getApplicationRow(client, input.workspaceId, input.applicationId, { lock: true });
   const program = await getProgramRow(client, input.workspaceId, app.program_id);
   if (program.approval.mode !== 'council') throw new ApiError('unprocessable', 'This program does not decide by council vote', [{ path: 'decision', message: `the program's approval mode is ${program.approval.mode}` }]);
@@ -189,7 +205,6 @@ export async function voteOnApplication(
   if (!reviewers.includes(input.reviewerId)) throw new ApiError('forbidden', 'Only the program’s council reviewers may vote');
   if (app.status !== 'applied') throw new ApiError('conflict', `This application is already ${app.status}`);
   // Since transitions close the pending application, only a row from before that can get here.
-  const enrollment = await client.query<{ status: string }>('select status from enrollments where workspace_id = $1 and id = $2', [input.workspaceId, app.enrollment_id]);
   if (enrollment.rows[0]?.status !== 'applied') throw new ApiError('conflict', `This application's enrollment is already ${enrollment.rows[0]?.status ?? 'gone'}`);
   try {
     await client.query('savepoint application_vote');
@@ -266,7 +281,7 @@ export async function retallyOpenApplications(client: pg.PoolClient, workspaceId
     `select a.workspace_id, a.id, a.enrollment_id from applications a
        join enrollments e on e.workspace_id = a.workspace_id and e.id = a.enrollment_id
       where a.workspace_id = $1 and a.program_id = $2 and a.status = 'applied' and e.status = 'applied'
-      order by a.id for update of a`,
+      order by a.id for update of e, a`,
     [workspaceId, programId],
   );
   for (const app of rows) {
@@ -295,7 +310,7 @@ export async function closeApplicationsOfClosedProgram(client: pg.PoolClient, pr
     `select a.workspace_id, a.id, a.enrollment_id from applications a
        join enrollments e on e.workspace_id = a.workspace_id and e.id = a.enrollment_id
       where a.workspace_id = $1 and a.program_id = $2 and a.status = 'applied' and e.status = 'applied'
-      order by a.id for update of a, e`,
+      order by a.id for update of e, a`,
     [program.workspace_id, program.id],
   );
   for (const app of rows) await decideApplication(client, program, app, 'rejected', PROGRAM_CLOSED_REASON, actor, now);

@@ -164,9 +164,11 @@ async function brandIdentity(db: Db, workspaceId: string): Promise<{ email: stri
 async function enrollBrandInProgram(client: pg.PoolClient, host: ProgramRow, guestWorkspaceId: string, partnershipId: string, now: Date): Promise<void> {
   const guest = await brandIdentity(client, guestWorkspaceId);
   const reason = `reciprocal partnership ${partnershipId}`;
+  // Locked as read: a council vote approving the enrollment meanwhile made the approval below a 422
+  // (approved cannot become approved) rather than the nothing-to-do it is.
   const { rows } = await client.query<{ id: string; status: string }>(
     `select e.id, e.status from enrollments e join partners p on p.workspace_id = e.workspace_id and p.id = e.partner_id
-      where e.workspace_id = $1 and e.program_id = $2 and p.email = $3`,
+      where e.workspace_id = $1 and e.program_id = $2 and p.email = $3 for update of e`,
     [host.workspace_id, host.id, guest.email],
   );
   const existing = rows[0];
@@ -177,7 +179,10 @@ async function enrollBrandInProgram(client: pg.PoolClient, host: ProgramRow, gue
   await client.query('update partners set partner_workspace_id = $3 where workspace_id = $1 and email = $2', [host.workspace_id, guest.email, guestWorkspaceId]);
   if (existing.status === 'approved') return;
   if (existing.status === 'banned') throw new ApiError('conflict', `${guest.name} is banned from ${host.name}`);
-  await transitionEnrollment(client, { workspaceId: host.workspace_id, enrollmentId: existing.id, to: 'approved', reason, actor: SYSTEM_ACTOR, program: host, now, acceptTerms: { version: host.terms_version, ipHash: null } });
+  // The program as it is now that the enrollment is locked: one closed since `host` was read, which
+  // rejected this enrollment's pending application, must refuse the approval (422), not make it.
+  const program = await getProgramRow(client, host.workspace_id, host.id);
+  await transitionEnrollment(client, { workspaceId: host.workspace_id, enrollmentId: existing.id, to: 'approved', reason, actor: SYSTEM_ACTOR, program, now, acceptTerms: { version: program.terms_version, ipHash: null } });
 }
 
 /** An invited brand joins with its program: every pair of active members becomes partners both ways. */

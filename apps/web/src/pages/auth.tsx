@@ -31,6 +31,24 @@ export function AuthFrame({
   );
 }
 
+/** The one way on from a finished auth step (a full-width link styled as the primary button). */
+export function AuthAction({ to, children }: { to: '/login' | '/portal'; children: React.ReactNode }) {
+  return (
+    <Link to={to} className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500">
+      {children}
+    </Link>
+  );
+}
+
+/** A status note above the way on: something the person should know about what just happened. */
+function AuthNote({ children }: { children: React.ReactNode }) {
+  return (
+    <p role="status" className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-200">
+      {children}
+    </p>
+  );
+}
+
 export function Logo() {
   return (
     <span aria-hidden className="grid size-8 place-items-center rounded-lg bg-indigo-600 text-sm font-bold text-white shadow">
@@ -209,23 +227,18 @@ export function ResetPasswordPage() {
     return (
       <AuthFrame title="Password set" subtitle={`Sign in as ${done.email} with your new password. Every earlier session of the account has ended.`} footer={null}>
         {done.revokedApiKeys > 0 ? (
-          <p role="status" className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-200">
+          <AuthNote>
             {keys(done.revokedApiKeys)} of your workspaces {done.revokedApiKeys === 1 ? 'was' : 'were'} revoked, as you asked. Create new keys in
             Settings for the integrations you trust.
-          </p>
+          </AuthNote>
         ) : done.apiKeysToReview > 0 ? (
-          <p role="status" className="mb-4 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-200">
+          <AuthNote>
             This address was not confirmed before. {keys(done.apiKeysToReview)} of your workspaces still{' '}
             {done.apiKeysToReview === 1 ? 'works' : 'work'}: if you did not create this account, whoever did could have made{' '}
             {done.apiKeysToReview === 1 ? 'it' : 'them'}. Review them in Settings → API keys and revoke any you do not know.
-          </p>
+          </AuthNote>
         ) : null}
-        <Link
-          to="/login"
-          className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
-        >
-          Sign in
-        </Link>
+        <AuthAction to="/login">Sign in</AuthAction>
       </AuthFrame>
     );
   }

@@ -7,7 +7,7 @@ import { formatDate, formatDateTime, formatMoney } from '../lib/format';
 import { usePortalEnrollments } from '../lib/session';
 import { useLiveEvents, useLiveUpdates, type LiveEvent } from '../lib/live';
 import { AppFrame, type NavItem } from '../shell';
-import { AuthFrame, fieldErrors } from './auth';
+import { AuthAction, AuthFrame, fieldErrors } from './auth';
 import { describeRules } from './programs';
 import { QrCode } from '../ui/qr';
 import { Badge, Button, Card, CopyButton, EmptyState, ErrorNote, Field, PageHeader, Skeleton, useToast } from '../ui/kit';
@@ -452,12 +452,7 @@ export function PortalVerifyEmailPage() {
   if (result.state === 'verified') {
     return (
       <AuthFrame title="Email confirmed" subtitle="Your programs, links and earnings are now in the partner portal." footer={null}>
-        <Link
-          to="/portal"
-          className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
-        >
-          See my programs
-        </Link>
+        <AuthAction to="/portal">See my programs</AuthAction>
       </AuthFrame>
     );
   }
@@ -468,12 +463,7 @@ export function PortalVerifyEmailPage() {
         subtitle="The link confirms the address of the account it was sent to: sign in with that account, then open the link in the mail again."
         footer={null}
       >
-        <Link
-          to="/login"
-          className="block w-full rounded-lg bg-indigo-600 px-4 py-2 text-center text-sm font-medium text-white shadow-sm hover:bg-indigo-500"
-        >
-          Sign in
-        </Link>
+        <AuthAction to="/login">Sign in</AuthAction>
       </AuthFrame>
     );
   }

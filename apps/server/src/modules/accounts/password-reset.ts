@@ -60,24 +60,18 @@ export async function requestPasswordReset(services: Services, email: string): P
 const unknownToken = () => new ApiError('unprocessable', 'This password reset link is not valid', [{ path: 'token', message: 'is not a password reset link' }]);
 
 /**
- * The workspaces a user controls alone: owned, or administered with no other owner or admin. Every
+ * The workspaces user `$1` controls alone: owned, or administered with no other owner or admin. Every
  * key in them was made on the account's watch, by it or by someone it let in. A workspace with
  * another owner or admin is that person's, and its keys (even one this account made there) are left
  * to them, so a reset never touches another tenant's integrations.
  */
-async function workspacesControlledBy(client: pg.PoolClient, userId: string): Promise<string[]> {
-  const { rows } = await client.query<{ workspace_id: string }>(
-    `select m.workspace_id from memberships m
-      where m.user_id = $1
-        and (m.role = 'owner'
-             or (m.role = 'admin' and not exists (
-                   select 1 from memberships other
-                    where other.workspace_id = m.workspace_id and other.user_id <> m.user_id and other.role in ('owner', 'admin'))))
-      order by m.workspace_id`,
-    [userId],
-  );
-  return rows.map((r) => r.workspace_id);
-}
+const WORKSPACES_CONTROLLED_BY = `
+  select m.workspace_id from memberships m
+   where m.user_id = $1
+     and (m.role = 'owner'
+          or (m.role = 'admin' and not exists (
+                select 1 from memberships other
+                 where other.workspace_id = m.workspace_id and other.user_id <> m.user_id and other.role in ('owner', 'admin'))))`;
 
 /**
  * Revokes every unrevoked key of the workspaces a user controls alone, auditing each, and returns
@@ -88,7 +82,8 @@ async function workspacesControlledBy(client: pg.PoolClient, userId: string): Pr
  */
 async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId: string): Promise<string[]> {
   const revoked: string[] = [];
-  for (const workspaceId of await workspacesControlledBy(client, userId)) {
+  const { rows: workspaces } = await client.query<{ workspace_id: string }>(`${WORKSPACES_CONTROLLED_BY} order by m.workspace_id`, [userId]);
+  for (const { workspace_id: workspaceId } of workspaces) {
     for (const keyId of await revokeApiKeys(client, workspaceId, { allUnrevoked: true })) {
       await recordAudit(client, {
         workspaceId,
@@ -106,9 +101,10 @@ async function revokeKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId:
 
 /** The unrevoked keys of the workspaces a user controls alone. */
 async function countKeysOfWorkspacesControlledBy(client: pg.PoolClient, userId: string): Promise<number> {
-  const workspaces = await workspacesControlledBy(client, userId);
-  if (workspaces.length === 0) return 0;
-  const { rows } = await client.query<{ n: number }>('select count(*)::int as n from api_keys where workspace_id = any($1) and revoked_at is null', [workspaces]);
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from api_keys where revoked_at is null and workspace_id in (${WORKSPACES_CONTROLLED_BY})`,
+    [userId],
+  );
   return rows[0]!.n;
 }
 
@@ -146,7 +142,8 @@ export async function confirmPasswordReset(
     await client.query('update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, $3) where id = $1', [found.user_id, passwordHash, now]);
     await client.query('delete from sessions where user_id = $1', [found.user_id]);
     const revokedApiKeyIds = input.revokeApiKeys ? await revokeKeysOfWorkspacesControlledBy(client, found.user_id) : [];
-    const apiKeysToReview = found.email_verified_at ? 0 : await countKeysOfWorkspacesControlledBy(client, found.user_id);
+    // Keys just revoked need no review; nor do those of an address that was already proven.
+    const apiKeysToReview = input.revokeApiKeys || found.email_verified_at ? 0 : await countKeysOfWorkspacesControlledBy(client, found.user_id);
     await afterReset(client, found.user_id);
     return { email: found.email, revokedApiKeyIds, apiKeysToReview };
   });
